@@ -1,0 +1,27 @@
+/* Helpers shared by the Criterion tests. */
+#ifndef VSBOX_TESTS_SUPPORT_H
+#define VSBOX_TESTS_SUPPORT_H
+
+#include <stddef.h>
+
+struct run_result {
+    int status;      /* exit status, or 128+signal when killed by one */
+    char *out;       /* captured stdout, NUL-terminated (free with run_result_free) */
+    char *err;       /* captured stderr */
+};
+
+/* Run the built vsbox binary with args (NULL-terminated, without argv[0]).
+ * stdin_text may be NULL (stdin is /dev/null). */
+struct run_result run_vsbox(const char *const *args, const char *stdin_text);
+void run_result_free(struct run_result *r);
+
+/* Path under the source tree, in a static buffer per call site (copy it if kept). */
+const char *src_path(const char *rel);
+/* A fresh temporary directory for this test (mkdtemp under $TMPDIR or /tmp). */
+const char *test_tmpdir(void);
+/* Write len bytes to path; aborts the test on failure. */
+void write_file(const char *path, const void *data, size_t len);
+/* Number of lines in s that contain needle. */
+int count_lines_with(const char *s, const char *needle);
+
+#endif

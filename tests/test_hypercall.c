@@ -1,0 +1,135 @@
+/* Hypercall pages and hypercalls, per Xen 4.5 enable_hypercall_page(),
+ * vmx_init_hypercall_page() and viridian_hypercall(). */
+#include <string.h>
+#include "tests/model_util.h"
+#include "viridian/hvmpv.h"
+
+#define RAM_SIZE 0x10000u
+
+struct ram {
+    uint8_t bytes[RAM_SIZE];
+};
+
+static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    struct ram *r = ctx;
+    if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+        return -1;
+    memcpy(buf, r->bytes + gpa, len);
+    return 0;
+}
+
+static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    struct ram *r = ctx;
+    if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+        return -1;
+    memcpy(r->bytes + gpa, buf, len);
+    return 0;
+}
+
+static struct ram ram;
+
+static struct vmodel *model_on_ram(uint64_t viridian)
+{
+    memset(&ram, 0x5a, sizeof ram);
+    return model_with(viridian, (struct vmem_ops){ &ram, ram_read, ram_write });
+}
+
+Test(hypercall, enabling_the_msr_writes_xens_viridian_stub_then_int3)
+{
+    struct vmodel *m = model_on_ram(0x1);
+    static const uint8_t stub[] = { 0x0d, 0x00, 0x00, 0x00, 0x80, /* orl $0x80000000,%eax */
+                                    0x0f, 0x01, 0xc1,             /* vmcall */
+                                    0xc3 };                       /* ret */
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_HYPERCALL, 0x3000 | 1), 0);
+    cr_assert_arr_eq(ram.bytes + 0x3000, stub, sizeof stub);
+    for (unsigned i = sizeof stub; i < 4096; i++)
+        cr_assert_eq(ram.bytes[0x3000 + i], 0xcc, "byte %u", i);
+    cr_assert_eq(ram.bytes[0x2fff], 0x5a);
+    cr_assert_eq(ram.bytes[0x4000], 0x5a);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, msr_without_the_enable_bit_writes_nothing)
+{
+    struct vmodel *m = model_on_ram(0x1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_HYPERCALL, 0x3000), 0);
+    cr_assert_eq(ram.bytes[0x3000], 0x5a);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, page_outside_ram_is_skipped_but_the_msr_keeps_its_value)
+{
+    struct vmodel *m = model_on_ram(0x1);
+    uint64_t v;
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_HYPERCALL, 0x7fff0001), 0);
+    cr_assert_eq(vmodel_rdmsr(m, 0, HV_X64_MSR_HYPERCALL, &v), 0);
+    cr_assert_eq(v, 0x7fff0001);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, notify_long_spin_wait_succeeds)
+{
+    struct vmodel *m = model(0x1);
+    uint64_t rax = 0xbad;
+    cr_assert_eq(vmodel_hypercall(m, 0, HvNotifyLongSpinWait, 0, 0, &rax), 0);
+    cr_assert_eq(rax, HV_STATUS_SUCCESS);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, unknown_call_code_is_invalid_hypercall_code)
+{
+    struct vmodel *m = model(0x1);
+    uint64_t rax = 0;
+    cr_assert_eq(vmodel_hypercall(m, 0, 0x0001, 0, 0, &rax), 0);
+    cr_assert_eq(rax, 0x2);
+    cr_assert_eq(vmodel_hypercall(m, 0, 0xffff, 0x1000, 0x2000, &rax), 0);
+    cr_assert_eq(rax, 0x2);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, only_the_low_16_bits_select_the_call)
+{
+    /* Xen 4.5 decodes call_code from RCX[15:0] and checks no reserved field. */
+    struct vmodel *m = model(0x1);
+    uint64_t rax = 0xbad;
+    cr_assert_eq(vmodel_hypercall(m, 0, 0x0fff000100010008ull, 0, 0, &rax), 0);
+    cr_assert_eq(rax, 0);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, without_viridian_a_hypercall_is_ud)
+{
+    struct vmodel *m = model(0);
+    uint64_t rax = 0;
+    cr_assert_eq(vmodel_hypercall(m, 0, HvNotifyLongSpinWait, 0, 0, &rax), -1);
+    vmodel_destroy(m);
+}
+
+Test(hypercall, xens_own_page_has_32_byte_slots_and_ud2_for_iret)
+{
+    struct vmodel *m = model_on_ram(0);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x5000), 0);
+    for (unsigned i = 0; i < 128; i++) {
+        const uint8_t *p = ram.bytes + 0x5000 + i * 32;
+        if (i == 23) {
+            cr_assert_eq(p[0], 0x0f);
+            cr_assert_eq(p[1], 0x0b);
+            cr_assert_eq(p[2], 0x5a, "iret slot keeps the old bytes after ud2");
+            continue;
+        }
+        const uint8_t want[] = { 0xb8, (uint8_t)i, 0, 0, 0, 0x0f, 0x01, 0xc1, 0xc3 };
+        cr_assert_arr_eq(p, want, sizeof want, "slot %u", i);
+        cr_assert_eq(p[9], 0x5a, "bytes between slots are untouched");
+    }
+    vmodel_destroy(m);
+}
+
+Test(hypercall, xens_page_refuses_an_offset_or_a_frame_outside_ram)
+{
+    struct vmodel *m = model_on_ram(0);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x5010), -1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x100000), -1);
+    vmodel_destroy(m);
+}

@@ -1,0 +1,187 @@
+/* Synthetic MSRs per Xen 4.5 rdmsr_viridian_regs()/wrmsr_viridian_regs(). */
+#include <string.h>
+#include "tests/model_util.h"
+#include "viridian/hvmpv.h"
+#include "viridian/msr.h"
+
+static uint64_t rd(struct vmodel *m, uint32_t msr)
+{
+    uint64_t v = 0xbad;
+    cr_assert_eq(vmodel_rdmsr(m, 0, msr, &v), 0, "rdmsr 0x%x faulted", msr);
+    return v;
+}
+
+static void rd_gp(struct vmodel *m, uint32_t msr)
+{
+    uint64_t v;
+    cr_assert_eq(vmodel_rdmsr(m, 0, msr, &v), -1, "rdmsr 0x%x did not #GP", msr);
+}
+
+Test(msr, every_synthetic_msr_faults_without_viridian)
+{
+    struct vmodel *m = model(0);
+    size_t n;
+    const struct vmsr_info *t = vmsr_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v;
+        if (t[i].group == VMSR_ARCH || t[i].msr == 0x40000000)
+            continue;
+        cr_expect_eq(vmodel_rdmsr(m, 0, t[i].msr, &v), -1, "%s readable", t[i].name);
+        cr_expect_eq(vmodel_wrmsr(m, 0, t[i].msr, 0), -1, "%s writable", t[i].name);
+    }
+    vmodel_destroy(m);
+}
+
+Test(msr, without_viridian_0x40000000_is_xens_own_msr_and_reads_zero)
+{
+    struct vmodel *m = model(0);
+    cr_assert_eq(rd(m, 0x40000000), 0);
+    /* Writing it asks for Xen's hypercall page; with no guest memory that is a #GP. */
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x1000), -1);
+    vmodel_destroy(m);
+}
+
+Test(msr, with_viridian_xens_msr_moves_to_0x40000200)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(rd(m, 0x40000200), 0);
+    rd_gp(m, 0x40000201);
+    vmodel_destroy(m);
+}
+
+Test(msr, frequency_msrs_report_tsc_khz_and_the_apic_bus)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(rd(m, HV_X64_MSR_TSC_FREQUENCY), 2000000000ull);
+    cr_assert_eq(rd(m, HV_X64_MSR_APIC_FREQUENCY), 100000000ull); /* 1e9 / 10 ns */
+    vmodel_destroy(m);
+}
+
+Test(msr, frequency_msrs_fault_when_no_freq_is_set)
+{
+    struct vmodel *m = model(HVMPV_base_freq | HVMPV_no_freq);
+    rd_gp(m, HV_X64_MSR_TSC_FREQUENCY);
+    rd_gp(m, HV_X64_MSR_APIC_FREQUENCY);
+    vmodel_destroy(m);
+}
+
+Test(msr, frequency_msrs_are_read_only)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_TSC_FREQUENCY, 1), -1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_APIC_FREQUENCY, 1), -1);
+    vmodel_destroy(m);
+}
+
+Test(msr, time_ref_count_faults_on_a_host_without_the_group)
+{
+    struct vmodel *m = model(0x1);
+    rd_gp(m, HV_X64_MSR_TIME_REF_COUNT);
+    vmodel_destroy(m);
+}
+
+Test(msr, guest_os_id_and_hypercall_keep_the_raw_value)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_GUEST_OS_ID, 0xfedcba9876543210ull), 0);
+    cr_assert_eq(rd(m, HV_X64_MSR_GUEST_OS_ID), 0xfedcba9876543210ull);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_HYPERCALL, 0x12345ffeull), 0);
+    cr_assert_eq(rd(m, HV_X64_MSR_HYPERCALL), 0x12345ffeull);
+    vmodel_destroy(m);
+}
+
+Test(msr, vp_index_is_the_vcpu_number_and_ignores_writes)
+{
+    struct vconfig cfg = { .viridian = 0x1, .vcpus = 4 };
+    struct vmodel *m = NULL;
+    uint64_t v;
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+    cr_assert_eq(vmodel_wrmsr(m, 3, HV_X64_MSR_VP_INDEX, 7), 0);
+    cr_assert_eq(vmodel_rdmsr(m, 3, HV_X64_MSR_VP_INDEX, &v), 0);
+    cr_assert_eq(v, 3);
+    cr_assert_eq(vmodel_rdmsr(m, 0, HV_X64_MSR_VP_INDEX, &v), 0);
+    cr_assert_eq(v, 0);
+    vmodel_destroy(m);
+}
+
+Test(msr, eoi_is_write_only)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_EOI, 0), 0);
+    rd_gp(m, HV_X64_MSR_EOI);
+    vmodel_destroy(m);
+}
+
+Test(msr, icr_drops_delivery_status_and_keeps_only_the_destination)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_ICR, 0x123456789abcdef0ull), 0);
+    cr_assert_eq(rd(m, HV_X64_MSR_ICR), 0x120000009abccef0ull);
+    vmodel_destroy(m);
+}
+
+Test(msr, tpr_keeps_eight_bits)
+{
+    struct vmodel *m = model(0x1);
+    cr_assert_eq(vmodel_wrmsr(m, 0, HV_X64_MSR_TPR, 0x1ff), 0);
+    cr_assert_eq(rd(m, HV_X64_MSR_TPR), 0xff);
+    vmodel_destroy(m);
+}
+
+Test(msr, apic_state_is_per_vcpu)
+{
+    struct vconfig cfg = { .viridian = 0x1, .vcpus = 2 };
+    struct vmodel *m = NULL;
+    uint64_t v;
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+    vmodel_wrmsr(m, 1, HV_X64_MSR_TPR, 0x40);
+    cr_assert_eq(vmodel_rdmsr(m, 0, HV_X64_MSR_TPR, &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(vmodel_rdmsr(m, 1, HV_X64_MSR_TPR, &v), 0);
+    cr_assert_eq(v, 0x40);
+    vmodel_destroy(m);
+}
+
+Test(msr, unknown_msrs_in_and_out_of_the_range_fault)
+{
+    struct vmodel *m = model(0x1);
+    rd_gp(m, 0x40000003);
+    rd_gp(m, 0x40000021);
+    rd_gp(m, 0x400000ff);
+    rd_gp(m, 0x12345678);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000003, 0), -1);
+    vmodel_destroy(m);
+}
+
+Test(msr, ia32_tsc_is_the_virtual_clock)
+{
+    struct vmodel *m = model(0);
+    cr_assert_eq(rd(m, 0x10), 0);
+    vmodel_advance(m, 12345);
+    cr_assert_eq(rd(m, 0x10), 12345);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x10, 1000000), 0);
+    cr_assert_eq(vmodel_tsc(m), 1000000);
+    vmodel_destroy(m);
+}
+
+Test(msr, apic_base_is_the_default_xapic_with_bsp_on_vcpu0)
+{
+    struct vconfig cfg = { .vcpus = 2 };
+    struct vmodel *m = NULL;
+    uint64_t v;
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+    cr_assert_eq(vmodel_rdmsr(m, 0, 0x1b, &v), 0);
+    cr_assert_eq(v, 0xfee00900);
+    cr_assert_eq(vmodel_rdmsr(m, 1, 0x1b, &v), 0);
+    cr_assert_eq(v, 0xfee00800);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x1b, 0xfee00900), 0);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x1b, 0xfec00900), -1);
+    vmodel_destroy(m);
+}
+
+Test(msr, table_names_follow_the_tlfs)
+{
+    cr_assert_str_eq(vmsr_find(0x40000022)->name, "HV_X64_MSR_TSC_FREQUENCY");
+    cr_assert_str_eq(vmsr_find(0x40000001)->name, "HV_X64_MSR_HYPERCALL");
+    cr_assert_null(vmsr_find(0x40000003));
+}

@@ -1,0 +1,115 @@
+/* CPUID leaves 0x40000000+ as Xen 4.5's cpuid_viridian_leaves() and
+ * cpuid_hypervisor_leaves() answer them. */
+#include "viridian/internal.h"
+#include "viridian/msr.h"
+#include "viridian/spec.h"
+
+static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
+{
+    const struct vprofile *h = m->host;
+    /* guest_os_id.fields.os: bits 40-47 */
+    uint32_t os = (uint32_t)(m->guest_os_id >> 40) & 0xff;
+
+    switch (idx) {
+    case 0:
+        r[0] = 0x40000006;  /* maximum leaf */
+        r[1] = 0x7263694d;  /* "Microsoft Hv" */
+        r[2] = 0x666f736f;
+        r[3] = 0x76482074;
+        break;
+    case 1:
+        r[0] = 0x31237648;  /* "Hv#1" */
+        break;
+    case 2:
+        /* Hypervisor version, only once the guest has told us its own. */
+        if (m->guest_os_id == 0)
+            break;
+        r[0] = 1;
+        r[1] = (h->xen_major << 16) | h->xen_minor;
+        break;
+    case 3:
+        for (int g = 0; g < VGROUP_COUNT; g++)
+            if (vgroup_enabled(m, g))
+                r[0] |= vgroup_info(g)->msr_bits;
+        break;
+    case 4:
+        /* Recommendations only for guests that identify as OS type >= 4 (Vista+). */
+        if (m->guest_os_id == 0 || os < 4)
+            break;
+        r[0] = CPUID4A_RELAX_TIMER_INT | (h->apic_reg_virt ? 0 : CPUID4A_MSR_BASED_APIC);
+        r[1] = 2047;        /* long spin count */
+        break;
+    case 6:
+        r[0] = h->leaf6_eax;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Xen's time leaf (xen/arch/x86/time.c cpuid_time_leaf). vsbox always emulates the
+ * TSC, so vtsc is 1 and the offset already applied. */
+static void xen_time_leaf(const struct vmodel *m, uint32_t sub, uint32_t r[4])
+{
+    switch (sub) {
+    case 0:
+        r[0] = (1u << 0) | (1u << 1) | (1u << 2); /* vtsc, host TSC safe, RDTSCP */
+        r[1] = 0;                                 /* tsc_mode: default */
+        r[2] = m->tsc_khz;
+        r[3] = m->incarnation;
+        break;
+    case 1:
+        r[2] = m->tsc_to_ns.mul_frac;
+        r[3] = (uint32_t)(int32_t)(int8_t)m->tsc_to_ns.shift;
+        break;
+    case 2:
+        r[0] = m->host->cpu_khz;
+        break;
+    default:
+        break;
+    }
+}
+
+static void xen_leaf(const struct vmodel *m, uint32_t base, uint32_t idx, uint32_t sub,
+                     uint32_t r[4])
+{
+    switch (idx) {
+    case 0:
+        r[0] = base + XEN_CPUID_MAX_NUM_LEAVES;
+        r[1] = XEN_CPUID_SIGNATURE_EBX;
+        r[2] = XEN_CPUID_SIGNATURE_ECX;
+        r[3] = XEN_CPUID_SIGNATURE_EDX;
+        break;
+    case 1:
+        r[0] = (m->host->xen_major << 16) | m->host->xen_minor;
+        break;
+    case 2:
+        r[0] = 1;           /* hypercall transfer pages */
+        r[1] = vmodel_xen_msr_base(m);
+        break;
+    case 3:
+        xen_time_leaf(m, sub, r);
+        break;
+    case 4:
+        if (sub == 0)
+            r[0] = XEN_HVM_CPUID_IOMMU_MAPPINGS |
+                   (m->host->apic_reg_virt ? XEN_HVM_CPUID_APIC_ACCESS_VIRT : 0);
+        break;
+    }
+}
+
+void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t subleaf,
+                  uint32_t r[4])
+{
+    (void)vcpu;
+    r[0] = r[1] = r[2] = r[3] = 0;
+    if (viridian_enabled(m) && leaf - 0x40000000u <= 6) {
+        viridian_leaf(m, leaf - 0x40000000u, r);
+        return;
+    }
+    /* Xen's leaves move out of the way of the viridian ones. */
+    uint32_t base = viridian_enabled(m) ? 0x40000100u : 0x40000000u;
+    if (leaf - base <= XEN_CPUID_MAX_NUM_LEAVES)
+        xen_leaf(m, base, leaf - base, subleaf, r);
+    /* Every other leaf in the range is an unconfigured domain_cpuid() leaf: zeros. */
+}

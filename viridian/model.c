@@ -1,0 +1,118 @@
+#include <stdlib.h>
+#include <string.h>
+#include "viridian/internal.h"
+#include "viridian/spec.h"
+
+
+enum verr vmodel_create(const struct vconfig *cfg, struct vmodel **out)
+{
+    const struct vprofile *host = cfg->host ? cfg->host : vprofile_default();
+    uint32_t tsc_khz = cfg->tsc_khz ? cfg->tsc_khz : host->tsc_khz;
+    uint32_t vcpus = cfg->vcpus ? cfg->vcpus : 1;
+
+    *out = NULL;
+    if (tsc_khz < VMODEL_TSC_KHZ_MIN || tsc_khz > VMODEL_TSC_KHZ_MAX)
+        return VERR_BAD_TSC_KHZ;
+    if (vcpus > VMODEL_MAX_VCPUS)
+        return VERR_BAD_VCPUS;
+    /* The toolstack sets the parameter once at build, on a domain whose value is 0. */
+    if (vparam_check(host, 0, cfg->viridian, false) != VRES_OK)
+        return VERR_BAD_MASK;
+
+    struct vmodel *m = calloc(1, sizeof *m);
+    if (!m)
+        return VERR_NO_MEMORY;
+    m->host = host;
+    m->tsc_khz = tsc_khz;
+    m->vcpus = vcpus;
+    m->mem = cfg->mem;
+    m->tsc_to_ns = vtime_scale_for((uint64_t)tsc_khz * 1000);
+    m->param = cfg->viridian;
+    *out = m;
+    return VERR_OK;
+}
+
+void vmodel_destroy(struct vmodel *m)
+{
+    free(m);
+}
+
+const struct vprofile *vmodel_host(const struct vmodel *m) { return m->host; }
+uint32_t vmodel_tsc_khz(const struct vmodel *m) { return m->tsc_khz; }
+uint32_t vmodel_vcpus(const struct vmodel *m) { return m->vcpus; }
+uint64_t vmodel_param(const struct vmodel *m) { return m->param; }
+
+uint64_t vmodel_features(const struct vmodel *m)
+{
+    if (m->host->param == VPARAM_BOOLEAN)
+        return m->param ? m->host->legacy_true_mask : 0;
+    return m->param;
+}
+
+bool vgroup_enabled(const struct vmodel *m, int group)
+{
+    uint64_t f = vmodel_features(m);
+    if (!(f & HVMPV_base_freq))
+        return false;
+    switch (group) {
+    case VGROUP_BASE:
+        return true;
+    case VGROUP_FREQ:
+        return !(f & HVMPV_no_freq);
+    case VGROUP_TIME_REF_COUNT:
+        return (f & HVMPV_time_ref_count) != 0;
+    default:
+        return false;
+    }
+}
+
+enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint64_t value,
+                            bool from_guest)
+{
+    if (host->param == VPARAM_BOOLEAN) {
+        /* Xen 4.3/4.4 do_hvm_op: "if ( a.value > 1 ) rc = -EINVAL", nothing else. */
+        (void)current;
+        (void)from_guest;
+        return value > 1 ? VRES_EINVAL : VRES_OK;
+    }
+    /* Xen 4.5 do_hvm_op: set once by the tools, read by the guest. */
+    if (from_guest)
+        return VRES_EPERM;
+    if (value != current) {
+        if (current != 0)
+            return VRES_EEXIST;
+        if ((value & ~(uint64_t)host->feature_mask) || !(value & HVMPV_base_freq))
+            return VRES_EINVAL;
+    }
+    return VRES_OK;
+}
+
+enum vres_kind vmodel_param_set(struct vmodel *m, uint64_t value, bool from_guest)
+{
+    enum vres_kind r = vparam_check(m->host, m->param, value, from_guest);
+    if (r == VRES_OK)
+        m->param = value;
+    return r;
+}
+
+uint64_t vmodel_tsc(const struct vmodel *m)
+{
+    return m->tsc;
+}
+
+void vmodel_advance(struct vmodel *m, uint64_t ticks)
+{
+    /* Saturate: time seen by the guest never goes back, even for absurd inputs. */
+    m->tsc = ticks > UINT64_MAX - m->tsc ? UINT64_MAX : m->tsc + ticks;
+}
+
+void vmodel_set_tsc(struct vmodel *m, uint64_t tsc)
+{
+    m->tsc = tsc;
+}
+
+/* Xen's raw_trc_val(): the guest TSC in 100ns units, via the domain's time scale. */
+uint64_t vtime_ref_count(const struct vmodel *m)
+{
+    return vtime_scale_delta(m->tsc, &m->tsc_to_ns) / 100 + (uint64_t)m->trc.off;
+}

@@ -1,0 +1,277 @@
+/* Group specs -> HVM_PARAM_VIRIDIAN, following libxl's hvm_set_viridian_features() and
+ * xl's parse_config_data() (Xen 4.5) step by step, so the same inputs fail the same way. */
+#include "viridian/spec.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "viridian/hvmpv.h"
+
+static const struct vgroup_info groups[VGROUP_COUNT] = {
+    [VGROUP_BASE] = { "base",
+                      CPUID3A_MSR_APIC_ACCESS | CPUID3A_MSR_HYPERCALL | CPUID3A_MSR_VP_INDEX,
+                      "hypercall, VP index and APIC access MSRs; prerequisite of every other group" },
+    [VGROUP_FREQ] = { "freq", CPUID3A_MSR_FREQ, "TSC and APIC frequency MSRs (Xen 4.4+)" },
+    [VGROUP_TIME_REF_COUNT] = { "time_ref_count", CPUID3A_MSR_TIME_REF_COUNT,
+                                "partition time reference counter MSR" },
+};
+
+const struct vgroup_info *vgroup_info(enum vgroup g)
+{
+    return (unsigned)g < VGROUP_COUNT ? &groups[g] : NULL;
+}
+
+int vgroup_by_name(const char *name, size_t len)
+{
+    for (int g = 0; g < VGROUP_COUNT; g++)
+        if (strlen(groups[g].name) == len && memcmp(groups[g].name, name, len) == 0)
+            return g;
+    return -1;
+}
+
+static enum verr fail(struct vspec_error *err, enum verr code, size_t col, const char *item,
+                      size_t len)
+{
+    if (err) {
+        err->code = code;
+        err->col = col;
+        if (len >= sizeof err->item)
+            len = sizeof err->item - 1;
+        memcpy(err->item, item, len);
+        err->item[len] = '\0';
+    }
+    return code;
+}
+
+/* A boolean host's HVM_PARAM_VIRIDIAN is the boolean itself; a mask host's "true" is
+ * libxl's defaults. */
+static uint64_t mask_of_groups(uint32_t enabled)
+{
+    uint64_t mask = 0;
+    if (enabled & (1u << VGROUP_BASE)) {
+        mask |= HVMPV_base_freq;
+        if (!(enabled & (1u << VGROUP_FREQ)))
+            mask |= HVMPV_no_freq;
+    }
+    if (enabled & (1u << VGROUP_TIME_REF_COUNT))
+        mask |= HVMPV_time_ref_count;
+    return mask;
+}
+
+static int parse_boolean(const char *s, size_t len)
+{
+    static const struct { const char *text; int value; } forms[] = {
+        { "0", 0 }, { "1", 1 }, { "false", 0 }, { "true", 1 },
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+        if (strlen(forms[i].text) == len && memcmp(forms[i].text, s, len) == 0)
+            return forms[i].value;
+    return -1;
+}
+
+static uint64_t boolean_mask(const struct vprofile *host, int value)
+{
+    if (!value)
+        return 0;
+    return host->param == VPARAM_BOOLEAN ? 1 : mask_of_groups(host->default_groups);
+}
+
+struct item {
+    const char *text;
+    size_t len, col;
+};
+
+#define MAX_ITEMS 64
+
+static enum verr resolve_items(const struct vprofile *host, const struct item *items, size_t n,
+                               uint64_t *mask, struct vspec_error *err)
+{
+    if (n == 1) {
+        int b = parse_boolean(items[0].text, items[0].len);
+        if (b >= 0) {
+            *mask = boolean_mask(host, b);
+            return VERR_OK;
+        }
+    }
+    if (host->param == VPARAM_BOOLEAN) {
+        size_t col = n ? items[0].col : 0;
+        return fail(err, VERR_NO_GROUPS, col, host->name, strlen(host->name));
+    }
+
+    bool defaults = false;
+    uint32_t enable = 0, disable = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = items[i].text;
+        size_t len = items[i].len;
+        if (len == 3 && memcmp(s, "all", 3) == 0) {
+            enable = UINT32_MAX; /* libxl_bitmap_set_any: every bit, known group or not */
+            continue;
+        }
+        if (len == 8 && memcmp(s, "defaults", 8) == 0) {
+            defaults = true;
+            continue;
+        }
+        uint32_t *set = &enable, *reset = &disable;
+        if (len > 0 && s[0] == '!') {
+            set = &disable;
+            reset = &enable;
+            s++;
+            len--;
+        }
+        int g = vgroup_by_name(s, len);
+        if (g < 0 || !(host->groups & (1u << g)))
+            return fail(err, VERR_UNKNOWN_GROUP, items[i].col, s, len);
+        *set |= 1u << g;
+        *reset &= ~(1u << g);
+    }
+
+    uint32_t enabled = defaults ? host->default_groups : 0;
+    for (int g = 0; g < 32; g++) {
+        if (!(enable & (1u << g)))
+            continue;
+        if (disable & (1u << g)) {
+            const char *name = groups[g].name;
+            return fail(err, VERR_GROUP_CONFLICT, 0, name, strlen(name));
+        }
+        if (host->groups & (1u << g))
+            enabled |= 1u << g;
+    }
+    enabled &= ~disable;
+
+    if (enabled && !(enabled & (1u << VGROUP_BASE)))
+        return fail(err, VERR_BASE_NOT_ENABLED, 0, "base", 4);
+
+    *mask = mask_of_groups(enabled);
+    return VERR_OK;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* `[ "all", '!freq', ]` as xl.cfg writes a list of strings. */
+static enum verr split_list(const char *spec, struct item *items, size_t *n,
+                            struct vspec_error *err)
+{
+    size_t i = 1, count = 0;
+    bool need_comma = false;
+    for (;;) {
+        while (is_blank(spec[i]))
+            i++;
+        if (spec[i] == ']') {
+            i++;
+            while (is_blank(spec[i]))
+                i++;
+            if (spec[i] != '\0')
+                return fail(err, VERR_SPEC_SYNTAX, i, spec + i, 1);
+            *n = count;
+            return VERR_OK;
+        }
+        if (need_comma) {
+            if (spec[i] != ',')
+                return fail(err, VERR_SPEC_SYNTAX, i, spec + i, spec[i] ? 1 : 0);
+            i++;
+            need_comma = false;
+            continue;
+        }
+        char q = spec[i];
+        if (q != '"' && q != '\'')
+            return fail(err, VERR_SPEC_SYNTAX, i, spec + i, spec[i] ? 1 : 0);
+        const char *end = strchr(spec + i + 1, q);
+        if (!end)
+            return fail(err, VERR_SPEC_SYNTAX, i, spec + i, 1);
+        if (count == MAX_ITEMS)
+            return fail(err, VERR_SPEC_SYNTAX, i, spec + i, 1);
+        items[count++] = (struct item){ spec + i + 1, (size_t)(end - spec - i - 1), i + 1 };
+        i = (size_t)(end - spec) + 1;
+        need_comma = true;
+    }
+}
+
+static enum verr split_commas(const char *spec, struct item *items, size_t *n,
+                              struct vspec_error *err)
+{
+    size_t count = 0, i = 0;
+    for (;;) {
+        size_t start = i;
+        while (spec[i] && spec[i] != ',')
+            i++;
+        size_t s = start, e = i;
+        while (s < e && is_blank(spec[s]))
+            s++;
+        while (e > s && is_blank(spec[e - 1]))
+            e--;
+        if (s == e || count == MAX_ITEMS)
+            return fail(err, VERR_SPEC_SYNTAX, s, spec + s, 0);
+        items[count++] = (struct item){ spec + s, e - s, s };
+        if (!spec[i])
+            break;
+        i++;
+    }
+    *n = count;
+    return VERR_OK;
+}
+
+enum verr vspec_parse(const struct vprofile *host, const char *spec, uint64_t *mask,
+                      struct vspec_error *err)
+{
+    struct item items[MAX_ITEMS];
+    size_t n = 0, lead = 0;
+    while (is_blank(spec[lead]))
+        lead++;
+    enum verr e = spec[lead] == '[' ? split_list(spec + lead, items, &n, err)
+                                    : split_commas(spec + lead, items, &n, err);
+    if (e != VERR_OK) {
+        if (err)
+            err->col += lead;
+        return e;
+    }
+    for (size_t i = 0; i < n; i++)
+        items[i].col += lead;
+    return resolve_items(host, items, n, mask, err);
+}
+
+enum verr vspec_from_items(const struct vprofile *host, const char *const *texts, size_t n,
+                           uint64_t *mask, struct vspec_error *err)
+{
+    struct item items[MAX_ITEMS];
+    if (n > MAX_ITEMS)
+        return fail(err, VERR_SPEC_SYNTAX, 0, "", 0);
+    for (size_t i = 0; i < n; i++)
+        items[i] = (struct item){ texts[i], strlen(texts[i]), i };
+    return resolve_items(host, items, n, mask, err);
+}
+
+void vspec_strerror(const struct vspec_error *err, char *buf, size_t len)
+{
+    switch (err->code) {
+    case VERR_UNKNOWN_GROUP:
+        snprintf(buf, len, "unknown viridian enlightenment '%s'", err->item);
+        break;
+    case VERR_GROUP_CONFLICT:
+        snprintf(buf, len, "%s group both enabled and disabled", err->item);
+        break;
+    case VERR_NO_GROUPS:
+        snprintf(buf, len, "host %s takes only a boolean viridian option (0 or 1)", err->item);
+        break;
+    case VERR_SPEC_SYNTAX:
+        snprintf(buf, len,
+                 "bad viridian spec: expected groups like 'all,!freq', a list like "
+                 "[ \"all\", \"!freq\" ], or 0/1");
+        break;
+    default:
+        snprintf(buf, len, "%s", verr_str(err->code));
+        break;
+    }
+}
+
+void vspec_format(const struct vprofile *host, uint64_t mask, char *buf, size_t len)
+{
+    if (mask == 0 || host->param == VPARAM_BOOLEAN || !(mask & HVMPV_base_freq) ||
+        (mask & ~(uint64_t)(HVMPV_base_freq | HVMPV_no_freq | HVMPV_time_ref_count))) {
+        snprintf(buf, len, mask <= 1 ? "%llu" : "0x%llx", (unsigned long long)mask);
+        return;
+    }
+    snprintf(buf, len, "base%s%s", (mask & HVMPV_no_freq) ? "" : ",freq",
+             (mask & HVMPV_time_ref_count) ? ",time_ref_count" : "");
+}
