@@ -75,7 +75,7 @@ static void xen_leaf(const struct vmodel *m, uint32_t base, uint32_t idx, uint32
 {
     switch (idx) {
     case 0:
-        r[0] = base + XEN_CPUID_MAX_NUM_LEAVES;
+        r[0] = base + m->host->xen_leaf_limit;
         r[1] = XEN_CPUID_SIGNATURE_EBX;
         r[2] = XEN_CPUID_SIGNATURE_ECX;
         r[3] = XEN_CPUID_SIGNATURE_EDX;
@@ -109,7 +109,7 @@ void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t suble
     }
     /* Xen's leaves move out of the way of the viridian ones. */
     uint32_t base = viridian_enabled(m) ? 0x40000100u : 0x40000000u;
-    if (leaf - base <= XEN_CPUID_MAX_NUM_LEAVES)
+    if (leaf - base <= m->host->xen_leaf_limit)
         xen_leaf(m, base, leaf - base, subleaf, r);
     /* Every other leaf in the range is an unconfigured domain_cpuid() leaf: zeros. */
 }

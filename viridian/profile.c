@@ -11,6 +11,28 @@
  * profiles share, so that only the Xen version differs between them. */
 static const struct vprofile profiles[] = {
     {
+        .name = "xen-4.3",
+        .summary = "Xen 4.3: boolean viridian, base set only",
+        .xen_major = 4, .xen_minor = 3,
+        .param = VPARAM_BOOLEAN,
+        .legacy_true_mask = HVMPV_base_freq | HVMPV_no_freq,
+        .tsc_khz = 2000000,
+        .cpu_khz = 2000000,
+        .leaf6_eax = 0,          /* cpuid_viridian_leaves() has no case 6 yet */
+        .xen_leaf_limit = 2,     /* the time leaf only with tsc_mode pvrdtscp */
+    },
+    {
+        .name = "xen-4.4",
+        .summary = "Xen 4.4: boolean viridian; the TSC/APIC frequency MSRs appear",
+        .xen_major = 4, .xen_minor = 4,
+        .param = VPARAM_BOOLEAN,
+        .legacy_true_mask = HVMPV_base_freq,
+        .tsc_khz = 2000000,
+        .cpu_khz = 2000000,
+        .leaf6_eax = CPUID6A_APIC_OVERLAY | CPUID6A_MSR_BITMAPS | CPUID6A_NESTED_PAGING,
+        .xen_leaf_limit = 2,
+    },
+    {
         .name = "xen-4.5",
         .summary = "Xen 4.5: HVM_PARAM_VIRIDIAN is a feature mask (the seed patch)",
         .xen_major = 4, .xen_minor = 5,
@@ -24,6 +46,7 @@ static const struct vprofile profiles[] = {
         .svm = false,
         .apic_reg_virt = false,
         .leaf6_eax = CPUID6A_APIC_OVERLAY | CPUID6A_MSR_BITMAPS | CPUID6A_NESTED_PAGING,
+        .xen_leaf_limit = XEN_CPUID_MAX_NUM_LEAVES,
     },
 };
 

@@ -23,7 +23,8 @@ struct vprofile {
     uint32_t cpu_khz;          /* physical CPU frequency (Xen time leaf 3, subleaf 2) */
     bool svm;                  /* AMD host: VMMCALL in the hypercall page, else VMCALL */
     bool apic_reg_virt;        /* cpu_has_vmx_apic_reg_virt: clears CPUID4A_MSR_BASED_APIC */
-    uint32_t leaf6_eax;        /* hardware features in use (CPUID 0x40000006) */
+    uint32_t leaf6_eax;        /* hardware features in use (CPUID 0x40000006); 0 before 4.4 */
+    uint32_t xen_leaf_limit;   /* Xen's own leaves: base+0 .. base+limit */
 };
 
 /* NULL when no profile has that name. */
