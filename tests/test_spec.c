@@ -169,3 +169,11 @@ Test(spec, format_names_the_groups_of_a_mask)
     vspec_format(xen45(), 0, buf, sizeof buf);
     cr_assert_str_eq(buf, "0");
 }
+
+Test(spec, a_raw_hex_value_is_taken_as_the_parameter)
+{
+    cr_assert_eq(mask_of("0x3"), 0x3);
+    cr_assert_eq(mask_of("0X1"), 0x1);
+    cr_assert_eq(error_of("0x").code, VERR_UNKNOWN_GROUP);
+    cr_assert_eq(error_of("0x12345678123456789").code, VERR_UNKNOWN_GROUP);
+}

@@ -1,5 +1,6 @@
 /* CPUID leaves 0x40000000+ as Xen 4.5's cpuid_viridian_leaves() and
  * cpuid_hypervisor_leaves() answer them. */
+#include "viridian/fault.h"
 #include "viridian/internal.h"
 #include "viridian/msr.h"
 #include "viridian/spec.h"
@@ -31,6 +32,8 @@ static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
         for (int g = 0; g < VGROUP_COUNT; g++)
             if (vgroup_enabled(m, g))
                 r[0] |= vgroup_info(g)->msr_bits;
+        if (FAULT(FAULT_ADVERTISE_TRC))
+            r[0] |= CPUID3A_MSR_TIME_REF_COUNT;
         break;
     case 4:
         /* Recommendations only for guests that identify as OS type >= 4 (Vista+). */

@@ -1,3 +1,4 @@
+#include "viridian/fault.h"
 #include "viridian/internal.h"
 
 enum vres_kind vmodel_migrate(struct vmodel *m, const struct vprofile *to, int legacy)
@@ -13,5 +14,9 @@ enum vres_kind vmodel_migrate(struct vmodel *m, const struct vprofile *to, int l
     m->host = to;
     m->param = value;
     m->incarnation++;
+    if (FAULT(FAULT_CLOCK_RESET))
+        m->tsc = 0;
+    if (FAULT(FAULT_LOSE_OS_ID))
+        m->guest_os_id = 0;
     return VRES_OK;
 }

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include "viridian/fault.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"
 
@@ -76,10 +77,10 @@ enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint6
         return value > 1 ? VRES_EINVAL : VRES_OK;
     }
     /* Xen 4.5 do_hvm_op: set once by the tools, read by the guest. */
-    if (from_guest)
+    if (from_guest && !FAULT(FAULT_GUEST_MAY_WRITE))
         return VRES_EPERM;
     if (value != current) {
-        if (current != 0)
+        if (current != 0 && !FAULT(FAULT_NO_EEXIST))
             return VRES_EEXIST;
         if ((value & ~(uint64_t)host->feature_mask) || !(value & HVMPV_base_freq))
             return VRES_EINVAL;
@@ -115,4 +116,12 @@ void vmodel_set_tsc(struct vmodel *m, uint64_t tsc)
 uint64_t vtime_ref_count(const struct vmodel *m)
 {
     return vtime_scale_delta(m->tsc, &m->tsc_to_ns) / 100 + (uint64_t)m->trc.off;
+}
+
+struct vmodel *vmodel_clone(const struct vmodel *m)
+{
+    struct vmodel *c = malloc(sizeof *c);
+    if (c)
+        memcpy(c, m, sizeof *c);
+    return c;
 }

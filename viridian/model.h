@@ -70,6 +70,10 @@ static inline bool vmodel_cpuid_owns(uint32_t leaf)
  * HVM_PARAM_VIRIDIAN rules; VRES_REFUSED leaves the model as it was. */
 enum vres_kind vmodel_migrate(struct vmodel *m, const struct vprofile *to, int legacy);
 
+/* An independent copy with the same state (a save immediately restored on the same
+ * host, without the incarnation bump a migration makes). NULL when out of memory. */
+struct vmodel *vmodel_clone(const struct vmodel *m);
+
 /* Virtual clock, in TSC ticks at tsc_khz. */
 uint64_t vmodel_tsc(const struct vmodel *m);
 void vmodel_advance(struct vmodel *m, uint64_t ticks);

@@ -2,6 +2,7 @@
  * Whatever has no handler here falls to Xen's own MSR and then to #GP, as on Xen. */
 #include "viridian/msr.h"
 
+#include "viridian/fault.h"
 #include "viridian/hypercall.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"
@@ -205,6 +206,8 @@ uint32_t vmodel_xen_msr_base(const struct vmodel *m)
 static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr)
 {
     const struct vmsr_info *row = vmsr_find(msr);
+    if (FAULT(FAULT_FREQ_UNGATED) && row && row->group == VGROUP_FREQ && viridian_enabled(m))
+        return row;
     if (row && row->group != VMSR_ARCH && !vgroup_enabled(m, row->group))
         return NULL;
     return row;

@@ -75,6 +75,26 @@ static uint64_t boolean_mask(const struct vprofile *host, int value)
     return host->param == VPARAM_BOOLEAN ? 1 : mask_of_groups(host->default_groups);
 }
 
+/* A raw HVM_PARAM_VIRIDIAN value, "0x5": what traces and reproducers use to name a
+ * value no group list gives. The host's parameter rules still judge it at create. */
+static bool parse_raw(const char *s, size_t len, uint64_t *mask)
+{
+    if (len < 3 || len > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 2; i < len; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return false;
+        v = v << 4 | (uint64_t)d;
+    }
+    *mask = v;
+    return true;
+}
+
 struct item {
     const char *text;
     size_t len, col;
@@ -91,6 +111,8 @@ static enum verr resolve_items(const struct vprofile *host, const struct item *i
             *mask = boolean_mask(host, b);
             return VERR_OK;
         }
+        if (parse_raw(items[0].text, items[0].len, mask))
+            return VERR_OK;
     }
     if (host->param == VPARAM_BOOLEAN) {
         size_t col = n ? items[0].col : 0;
