@@ -1,0 +1,81 @@
+/* What the subcommands share: exit codes, error reporting at the edge, and the
+ * settings every command resolves the same way (defaults < trace header < xl.cfg <
+ * command-line flags). */
+#ifndef VSBOX_CLI_CLI_H
+#define VSBOX_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "viridian/model.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_DIVERGED = 1,   /* replay: results differ; run: guest exited non-zero */
+    EXIT_BAD_INPUT = 2,
+    EXIT_CRASHED = 3,
+    EXIT_INCOMPATIBLE = 4,
+};
+
+struct cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+int cmd_replay(int argc, char **argv);
+int cmd_cpuid(int argc, char **argv);
+int cmd_msrs(int argc, char **argv);
+int cmd_hosts(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
+
+/* "vsbox: " + message, one line on stderr. Returns EXIT_BAD_INPUT for `return fail(...)`. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict numbers: decimal or 0x hex, whole string, within [min, max]. */
+bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* The flags shared by model commands, as given (NULL/0 when absent). */
+struct common_flags {
+    const char *viridian;
+    const char *host;
+    const char *tsc_khz;
+    const char *config;
+    bool verbose;
+};
+
+/* Where a setting's text came from, for error messages ("--viridian", "t.trace:2:25"). */
+struct spec_source {
+    const char *text;
+    char where[512];
+};
+
+struct settings {
+    const struct vprofile *host;
+    uint64_t viridian;
+    uint32_t tsc_khz;
+    uint32_t vcpus;
+    uint32_t memory_mib;
+};
+
+struct trace_config;
+
+/* Resolve the settings from flags, an optional trace header (with the trace's file
+ * name), and --config. Reports its own error and returns false on bad input. */
+bool settings_resolve(const struct common_flags *flags, const struct trace_config *header,
+                      const char *trace_name, struct settings *out);
+
+/* Create the model for resolved settings (reports the error). */
+struct vmodel *settings_model(const struct settings *s, struct vmem_ops mem);
+
+/* A `config` line for these settings, as trace headers write it. */
+void settings_trace_config(const struct settings *s, struct trace_config *cfg);
+
+/* Common option help text, to append to each command's usage. */
+extern const char common_flags_help[];
+
+/* Take one of the common flags at argv[*i] ("--viridian SPEC" or "--viridian=SPEC").
+ * Returns 1 if taken (advancing *i), 0 if not a common flag, -1 on a missing value. */
+int common_flag(struct common_flags *f, int argc, char **argv, int *i);
+
+#endif

@@ -1,0 +1,180 @@
+/* vsbox cpuid: the hypervisor leaves a guest would read, printed as a replayable trace. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "traces/trace.h"
+#include "viridian/hvmpv.h"
+
+static const char usage[] =
+    "usage: vsbox cpuid [--viridian SPEC] [--host PROFILE] [--tsc-khz N] [--config FILE]\n"
+    "                   [--guest-os-id VALUE]\n"
+    "Print the CPUID leaves 0x40000000+ a guest would see, as a trace v1 that\n"
+    "`vsbox replay` accepts. --guest-os-id first writes HV_X64_MSR_GUEST_OS_ID, which\n"
+    "unlocks leaves 0x40000002 and 0x40000004 as a booting Windows does.\n";
+
+struct bitname {
+    uint32_t bit;
+    const char *name;
+};
+
+static void append_bits(char *buf, size_t len, uint32_t value, const struct bitname *names,
+                        size_t n)
+{
+    size_t used = strlen(buf);
+    for (size_t i = 0; i < n; i++)
+        if (value & names[i].bit)
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, " %s",
+                                     names[i].name);
+    if (value == 0 && used < len)
+        snprintf(buf + used, len - used, " (none)");
+}
+
+static void annotate_viridian(uint32_t idx, const uint32_t r[4], char *c, size_t len)
+{
+    static const struct bitname leaf3[] = {
+        { CPUID3A_MSR_TIME_REF_COUNT, "TIME_REF_COUNT" }, { CPUID3A_MSR_APIC_ACCESS, "APIC_ACCESS" },
+        { CPUID3A_MSR_HYPERCALL, "HYPERCALL" },           { CPUID3A_MSR_VP_INDEX, "VP_INDEX" },
+        { CPUID3A_MSR_FREQ, "FREQ" },
+    };
+    static const struct bitname leaf4[] = {
+        { CPUID4A_MSR_BASED_APIC, "MSR_BASED_APIC" }, { CPUID4A_RELAX_TIMER_INT, "RELAX_TIMER_INT" },
+    };
+    static const struct bitname leaf6[] = {
+        { CPUID6A_APIC_OVERLAY, "APIC_OVERLAY" }, { CPUID6A_MSR_BITMAPS, "MSR_BITMAPS" },
+        { CPUID6A_NESTED_PAGING, "NESTED_PAGING" },
+    };
+    switch (idx) {
+    case 0:
+        snprintf(c, len, "viridian: max leaf, vendor \"%.4s%.4s%.4s\"", (const char *)&r[1],
+                 (const char *)&r[2], (const char *)&r[3]);
+        break;
+    case 1:
+        snprintf(c, len, "viridian: interface \"%.4s\"", (const char *)&r[0]);
+        break;
+    case 2:
+        if (r[0] == 0)
+            snprintf(c, len, "viridian: version, empty until the guest sets its OS id");
+        else
+            snprintf(c, len, "viridian: build %u, version %u.%u", r[0], r[1] >> 16, r[1] & 0xffff);
+        break;
+    case 3:
+        snprintf(c, len, "viridian: MSRs available:");
+        append_bits(c, len, r[0], leaf3, sizeof leaf3 / sizeof leaf3[0]);
+        break;
+    case 4:
+        snprintf(c, len, "viridian: recommendations:");
+        append_bits(c, len, r[0], leaf4, sizeof leaf4 / sizeof leaf4[0]);
+        if (r[1])
+            snprintf(c + strlen(c), len - strlen(c), ", spin count %u", r[1]);
+        break;
+    case 5:
+        snprintf(c, len, "viridian: implementation limits (none given)");
+        break;
+    case 6:
+        snprintf(c, len, "viridian: hardware features in use:");
+        append_bits(c, len, r[0], leaf6, sizeof leaf6 / sizeof leaf6[0]);
+        break;
+    }
+}
+
+static void annotate_xen(uint32_t idx, uint32_t sub, const uint32_t r[4], char *c, size_t len)
+{
+    switch (idx) {
+    case 0:
+        snprintf(c, len, "xen: max leaf, vendor \"%.4s%.4s%.4s\"", (const char *)&r[1],
+                 (const char *)&r[2], (const char *)&r[3]);
+        break;
+    case 1:
+        snprintf(c, len, "xen: version %u.%u", r[0] >> 16, r[0] & 0xffff);
+        break;
+    case 2:
+        snprintf(c, len, "xen: %u hypercall page, MSR base 0x%x", r[0], r[1]);
+        break;
+    case 3:
+        if (sub == 0)
+            snprintf(c, len, "xen time: flags 0x%x, tsc_mode %u, tsc_khz %u, incarnation %u",
+                     r[0], r[1], r[2], r[3]);
+        else if (sub == 1)
+            snprintf(c, len, "xen time: tsc->ns mul_frac 0x%x shift %d", r[2], (int)r[3]);
+        else
+            snprintf(c, len, "xen time: physical cpu_khz %u", r[0]);
+        break;
+    case 4:
+        snprintf(c, len, "xen: HVM features 0x%x", r[0]);
+        break;
+    }
+}
+
+static int emit(struct vmodel *m, uint32_t leaf, uint32_t sub, const char *comment)
+{
+    struct vevent ev = { .kind = VEV_CPUID, .a = { leaf, sub } };
+    struct vres res;
+    vmodel_apply(m, &ev, &res);
+    return trace_write_line(stdout, &ev, &res, comment);
+}
+
+int cmd_cpuid(int argc, char **argv)
+{
+    struct common_flags flags = { 0 };
+    const char *os_id = NULL;
+    for (int i = 1; i < argc; i++) {
+        int c = common_flag(&flags, argc, argv, &i);
+        if (c < 0)
+            return EXIT_BAD_INPUT;
+        if (c)
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s%s", usage, common_flags_help);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--guest-os-id") == 0 && i + 1 < argc) {
+            os_id = argv[++i];
+            continue;
+        }
+        return fail("cpuid: unexpected argument '%s' (see vsbox cpuid --help)", argv[i]);
+    }
+    uint64_t os_value = 0;
+    if (os_id && !parse_u64(os_id, 0, UINT64_MAX, &os_value))
+        return fail("--guest-os-id: '%s' is not a 64-bit number", os_id);
+
+    struct settings s;
+    if (!settings_resolve(&flags, NULL, NULL, &s))
+        return EXIT_BAD_INPUT;
+    struct vmodel *m = settings_model(&s, (struct vmem_ops){ 0 });
+    if (!m)
+        return EXIT_BAD_INPUT;
+
+    struct trace_config cfg;
+    settings_trace_config(&s, &cfg);
+    int rc = trace_write_magic(stdout) | trace_write_config(stdout, &cfg);
+    if (os_id) {
+        struct vevent ev = { .kind = VEV_WRMSR, .a = { HV_X64_MSR_GUEST_OS_ID, os_value } };
+        struct vres res;
+        vmodel_apply(m, &ev, &res);
+        rc |= trace_write_line(stdout, &ev, &res, "HV_X64_MSR_GUEST_OS_ID");
+    }
+
+    char c[200];
+    bool viridian = (vmodel_features(m) & HVMPV_base_freq) != 0;
+    if (viridian) {
+        for (uint32_t idx = 0; idx <= 6; idx++) {
+            uint32_t r[4];
+            vmodel_cpuid(m, 0, 0x40000000u + idx, 0, r);
+            annotate_viridian(idx, r, c, sizeof c);
+            rc |= emit(m, 0x40000000u + idx, 0, c);
+        }
+    }
+    uint32_t base = viridian ? 0x40000100u : 0x40000000u;
+    for (uint32_t idx = 0; idx <= vmodel_host(m)->xen_leaf_limit; idx++) {
+        for (uint32_t sub = 0; sub < (idx == 3 ? 3u : 1u); sub++) {
+            uint32_t r[4];
+            vmodel_cpuid(m, 0, base + idx, sub, r);
+            annotate_xen(idx, sub, r, c, sizeof c);
+            rc |= emit(m, base + idx, sub, c);
+        }
+    }
+    vmodel_destroy(m);
+    if (rc || fflush(stdout) != 0)
+        return fail("cpuid: cannot write the output");
+    return EXIT_OK;
+}

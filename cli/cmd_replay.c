@@ -1,0 +1,189 @@
+/* vsbox replay: apply a trace to a fresh model and compare, or --fill in the results.
+ * Everything for stdout is collected first, so bad input never leaves partial output. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "traces/replay.h"
+#include "traces/trace.h"
+
+static const char usage[] =
+    "usage: vsbox replay FILE [--fill] [--viridian SPEC] [--host PROFILE] [--tsc-khz N]\n"
+    "                    [--config FILE]\n"
+    "Apply every event of a trace v1 to a fresh model built from its header (flags\n"
+    "override the header) and compare each '-> RESULT'. Prints FILE:LINE: expected X,\n"
+    "got Y per divergence. --fill prints the trace back with every result computed.\n"
+    "FILE may be - for standard input.\n"
+    "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n";
+
+struct replay_job {
+    const char *name;
+    bool fill;
+    FILE *out;          /* memory stream: printed only when the whole file was good */
+    FILE *head;         /* --fill: comments and blanks met before the first event */
+    char *head_buf;
+    size_t head_len;
+    unsigned long events, diverged;
+};
+
+static int read_error(const char *name, const struct trace_error *err)
+{
+    if (err->col)
+        return fail("%s:%u:%u: %s", name, err->line, err->col, err->msg);
+    return fail("%s:%u: %s", name, err->line, err->msg);
+}
+
+/* --fill: the header as the model was built, then what preceded the first event. */
+static void fill_header(struct replay_job *job, const struct settings *s)
+{
+    struct trace_config cfg;
+    settings_trace_config(s, &cfg);
+    trace_write_magic(job->out);
+    fflush(job->head);
+    fwrite(job->head_buf, 1, job->head_len, job->out);
+    trace_write_config(job->out, &cfg);
+}
+
+static void emit(struct replay_job *job, const struct trace_item *it, const struct vres *got,
+                 enum replay_rc rc)
+{
+    char want[128], have[128];
+    if (rc == REPLAY_DIVERGED) {
+        trace_format_result(want, sizeof want, &it->expect);
+        trace_format_result(have, sizeof have, got);
+        fprintf(job->fill ? stderr : job->out, "%s:%u: expected %s, got %s\n", job->name,
+                it->line, want, have);
+        job->diverged++;
+    }
+    if (!job->fill)
+        return;
+    switch (it->kind) {
+    case TRACE_BLANK:
+        fputc('\n', job->events ? job->out : job->head);
+        break;
+    case TRACE_COMMENT:
+        fprintf(job->events ? job->out : job->head, "# %s\n", it->comment);
+        break;
+    case TRACE_EVENT:
+        trace_write_line(job->out, &it->ev, got->kind == VRES_NONE ? NULL : got,
+                         it->comment[0] ? it->comment : NULL);
+        break;
+    }
+}
+
+static int run(struct replay_job *job, FILE *in, const struct common_flags *flags)
+{
+    struct trace_reader *r = trace_reader_new(in);
+    if (!r)
+        return fail("out of memory");
+    struct vmodel *m = NULL;
+    int status = EXIT_BAD_INPUT;
+    struct trace_item it;
+    struct trace_error err;
+    enum trace_rc rc;
+
+    while ((rc = trace_reader_next(r, &it, &err)) == TRACE_OK) {
+        if (!m && it.kind == TRACE_EVENT) {
+            struct settings s;
+            if (!settings_resolve(flags, trace_reader_config(r), job->name, &s))
+                goto out;
+            if (!(m = settings_model(&s, (struct vmem_ops){ 0 })))
+                goto out;
+            if (job->fill)
+                fill_header(job, &s);
+        }
+        struct vres got = { .kind = VRES_NONE };
+        enum replay_rc step = REPLAY_MATCH;
+        if (it.kind == TRACE_EVENT) {
+            step = replay_step(m, &it, &got, &err);
+            if (step == REPLAY_INVALID) {
+                read_error(job->name, &err);
+                goto out;
+            }
+            job->events++;
+        }
+        emit(job, &it, &got, step);
+    }
+    if (rc == TRACE_ERR) {
+        read_error(job->name, &err);
+        goto out;
+    }
+    if (!m) {
+        /* No events: still check the header is usable. */
+        struct settings s;
+        if (!settings_resolve(flags, trace_reader_config(r), job->name, &s))
+            goto out;
+        if (!(m = settings_model(&s, (struct vmem_ops){ 0 })))
+            goto out;
+        if (job->fill)
+            fill_header(job, &s);
+    }
+    status = job->diverged ? EXIT_DIVERGED : EXIT_OK;
+out:
+    vmodel_destroy(m);
+    trace_reader_free(r);
+    return status;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct common_flags flags = { 0 };
+    struct replay_job job = { 0 };
+    for (int i = 1; i < argc; i++) {
+        int c = common_flag(&flags, argc, argv, &i);
+        if (c < 0)
+            return EXIT_BAD_INPUT;
+        if (c)
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s%s", usage, common_flags_help);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--fill") == 0) {
+            job.fill = true;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return fail("replay: unknown option '%s' (see vsbox replay --help)", argv[i]);
+        if (job.name)
+            return fail("replay: one trace at a time ('%s' and '%s')", job.name, argv[i]);
+        job.name = argv[i];
+    }
+    if (!job.name)
+        return fail("replay: which trace? (vsbox replay FILE)");
+
+    FILE *in = strcmp(job.name, "-") == 0 ? stdin : fopen(job.name, "rb");
+    if (!in)
+        return fail("%s: cannot open: %s", job.name, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0;
+    job.out = open_memstream(&buf, &len);
+    job.head = open_memstream(&job.head_buf, &job.head_len);
+    if (!job.out || !job.head) {
+        if (job.out)
+            fclose(job.out);
+        if (job.head)
+            fclose(job.head);
+        free(buf);
+        free(job.head_buf);
+        if (in != stdin)
+            fclose(in);
+        return fail("out of memory");
+    }
+    int status = run(&job, in, &flags);
+    if (in != stdin)
+        fclose(in);
+    fclose(job.out);
+    fclose(job.head);
+    free(job.head_buf);
+    if (status != EXIT_BAD_INPUT) {
+        fwrite(buf, 1, len, stdout);
+        if (fflush(stdout) != 0)
+            status = fail("replay: cannot write the output");
+        else
+            fprintf(stderr, "vsbox: %s: %lu events, %lu divergence%s\n", job.name, job.events,
+                    job.diverged, job.diverged == 1 ? "" : "s");
+    }
+    free(buf);
+    return status;
+}

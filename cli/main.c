@@ -1,0 +1,37 @@
+/* vsbox: one subcommand per file; this is only the dispatch table. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static const struct cmd commands[] = {
+    { "replay", cmd_replay, "replay a trace against the model, or --fill in its results" },
+    { "cpuid", cmd_cpuid, "print the hypervisor CPUID leaves a guest would see, as a trace" },
+    { "msrs", cmd_msrs, "print a read of every viridian MSR with its TLFS name and group" },
+    { "fuzz", cmd_fuzz, "fuzz the model with seeded event sequences and property oracles" },
+    { "hosts", cmd_hosts, "list the host profiles (Xen releases) vsbox can be" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vsbox COMMAND [ARGS]   (vsbox COMMAND --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_BAD_INPUT;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fail("unknown command '%s' (try vsbox --help)", argv[1]);
+    return EXIT_BAD_INPUT;
+}
