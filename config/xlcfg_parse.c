@@ -79,6 +79,12 @@ static void describe(char c, char *buf, size_t len)
         snprintf(buf, len, "byte 0x%02x", (unsigned char)c);
 }
 
+/* libxlu flags these as "likely python" */
+static bool pythonic(char c)
+{
+    return c == '+' || c == '-' || c == '.' || c == '(' || c == ')' || c == ':';
+}
+
 static int escape(struct lexer *lx, char *out)
 {
     static const char simple[] = "\"\"''\\\\a\ab\bf\fn\nr\rt\tv\v";
@@ -170,7 +176,7 @@ static int atom(struct lexer *lx, struct xlcfg_value *v)
     }
     char what[32];
     describe(c, what, sizeof what);
-    if (c == '+' || c == '-' || c == '.' || c == '(' || c == ')' || c == ':')
+    if (pythonic(c))
         return fail(lx, lx->pos, "unexpected %s (xl.cfg is not Python)", what);
     return fail(lx, lx->pos, "expected a string, a number or a [ list ], not %s", what);
 }
@@ -261,18 +267,16 @@ static int setting(struct lexer *lx, struct xlcfg *out, size_t *cap)
     struct xlcfg_entry e = { .line = lx->line, .col = (unsigned)(start - lx->line_start + 1) };
     while (lx->pos < lx->len && ident_char(peek(lx)))
         lx->pos++;
-    if (lx->pos - start > MAX_KEY)
+    size_t key_len = lx->pos - start;
+    if (key_len > MAX_KEY)
         return fail(lx, start, "key longer than %u characters", MAX_KEY);
     skip(lx, false);
     if (peek(lx) != '=') {
         char what[32];
         describe(peek(lx), what, sizeof what);
         return fail(lx, lx->pos, "expected '=' after key '%.*s', not %s",
-                    (int)(lx->pos - start > 64 ? 64 : lx->pos - start), lx->s + start, what);
+                    (int)(key_len > 64 ? 64 : key_len), lx->s + start, what);
     }
-    size_t key_len = 0;
-    while (start + key_len < lx->len && ident_char(lx->s[start + key_len]))
-        key_len++;
     lx->pos++;
     skip(lx, false);
     int rc = peek(lx) == '[' ? list_value(lx, &e.value) : atom(lx, &e.value);
@@ -348,6 +352,8 @@ int xlcfg_parse(const char *text, size_t len, struct xlcfg *out, struct xlcfg_er
             char what[32];
             describe(c, what, sizeof what);
             xlcfg_free(out);
+            if (pythonic(c))
+                return fail(&lx, lx.pos, "unexpected %s (xl.cfg is not Python)", what);
             return fail(&lx, lx.pos, "expected a newline or ';' after the value, not %s", what);
         }
     }

@@ -163,12 +163,13 @@ static const struct {
     { "refused", VRES_REFUSED },
 };
 
-static enum trace_rc parse_result(struct cursor *c, enum vev_kind kind, struct vres *res)
+static enum trace_rc parse_result(struct cursor *c, const struct token *arrow, enum vev_kind kind,
+                                  struct vres *res)
 {
     const struct result_form *f = &forms[kind];
     struct token t;
     if (!f->describe)
-        return fail_at(c->err, c->line, c->pos, "this event takes no result");
+        return fail_at(c->err, c->line, arrow->col, "this event takes no result");
     if (need(c, &t, f->describe) != TRACE_OK)
         return TRACE_ERR;
     for (size_t i = 0; i < sizeof result_words / sizeof result_words[0]; i++) {
@@ -365,7 +366,7 @@ static enum trace_rc parse_event_line(struct cursor *c, struct trace_item *item)
             return fail_at(c->err, c->line, t.col, "unexpected '%s' (results follow '->')",
                            shown(&t, b, sizeof b));
         }
-        if (parse_result(c, ev->kind, &item->expect))
+        if (parse_result(c, &t, ev->kind, &item->expect))
             return TRACE_ERR;
         item->has_expect = true;
         if (next_token(c, &t)) {
