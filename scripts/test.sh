@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: a -Werror build and CTest, then the same under ASan+UBSan.
-# test.sh --quick skips the sanitizer pass.
+# The whole test suite: a -Werror build and CTest, then the same under ASan+UBSan,
+# then a short run of every libFuzzer harness on its seed corpus.
+# test.sh --quick skips the sanitizer and fuzzer passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +12,5 @@ if [ "${1:-}" != "--quick" ]; then
     bash scripts/build.sh build-asan -DVSBOX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan --output-on-failure -j 2
+    bash fuzz/run.sh --smoke
 fi
