@@ -31,6 +31,8 @@ struct vmodel {
     struct vtrc trc;
     uint64_t tsc;           /* the virtual clock */
     uint32_t incarnation;   /* Xen bumps it on every restore; CPUID time leaf reports it */
+    bool freq_told;         /* the guest has read HV_X64_MSR_TSC_FREQUENCY: a later rate
+                               change breaks what it was told (vsbox's, not Xen's state) */
     struct vvcpu vcpu[VMODEL_MAX_VCPUS];
 };
 

@@ -58,6 +58,7 @@ static int wr_ignored(struct vmodel *m, uint32_t vcpu, uint64_t val)
 static int rd_tsc_frequency(struct vmodel *m, uint32_t vcpu, uint64_t *val)
 {
     (void)vcpu;
+    m->freq_told = true;
     *val = (uint64_t)m->tsc_khz * 1000ull;
     return 0;
 }

@@ -1,0 +1,43 @@
+/* What a guest can observe of the viridian interface, captured before and after a
+ * restore and compared by name: how vsbox reports a feature set changing under a
+ * guest during migration. */
+#ifndef VSBOX_VIRIDIAN_VISIBLE_H
+#define VSBOX_VIRIDIAN_VISIBLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vmodel;
+
+#define VVISIBLE_MSRS 16
+
+struct vvisible {
+    const char *host;
+    uint32_t leaf[7][4];          /* viridian leaves 0x40000000-6 (zero without viridian) */
+    uint32_t xen_base;            /* where Xen's leaves are */
+    uint32_t xen_version;         /* Xen leaf 1 EAX */
+    uint32_t incarnation;         /* Xen time leaf EDX, when the host shows that leaf */
+    bool msr_read[VVISIBLE_MSRS]; /* per vmsr_table() row: rdmsr works */
+    bool msr_write[VVISIBLE_MSRS];
+    uint32_t tsc_khz;
+    bool freq_told;               /* the guest has read HV_X64_MSR_TSC_FREQUENCY */
+    uint64_t tsc;
+    bool time_ref_readable;
+    uint64_t time_ref;
+};
+
+enum vdiff_kind {
+    VDIFF_NOTE,     /* visible but expected of any migration: Xen version, incarnation */
+    VDIFF_CHANGE,   /* the feature set or time changed under the guest */
+};
+
+typedef void (*vdiff_fn)(void *ctx, enum vdiff_kind kind, const char *what);
+
+void vmodel_visible(const struct vmodel *m, struct vvisible *out);
+
+/* Calls fn once per difference, in a fixed order; returns the number of CHANGEs. */
+unsigned vvisible_diff(const struct vvisible *before, const struct vvisible *after, vdiff_fn fn,
+                       void *ctx);
+
+#endif
