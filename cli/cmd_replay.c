@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
+#include "viridian/visible.h"
 
 static const char usage[] =
     "usage: vsbox replay FILE [--fill] [--viridian SPEC] [--host PROFILE] [--tsc-khz N]\n"
@@ -13,12 +14,15 @@ static const char usage[] =
     "Apply every event of a trace v1 to a fresh model built from its header (flags\n"
     "override the header) and compare each '-> RESULT'. Prints FILE:LINE: expected X,\n"
     "got Y per divergence. --fill prints the trace back with every result computed.\n"
-    "FILE may be - for standard input.\n"
+    "FILE may be - for standard input. After each migrate, what the guest could see\n"
+    "change is written as comments by --fill, and to standard error with --verbose.\n"
     "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n";
 
 struct replay_job {
     const char *name;
     bool fill;
+    bool verbose;
+    unsigned line;      /* of the event being reported on */
     FILE *out;          /* memory stream: printed only when the whole file was good */
     FILE *head;         /* --fill: comments and blanks met before the first event */
     char *head_buf;
@@ -42,6 +46,16 @@ static void fill_header(struct replay_job *job, const struct settings *s)
     fflush(job->head);
     fwrite(job->head_buf, 1, job->head_len, job->out);
     trace_write_config(job->out, &cfg);
+}
+
+static void report_change(void *ctx, enum vdiff_kind kind, const char *what)
+{
+    struct replay_job *job = ctx;
+    const char *tag = kind == VDIFF_CHANGE ? "migrate" : "migrate note";
+    if (job->fill)
+        fprintf(job->out, "# %s: %s\n", tag, what);
+    else if (job->verbose)
+        fprintf(stderr, "vsbox: %s:%u: %s: %s\n", job->name, job->line, tag, what);
 }
 
 static void emit(struct replay_job *job, const struct trace_item *it, const struct vres *got,
@@ -94,6 +108,10 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
         }
         struct vres got = { .kind = VRES_NONE };
         enum replay_rc step = REPLAY_MATCH;
+        struct vvisible before, after;
+        bool migrate = it.kind == TRACE_EVENT && it.ev.kind == VEV_MIGRATE;
+        if (migrate)
+            vmodel_visible(m, &before);
         if (it.kind == TRACE_EVENT) {
             step = replay_step(m, &it, &got, &err);
             if (step == REPLAY_INVALID) {
@@ -103,6 +121,11 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
             job->events++;
         }
         emit(job, &it, &got, step);
+        if (migrate && got.kind == VRES_OK) {
+            vmodel_visible(m, &after);
+            job->line = it.line;
+            vvisible_diff(&before, &after, report_change, job);
+        }
     }
     if (rc == TRACE_ERR) {
         read_error(job->name, &err);
@@ -133,8 +156,10 @@ int cmd_replay(int argc, char **argv)
         int c = common_flag(&flags, argc, argv, &i);
         if (c < 0)
             return EXIT_BAD_INPUT;
-        if (c)
+        if (c) {
+            job.verbose = flags.verbose;
             continue;
+        }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("%s%s", usage, common_flags_help);
             return EXIT_OK;

@@ -10,5 +10,9 @@ echo
 echo "== vsbox msrs --viridian 'all,!freq' (the frequency MSRs are a #GP)"
 "$vsbox" msrs --viridian 'all,!freq'
 echo
-echo "== vsbox replay traces/golden/param-rules.trace"
-"$vsbox" replay traces/golden/param-rules.trace
+echo "== vsbox replay --fill traces/golden/historical-bug-4.3-to-4.4.trace"
+echo "   (boolean viridian=1 migrated from Xen 4.3 to 4.4: MSRs appear under the guest)"
+"$vsbox" replay --fill traces/golden/historical-bug-4.3-to-4.4.trace | grep -v '^#  '
+echo
+echo "== vsbox replay traces/golden/seed-mask-keeps-the-set.trace  (the seed's fix)"
+"$vsbox" replay traces/golden/seed-mask-keeps-the-set.trace

@@ -172,3 +172,28 @@ Test(replay, a_bad_spec_in_the_header_names_its_line_and_column)
     cr_assert_str_eq(r.err, want);
     run_result_free(&r);
 }
+
+Test(replay, fill_reports_what_a_migration_changed_for_the_guest)
+{
+    struct run_result r =
+        replay(src_path("traces/golden/historical-bug-4.3-to-4.4.trace"), "--fill");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "migrate host=xen-4.4 -> ok\n"
+                            "# migrate note: Xen version 4.3 -> 4.4 (host xen-4.3 -> xen-4.4)\n"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "# migrate: HV_X64_MSR_TSC_FREQUENCY appeared\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "# migrate: CPUID 0x40000003 EAX changed 0x70 -> 0x870\n"), "%s", r.out);
+    run_result_free(&r);
+}
+
+Test(replay, verbose_reports_migration_changes_on_stderr)
+{
+    const char *path = src_path("traces/golden/historical-bug-4.3-to-4.4.trace");
+    struct run_result r = replay(path, "--verbose");
+    char want[1200];
+    snprintf(want, sizeof want, "vsbox: %s:14: migrate: HV_X64_MSR_APIC_FREQUENCY appeared\n", path);
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.err, want), "%s", r.err);
+    cr_assert_str_empty(r.out);
+    run_result_free(&r);
+}
