@@ -14,6 +14,7 @@ seeds() {
         fuzz_trace_reader) echo traces/golden tests/data/replay ;;
         fuzz_xlcfg) echo tests/data/xlcfg ;;
         fuzz_model) echo fuzz/corpus/fuzz_model ;;
+        fuzz_snapshot_reader) echo fuzz/corpus/fuzz_snapshot_reader ;;
     esac
 }
 
@@ -25,7 +26,7 @@ run() {
 }
 
 if [ "${1:-}" = "--smoke" ]; then
-    for h in fuzz_trace_reader fuzz_xlcfg fuzz_model; do
+    for h in fuzz_trace_reader fuzz_xlcfg fuzz_model fuzz_snapshot_reader; do
         echo "== $h"
         run "$h" -runs=5000 2>&1 | tail -1
     done
