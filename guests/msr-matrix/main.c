@@ -1,0 +1,48 @@
+/* Every viridian MSR works exactly when CPUID 0x40000003 advertises it: the idea of
+ * KVM's hyperv_features selftest, applied to vsbox. */
+#include "runtime/guest.h"
+
+#define CPUID3A_TIME_REF_COUNT (1u << 1)
+#define CPUID3A_APIC_ACCESS (1u << 4)
+#define CPUID3A_HYPERCALL (1u << 5)
+#define CPUID3A_VP_INDEX (1u << 6)
+#define CPUID3A_FREQ (1u << 11)
+
+const char test_title[] = "msr-matrix: each viridian MSR works exactly when advertised";
+
+static const struct {
+    uint32_t msr;
+    const char *name;
+    uint32_t bit;          /* advertising CPUID bit */
+    bool read, write;      /* what the TLFS gives the guest once advertised */
+} msrs[] = {
+    { HV_X64_MSR_GUEST_OS_ID, "GUEST_OS_ID", CPUID3A_HYPERCALL, true, true },
+    { HV_X64_MSR_HYPERCALL, "HYPERCALL", CPUID3A_HYPERCALL, true, true },
+    { HV_X64_MSR_VP_INDEX, "VP_INDEX", CPUID3A_VP_INDEX, true, false },
+    { HV_X64_MSR_TIME_REF_COUNT, "TIME_REF_COUNT", CPUID3A_TIME_REF_COUNT, true, false },
+    { HV_X64_MSR_TSC_FREQUENCY, "TSC_FREQUENCY", CPUID3A_FREQ, true, false },
+    { HV_X64_MSR_APIC_FREQUENCY, "APIC_FREQUENCY", CPUID3A_FREQ, true, false },
+    { HV_X64_MSR_EOI, "EOI", CPUID3A_APIC_ACCESS, false, true },
+    { HV_X64_MSR_ICR, "ICR", CPUID3A_APIC_ACCESS, true, true },
+    { HV_X64_MSR_TPR, "TPR", CPUID3A_APIC_ACCESS, true, true },
+    { HV_X64_MSR_APIC_ASSIST_PAGE, "APIC_ASSIST_PAGE", CPUID3A_APIC_ACCESS, true, true },
+};
+
+void test_main(void)
+{
+    uint32_t adv = viridian_msrs();
+    printf("CPUID 0x40000003 EAX = 0x%x%s\n", adv, adv ? "" : " (no viridian)");
+    for (unsigned i = 0; i < sizeof msrs / sizeof msrs[0]; i++) {
+        bool on = (adv & msrs[i].bit) != 0;
+        uint64_t v = 0;
+        int rd = rdmsr_safe(msrs[i].msr, &v);
+        /* write back what was read (or 0): a write that changes nothing */
+        int wr = msrs[i].msr == HV_X64_MSR_HYPERCALL ? wrmsr_safe(msrs[i].msr, v & ~1ull)
+                                                     : wrmsr_safe(msrs[i].msr, rd ? 0 : v);
+        check((rd == 0) == (on && msrs[i].read), "rdmsr %-16s %s, advertised %s", msrs[i].name,
+              rd ? "#GP" : "ok", on ? "yes" : "no");
+        check((wr == 0) == (on && msrs[i].write), "wrmsr %-16s %s, advertised %s", msrs[i].name,
+              wr ? "#GP" : "ok", on ? "yes" : "no");
+    }
+    pass();
+}
