@@ -3,6 +3,7 @@
 #include <string.h>
 #include "tests/model_util.h"
 #include "viridian/hvmpv.h"
+#include "viridian/xen_hypercall.h"
 
 #define RAM_SIZE 0x10000u
 
@@ -131,5 +132,60 @@ Test(hypercall, xens_page_refuses_an_offset_or_a_frame_outside_ram)
     struct vmodel *m = model_on_ram(0);
     cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x5010), -1);
     cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x100000), -1);
+    vmodel_destroy(m);
+}
+
+static void put_param(uint64_t gpa, uint16_t domid, uint32_t index, uint64_t value)
+{
+    memset(ram.bytes + gpa, 0, 16);
+    memcpy(ram.bytes + gpa, &domid, 2);
+    memcpy(ram.bytes + gpa + 4, &index, 4);
+    memcpy(ram.bytes + gpa + 8, &value, 8);
+}
+
+Test(xen_hypercall, a_guest_setting_hvm_param_viridian_gets_eperm)
+{
+    struct vmodel *m = model_on_ram(0x1);
+    uint64_t rax;
+    struct vevent ev;
+    put_param(0x100, 0x7ff0, 9, 0x3);
+    cr_assert(vmodel_xen_hypercall(m, 0, 34, 0, 0x100, &rax, &ev));
+    cr_assert_eq(rax, (uint64_t)-1, "-EPERM");
+    cr_assert_eq(ev.kind, VEV_PARAM_SET);
+    cr_assert(ev.from_guest);
+    cr_assert_eq(ev.a[0], 0x3);
+    cr_assert_eq(vmodel_param(m), 0x1);
+    vmodel_destroy(m);
+}
+
+Test(xen_hypercall, a_guest_may_read_hvm_param_viridian)
+{
+    struct vmodel *m = model_on_ram(0x3);
+    uint64_t rax, value;
+    struct vevent ev;
+    put_param(0x200, 0x7ff0, 9, 0);
+    cr_assert(vmodel_xen_hypercall(m, 0, 34, 1, 0x200, &rax, &ev));
+    cr_assert_eq(rax, 0);
+    memcpy(&value, ram.bytes + 0x208, 8);
+    cr_assert_eq(value, 0x3);
+    cr_assert_eq(ev.kind, VEV_PARAM_GET);
+    vmodel_destroy(m);
+}
+
+Test(xen_hypercall, other_calls_params_and_domains_are_refused)
+{
+    struct vmodel *m = model_on_ram(0x1);
+    uint64_t rax;
+    struct vevent ev;
+    cr_assert_not(vmodel_xen_hypercall(m, 0, 12, 0, 0, &rax, &ev));
+    cr_assert_eq(rax, (uint64_t)-38, "-ENOSYS for an unmodelled hypercall");
+    put_param(0x100, 0x7ff0, 35, 0);
+    cr_assert_not(vmodel_xen_hypercall(m, 0, 34, 0, 0x100, &rax, &ev));
+    cr_assert_eq(rax, (uint64_t)-22, "-EINVAL for index >= HVM_NR_PARAMS");
+    put_param(0x100, 5, 9, 0);
+    cr_assert_not(vmodel_xen_hypercall(m, 0, 34, 0, 0x100, &rax, &ev));
+    cr_assert_eq(rax, (uint64_t)-3, "-ESRCH for another domain");
+    cr_assert_not(vmodel_xen_hypercall(m, 0, 34, 0, 0xfffff0, &rax, &ev));
+    cr_assert_eq(rax, (uint64_t)-14, "-EFAULT for an argument outside RAM");
     vmodel_destroy(m);
 }
