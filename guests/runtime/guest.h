@@ -103,6 +103,12 @@ uint32_t viridian_msrs(void);              /* CPUID 0x40000003 EAX, 0 without vi
 int hypercall_page_setup(void);            /* 0, or -1 when the MSR faulted */
 uint64_t hypercall(uint64_t input, uint64_t in_gpa, uint64_t out_gpa);
 
+/* Xen's own interface: its leaves (0x40000000, or 0x40000100 behind viridian), its
+ * hypercall page (installed through the MSR that leaf base+2 names) and hypercalls. */
+uint32_t xen_leaves(void);                 /* base of Xen's leaves, 0 when absent */
+int xen_hypercall_page_setup(void);        /* 0, or -1 */
+long xen_hypercall2(unsigned nr, uint64_t a1, uint64_t a2);
+
 /* Synthetic MSR numbers (Hyper-V TLFS). */
 #define HV_X64_MSR_GUEST_OS_ID      0x40000000u
 #define HV_X64_MSR_HYPERCALL        0x40000001u
