@@ -68,6 +68,10 @@ bool settings_resolve(const struct common_flags *flags, const struct trace_confi
 /* Create the model for resolved settings (reports the error). */
 struct vmodel *settings_model(const struct settings *s, struct vmem_ops mem);
 
+/* For commands that print a trace of their own: resolve the flags, build the model and
+ * write the trace's magic and config lines to out. NULL after reporting an error. */
+struct vmodel *settings_model_trace(const struct common_flags *flags, FILE *out);
+
 /* A `config` line for these settings, as trace headers write it. */
 void settings_trace_config(const struct settings *s, struct trace_config *cfg);
 

@@ -137,16 +137,10 @@ int cmd_cpuid(int argc, char **argv)
     if (os_id && !parse_u64(os_id, 0, UINT64_MAX, &os_value))
         return fail("--guest-os-id: '%s' is not a 64-bit number", os_id);
 
-    struct settings s;
-    if (!settings_resolve(&flags, NULL, NULL, &s))
-        return EXIT_BAD_INPUT;
-    struct vmodel *m = settings_model(&s, (struct vmem_ops){ 0 });
+    struct vmodel *m = settings_model_trace(&flags, stdout);
     if (!m)
         return EXIT_BAD_INPUT;
-
-    struct trace_config cfg;
-    settings_trace_config(&s, &cfg);
-    int rc = trace_write_magic(stdout) | trace_write_config(stdout, &cfg);
+    int rc = 0;
     if (os_id) {
         struct vevent ev = { .kind = VEV_WRMSR, .a = { HV_X64_MSR_GUEST_OS_ID, os_value } };
         struct vres res;

@@ -26,16 +26,10 @@ int cmd_msrs(int argc, char **argv)
         }
         return fail("msrs: unexpected argument '%s' (see vsbox msrs --help)", argv[i]);
     }
-    struct settings s;
-    if (!settings_resolve(&flags, NULL, NULL, &s))
-        return EXIT_BAD_INPUT;
-    struct vmodel *m = settings_model(&s, (struct vmem_ops){ 0 });
+    struct vmodel *m = settings_model_trace(&flags, stdout);
     if (!m)
         return EXIT_BAD_INPUT;
-
-    struct trace_config cfg;
-    settings_trace_config(&s, &cfg);
-    int rc = trace_write_magic(stdout) | trace_write_config(stdout, &cfg);
+    int rc = 0;
 
     size_t n;
     const struct vmsr_info *table = vmsr_table(&n);

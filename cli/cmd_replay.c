@@ -48,6 +48,19 @@ static void fill_header(struct replay_job *job, const struct settings *s)
     trace_write_config(job->out, &cfg);
 }
 
+/* The model for the header as read so far (it is complete at the first event). */
+static struct vmodel *start(struct replay_job *job, const struct trace_reader *r,
+                            const struct common_flags *flags)
+{
+    struct settings s;
+    struct vmodel *m;
+    if (!settings_resolve(flags, trace_reader_config(r), job->name, &s))
+        return NULL;
+    if ((m = settings_model(&s, (struct vmem_ops){ 0 })) && job->fill)
+        fill_header(job, &s);
+    return m;
+}
+
 static void report_change(void *ctx, enum vdiff_kind kind, const char *what)
 {
     struct replay_job *job = ctx;
@@ -97,15 +110,8 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
     enum trace_rc rc;
 
     while ((rc = trace_reader_next(r, &it, &err)) == TRACE_OK) {
-        if (!m && it.kind == TRACE_EVENT) {
-            struct settings s;
-            if (!settings_resolve(flags, trace_reader_config(r), job->name, &s))
-                goto out;
-            if (!(m = settings_model(&s, (struct vmem_ops){ 0 })))
-                goto out;
-            if (job->fill)
-                fill_header(job, &s);
-        }
+        if (!m && it.kind == TRACE_EVENT && !(m = start(job, r, flags)))
+            goto out;
         struct vres got = { .kind = VRES_NONE };
         enum replay_rc step = REPLAY_MATCH;
         struct vvisible before, after;
@@ -131,16 +137,9 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
         read_error(job->name, &err);
         goto out;
     }
-    if (!m) {
-        /* No events: still check the header is usable. */
-        struct settings s;
-        if (!settings_resolve(flags, trace_reader_config(r), job->name, &s))
-            goto out;
-        if (!(m = settings_model(&s, (struct vmem_ops){ 0 })))
-            goto out;
-        if (job->fill)
-            fill_header(job, &s);
-    }
+    /* No events: the header must still be usable. */
+    if (!m && !(m = start(job, r, flags)))
+        goto out;
     status = job->diverged ? EXIT_DIVERGED : EXIT_OK;
 out:
     vmodel_destroy(m);

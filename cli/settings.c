@@ -229,6 +229,24 @@ struct vmodel *settings_model(const struct settings *s, struct vmem_ops mem)
     return m;
 }
 
+struct vmodel *settings_model_trace(const struct common_flags *flags, FILE *out)
+{
+    struct settings s;
+    struct trace_config cfg;
+    if (!settings_resolve(flags, NULL, NULL, &s))
+        return NULL;
+    struct vmodel *m = settings_model(&s, (struct vmem_ops){ 0 });
+    if (!m)
+        return NULL;
+    settings_trace_config(&s, &cfg);
+    if (trace_write_magic(out) || trace_write_config(out, &cfg)) {
+        vmodel_destroy(m);
+        fail("cannot write the output");
+        return NULL;
+    }
+    return m;
+}
+
 void settings_trace_config(const struct settings *s, struct trace_config *cfg)
 {
     *cfg = (struct trace_config){
