@@ -1,100 +1,179 @@
-/* The canonical text of events and results (docs/trace-format.md). */
+/* The canonical text of trace v1 (TRACE-V1.md, "Numbers"): lowercase hex with 0x and no
+ * leading zeros for registers, MSRs, leaves and values; decimal for counts, vCPUs,
+ * tsc_khz and vcpus. Whatever the input, a written line reads back. */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "traces/trace.h"
+#include "traces/trace_lex.h"
 #include "viridian/profile.h"
 
-#define X(v) ((unsigned long long)(v))
+/* snprintf semantics across several appends: output cut to fit, length counted in full. */
+struct out {
+    char *buf;
+    size_t len;
+    size_t used;
+};
 
-int trace_format_event(char *buf, size_t len, const struct vevent *ev)
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
 {
-    char cpu[16] = "";
+    va_list ap;
+    bool room = o->used < o->len;
+    va_start(ap, fmt);
+    int n = vsnprintf(room ? o->buf + o->used : NULL, room ? o->len - o->used : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->used += (size_t)n;
+}
+
+static int done(const struct out *o)
+{
+    if (o->len && o->used == 0)
+        o->buf[0] = '\0';
+    return o->used > INT_MAX ? INT_MAX : (int)o->used;
+}
+
+static void put_event(struct out *o, const struct vevent *ev)
+{
     if (ev->vcpu)
-        snprintf(cpu, sizeof cpu, "v%u ", (unsigned)ev->vcpu);
+        put(o, "v%" PRIu32 " ", ev->vcpu);
     switch (ev->kind) {
     case VEV_CPUID:
-        return snprintf(buf, len, "%scpuid 0x%llx 0x%llx", cpu, X(ev->a[0]), X(ev->a[1]));
+        put(o, "cpuid 0x%" PRIx64 " 0x%" PRIx64, ev->a[0], ev->a[1]);
+        return;
     case VEV_RDMSR:
-        return snprintf(buf, len, "%srdmsr 0x%llx", cpu, X(ev->a[0]));
+        put(o, "rdmsr 0x%" PRIx64, ev->a[0]);
+        return;
     case VEV_WRMSR:
-        return snprintf(buf, len, "%swrmsr 0x%llx 0x%llx", cpu, X(ev->a[0]), X(ev->a[1]));
+        put(o, "wrmsr 0x%" PRIx64 " 0x%" PRIx64, ev->a[0], ev->a[1]);
+        return;
     case VEV_RDTSC:
-        return snprintf(buf, len, "%srdtsc", cpu);
+        put(o, "rdtsc");
+        return;
     case VEV_HYPERCALL:
-        return snprintf(buf, len, "%shypercall 0x%llx 0x%llx 0x%llx", cpu, X(ev->a[0]),
-                        X(ev->a[1]), X(ev->a[2]));
+        put(o, "hypercall 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64, ev->a[0], ev->a[1], ev->a[2]);
+        return;
     case VEV_PARAM_SET:
-        return snprintf(buf, len, "%sparam-set viridian 0x%llx from=%s", cpu, X(ev->a[0]),
-                        ev->from_guest ? "guest" : "toolstack");
+        put(o, "param-set viridian 0x%" PRIx64 " from=%s", ev->a[0],
+            ev->from_guest ? "guest" : "toolstack");
+        return;
     case VEV_PARAM_GET:
-        return snprintf(buf, len, "%sparam-get viridian", cpu);
+        put(o, "param-get viridian");
+        return;
     case VEV_ADVANCE:
-        return snprintf(buf, len, "%sadvance %llu", cpu, X(ev->a[0]));
+        put(o, "advance %" PRIu64, ev->a[0]);
+        return;
     case VEV_MIGRATE:
+        put(o, "migrate host=%s", ev->host ? ev->host->name : "?");
         if (ev->legacy >= 0)
-            return snprintf(buf, len, "%smigrate host=%s viridian=%d", cpu,
-                            ev->host ? ev->host->name : "?", ev->legacy);
-        return snprintf(buf, len, "%smigrate host=%s", cpu, ev->host ? ev->host->name : "?");
+            put(o, " viridian=%d", ev->legacy ? 1 : 0);
+        return;
     case VEV_KIND_COUNT:
         break;
     }
-    return snprintf(buf, len, "?");
+    put(o, "?");
+}
+
+static void put_result(struct out *o, const struct vres *res)
+{
+    static const char *const words[] = {
+        [VRES_NONE] = "(none)", [VRES_OK] = "ok",         [VRES_GP] = "#GP",
+        [VRES_UD] = "#UD",      [VRES_EPERM] = "EPERM",   [VRES_EEXIST] = "EEXIST",
+        [VRES_EINVAL] = "EINVAL", [VRES_REFUSED] = "refused",
+    };
+    if (res->kind == VRES_REGS)
+        put(o, "0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64, res->v[0], res->v[1],
+            res->v[2], res->v[3]);
+    else if (res->kind == VRES_VALUE)
+        put(o, "0x%" PRIx64, res->v[0]);
+    else if ((size_t)res->kind < sizeof words / sizeof words[0] && words[res->kind])
+        put(o, "%s", words[res->kind]);
+    else
+        put(o, "?");
+}
+
+/* The reader's rules for comment text, applied on the way out: control characters
+ * become blanks, bytes that are not UTF-8 become '?', the length is cut at a character
+ * boundary to TRACE_MAX_COMMENT - 1 and trailing blanks go (the reader drops them). */
+static size_t clean_comment(const char *in, char out[TRACE_MAX_COMMENT])
+{
+    size_t n = 0;
+    const unsigned char *s = (const unsigned char *)in;
+    while (*s) {
+        size_t k = tlex_utf8_len(s, strnlen((const char *)s, 4));
+        if (n + (k ? k : 1) >= TRACE_MAX_COMMENT)
+            break;
+        if (k > 1) {
+            memcpy(out + n, s, k);
+            n += k;
+            s += k;
+            continue;
+        }
+        if (k == 0)
+            out[n++] = '?';
+        else if ((*s < 0x20 && *s != '\t') || *s == 0x7f)
+            out[n++] = ' ';
+        else
+            out[n++] = (char)*s;
+        s++;
+    }
+    n = tlex_trim(out, n);
+    out[n] = '\0';
+    return n;
+}
+
+int trace_format_event(char *buf, size_t len, const struct vevent *ev)
+{
+    struct out o = { buf, len, 0 };
+    put_event(&o, ev);
+    return done(&o);
 }
 
 int trace_format_result(char *buf, size_t len, const struct vres *res)
 {
-    static const char *const words[] = {
-        [VRES_OK] = "ok", [VRES_GP] = "#GP", [VRES_UD] = "#UD", [VRES_EPERM] = "EPERM",
-        [VRES_EEXIST] = "EEXIST", [VRES_EINVAL] = "EINVAL", [VRES_REFUSED] = "refused",
-    };
-    switch (res->kind) {
-    case VRES_REGS:
-        return snprintf(buf, len, "0x%llx 0x%llx 0x%llx 0x%llx", X(res->v[0]), X(res->v[1]),
-                        X(res->v[2]), X(res->v[3]));
-    case VRES_VALUE:
-        return snprintf(buf, len, "0x%llx", X(res->v[0]));
-    case VRES_NONE:
-        return snprintf(buf, len, "(none)");
-    default:
-        if ((size_t)res->kind < sizeof words / sizeof words[0] && words[res->kind])
-            return snprintf(buf, len, "%s", words[res->kind]);
-        return snprintf(buf, len, "?");
-    }
+    struct out o = { buf, len, 0 };
+    put_result(&o, res);
+    return done(&o);
 }
 
 int trace_format_line(char *buf, size_t len, const struct vevent *ev, const struct vres *res,
                       const char *comment)
 {
-    int n = trace_format_event(buf, len, ev);
-    size_t used = n > 0 ? (size_t)n : 0;
-    if (res) {
-        used += (size_t)snprintf(buf + (used < len ? used : len), used < len ? len - used : 0,
-                                 " -> ");
-        used += (size_t)trace_format_result(buf + (used < len ? used : len),
-                                            used < len ? len - used : 0, res);
+    struct out o = { buf, len, 0 };
+    char text[TRACE_MAX_COMMENT];
+    put_event(&o, ev);
+    /* An event that has no result (advance) cannot be written with one. */
+    if (res && res->kind != VRES_NONE) {
+        put(&o, " -> ");
+        put_result(&o, res);
     }
-    if (comment)
-        used += (size_t)snprintf(buf + (used < len ? used : len), used < len ? len - used : 0,
-                                 "  # %s", comment);
-    return (int)used;
+    if (comment && clean_comment(comment, text))
+        put(&o, "  # %s", text);
+    return done(&o);
 }
 
 int trace_format_config(char *buf, size_t len, const struct trace_config *cfg)
 {
-    size_t used = (size_t)snprintf(buf, len, "config");
-#define APPEND(...) \
-    used += (size_t)snprintf(buf + (used < len ? used : len), used < len ? len - used : 0, \
-                             __VA_ARGS__)
-    if ((cfg->have & TRACE_HAVE_HOST) && cfg->host)
-        APPEND(" host=%s", cfg->host->name);
-    if (cfg->have & TRACE_HAVE_VIRIDIAN)
-        APPEND(" viridian=%s", cfg->viridian);
-    if (cfg->have & TRACE_HAVE_TSC_KHZ)
-        APPEND(" tsc_khz=%u", (unsigned)cfg->tsc_khz);
+    struct out o = { buf, len, 0 };
+    const char *sep = "config ";
+    if ((cfg->have & TRACE_HAVE_HOST) && cfg->host) {
+        put(&o, "%shost=%s", sep, cfg->host->name);
+        sep = " ";
+    }
+    if (cfg->have & TRACE_HAVE_VIRIDIAN) {
+        put(&o, "%sviridian=%s", sep, cfg->viridian);
+        sep = " ";
+    }
+    if (cfg->have & TRACE_HAVE_TSC_KHZ) {
+        put(&o, "%stsc_khz=%" PRIu32, sep, cfg->tsc_khz);
+        sep = " ";
+    }
     if (cfg->have & TRACE_HAVE_VCPUS)
-        APPEND(" vcpus=%u", (unsigned)cfg->vcpus);
-#undef APPEND
-    return (int)used;
+        put(&o, "%svcpus=%" PRIu32, sep, cfg->vcpus);
+    return done(&o);
 }
 
 int trace_write_magic(FILE *f)
@@ -104,15 +183,17 @@ int trace_write_magic(FILE *f)
 
 int trace_write_config(FILE *f, const struct trace_config *cfg)
 {
-    char buf[512];
-    trace_format_config(buf, sizeof buf, cfg);
+    char buf[TRACE_MAX_LINE + 1];
+    /* A "config" with no keys would not read back: no keys, no line. */
+    if (trace_format_config(buf, sizeof buf, cfg) == 0)
+        return 0;
     return fprintf(f, "%s\n", buf) < 0 ? -1 : 0;
 }
 
 int trace_write_line(FILE *f, const struct vevent *ev, const struct vres *res,
                      const char *comment)
 {
-    char buf[TRACE_MAX_LINE + TRACE_MAX_COMMENT];
+    char buf[TRACE_MAX_LINE + 1];
     trace_format_line(buf, sizeof buf, ev, res, comment);
     return fprintf(f, "%s\n", buf) < 0 ? -1 : 0;
 }
