@@ -1,4 +1,4 @@
-/* Trace v1 reader and writer (docs/trace-format.md, /work/shared/TRACE-V1.md). Expected
+/* Trace v1 reader and writer (docs/trace-format.md, ../shared/TRACE-V1.md). Expected
  * structs, columns and canonical texts are written by hand here, never captured from
  * the code under test. Columns count bytes from 1. */
 #include <criterion/criterion.h>
