@@ -23,6 +23,7 @@ struct cmd {
     const char *summary;
 };
 
+int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_cpuid(int argc, char **argv);
 int cmd_msrs(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 static const struct cmd commands[] = {
+    { "run", cmd_run, "run a guest image on the emulator, its traps answered by the model" },
     { "replay", cmd_replay, "replay a trace against the model, or --fill in its results" },
     { "cpuid", cmd_cpuid, "print the hypervisor CPUID leaves a guest would see, as a trace" },
     { "msrs", cmd_msrs, "print a read of every viridian MSR with its TLFS name and group" },

@@ -23,7 +23,7 @@ _Noreturn void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* Record a failure and keep going; the guest ends in FAILURE at pass(). */
 void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Console (port 0xE9): %s %c %d %u %x %lx %llx %lu %llu %p %%, widths and 0-padding. */
+/* Console (port 0xE9): %s %c %d %u %x %lx %llx %lu %llu %p %%, widths, '-' and '0'. */
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintf(const char *fmt, va_list ap);
 _Noreturn void exit(int code);

@@ -198,7 +198,10 @@ void vprintf(const char *fmt, va_list ap)
         }
         char pad = ' ';
         int width = 0, longs = 0;
-        if (*++fmt == '0')
+        bool left = false;
+        if (*++fmt == '-')
+            left = true, fmt++;
+        if (*fmt == '0')
             pad = '0', fmt++;
         while (*fmt >= '0' && *fmt <= '9')
             width = width * 10 + (*fmt++ - '0');
@@ -208,10 +211,12 @@ void vprintf(const char *fmt, va_list ap)
         case 's': {
             const char *s = va_arg(ap, const char *);
             int len = (int)strlen(s);
-            while (width-- > len)
+            while (!left && width-- > len)
                 putc_console(' ');
             while (*s)
                 putc_console(*s++);
+            while (left && width-- > len)
+                putc_console(' ');
             break;
         }
         case 'c':

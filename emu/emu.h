@@ -1,0 +1,63 @@
+/* The emulator: Unicorn runs the guest; CPUID, RDMSR, WRMSR, RDTSC(P), VMCALL/VMMCALL
+ * and port I/O trap into the viridian model (docs/emulator.md). */
+#ifndef VSBOX_EMU_EMU_H
+#define VSBOX_EMU_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "viridian/event.h"
+#include "viridian/model.h"
+
+struct emu_sink {
+    void *ctx;
+    /* A trapped event the model answered; `advance` ticks passed since the last one. */
+    void (*event)(void *ctx, uint64_t advance, const struct vevent *ev, const struct vres *res,
+                  uint64_t rip);
+    /* A byte the guest wrote to the 0xE9 console. */
+    void (*console)(void *ctx, char c);
+    /* --trace-insns: one executed instruction, disassembled. */
+    void (*insn)(void *ctx, uint64_t rip, const char *text);
+};
+
+struct emu_config {
+    struct vconfig model;        /* host, viridian, tsc_khz, vcpus (1); mem is the emulator's */
+    uint32_t memory_mib;         /* 0: 16 */
+    uint64_t budget;             /* virtual TSC ticks; 0: none */
+    uint32_t timeout_s;          /* wall clock safety net; 0: none */
+    bool trace_insns;
+    struct emu_sink sink;
+};
+
+enum emu_stop {
+    EMU_HALTED,      /* HLT */
+    EMU_EXITED,      /* port 0xF4; code in exit_code */
+    EMU_CRASHED,     /* unhandled exception; report filled */
+    EMU_BUDGET,      /* the virtual clock passed --budget */
+    EMU_TIMEOUT,     /* --timeout: stopped at a host-time-dependent point */
+    EMU_ERROR,       /* Unicorn refused something; report filled */
+};
+
+struct emu_result {
+    enum emu_stop stop;
+    int exit_code;
+    uint64_t events;             /* trapped events */
+    uint64_t tsc;
+    char report[2048];           /* for EMU_CRASHED / EMU_ERROR: what, where, registers */
+};
+
+struct emu;
+
+/* Errors are one line into err (for "vsbox: FILE: <err>"). */
+int emu_create(const struct emu_config *cfg, struct emu **out, char *err, size_t errlen);
+void emu_destroy(struct emu *e);
+
+/* Load an ELF64 / ELF32 executable, or with raw a flat binary entered at raw_addr. */
+int emu_load(struct emu *e, const uint8_t *image, size_t len, bool raw, uint64_t raw_addr,
+             char *err, size_t errlen);
+
+void emu_run(struct emu *e, struct emu_result *res);
+
+struct vmodel *emu_model(struct emu *e);
+
+#endif

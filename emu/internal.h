@@ -1,0 +1,70 @@
+/* State shared by the emulator's files. */
+#ifndef VSBOX_EMU_INTERNAL_H
+#define VSBOX_EMU_INTERNAL_H
+
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+#include "emu/emu.h"
+#include "emu/pit.h"
+
+#define EMU_MAX_SITES 4096u
+
+/* Trapped instruction kinds found by the scan. */
+enum site_kind { SITE_RDMSR, SITE_WRMSR, SITE_RDTSC, SITE_RDTSCP };
+
+struct cpuid_leaf {
+    uint32_t leaf, sub, r[4];
+};
+
+struct emu {
+    struct emu_config cfg;
+    uc_engine *uc;
+    csh cs;
+    uint8_t *ram;
+    uint64_t ram_size;
+    struct vmodel *model;
+    bool long_mode;              /* false: an ELF32 guest in protected mode */
+
+    /* Trap sites: exact-address hooks, added when code is first translated. */
+    uint64_t sites[EMU_MAX_SITES];
+    uint32_t n_sites;
+    bool restart;                /* a new site was hooked: stop and retranslate */
+
+    /* Native CPUID answers for the basic and extended leaves, read once at start. */
+    struct cpuid_leaf leaves[64];
+    uint32_t n_leaves;
+
+    struct pit pit;
+    uint64_t last_event_tsc;     /* clock at the last recorded event */
+    uint64_t blocks;             /* with --budget: executed blocks, to stop silent loops */
+    uint64_t unbroken_exceptions; /* delivered since the last trapped event */
+    struct emu_result *res;
+    bool stop;                   /* a handler ended the run (res->stop set) */
+};
+
+/* machine.c */
+int machine_setup(struct emu *e, char *err, size_t errlen);
+void machine_enter(struct emu *e, uint64_t entry, bool long_mode);
+
+/* scan.c */
+int scan_install(struct emu *e, char *err, size_t errlen);
+void scan_range(struct emu *e, uint64_t start, uint64_t len);
+
+/* traps.c */
+int traps_install(struct emu *e, char *err, size_t errlen);
+void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, uint64_t rip);
+void clock_charge(struct emu *e, unsigned kind);
+
+bool at_hypercall(const struct emu *e, uint64_t rip);
+void hypercall_at(struct emu *e, uint64_t rip);
+
+/* exception.c: deliver through the guest's IDT; false when it cannot (report + stop). */
+bool raise_exception(struct emu *e, unsigned vector, bool has_error, uint32_t error,
+                     uint64_t rip);
+void crash_report(struct emu *e, const char *what, uint64_t rip);
+
+/* cpuid_native.c */
+int cpuid_native_probe(struct emu *e, char *err, size_t errlen);
+void cpuid_native(const struct emu *e, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+
+#endif
