@@ -192,8 +192,10 @@ int cmd_run(int argc, char **argv)
     case EMU_EXITED:
         return res.exit_code == 0 ? EXIT_OK : EXIT_DIVERGED;
     case EMU_BUDGET:
-        fprintf(stderr, "vsbox: %s: budget exhausted at %llu ticks (%llu events)\n", path,
-                (unsigned long long)res.tsc, (unsigned long long)res.events);
+        fprintf(stderr, "vsbox: %s: budget of %llu ticks exhausted (clock %llu ticks, %llu blocks "
+                        "of guest code, %llu events)\n",
+                path, (unsigned long long)ticks, (unsigned long long)res.tsc,
+                (unsigned long long)res.blocks, (unsigned long long)res.events);
         return EXIT_CRASHED;
     case EMU_TIMEOUT:
         fprintf(stderr, "vsbox: %s: stopped by --timeout after %llu s: this stop is not "

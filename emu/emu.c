@@ -173,6 +173,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         }
     }
     res->tsc = vmodel_tsc(e->model);
+    res->blocks = e->blocks;
 }
 
 struct vmodel *emu_model(struct emu *e)

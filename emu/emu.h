@@ -43,6 +43,7 @@ struct emu_result {
     int exit_code;
     uint64_t events;             /* trapped events */
     uint64_t tsc;
+    uint64_t blocks;             /* with a budget: blocks of guest code executed */
     char report[2048];           /* for EMU_CRASHED / EMU_ERROR: what, where, registers */
 };
 

@@ -13,16 +13,33 @@ static const uint32_t cost[COST_KINDS] = {
     [COST_IO] = 1000, [COST_HYPERCALL] = 1200, [COST_EXCEPTION] = 300,
 };
 
+/* A 32-bit engine knows only the 32-bit names of the general registers. */
+static int name(const struct emu *e, int r)
+{
+    if (e->long_mode)
+        return r;
+    switch (r) {
+    case UC_X86_REG_RAX: return UC_X86_REG_EAX;
+    case UC_X86_REG_RBX: return UC_X86_REG_EBX;
+    case UC_X86_REG_RCX: return UC_X86_REG_ECX;
+    case UC_X86_REG_RDX: return UC_X86_REG_EDX;
+    case UC_X86_REG_RSI: return UC_X86_REG_ESI;
+    case UC_X86_REG_RDI: return UC_X86_REG_EDI;
+    case UC_X86_REG_RIP: return UC_X86_REG_EIP;
+    default: return r;
+    }
+}
+
 static uint64_t reg(struct emu *e, int r)
 {
     uint64_t v = 0;
-    uc_reg_read(e->uc, r, &v);
-    return v;
+    uc_reg_read(e->uc, name(e, r), &v);
+    return e->long_mode ? v : v & 0xffffffffu;
 }
 
 static void set(struct emu *e, int r, uint64_t v)
 {
-    uc_reg_write(e->uc, r, &v);
+    uc_reg_write(e->uc, name(e, r), &v);
 }
 
 static void finish(struct emu *e, enum emu_stop why)
@@ -82,7 +99,7 @@ static void do_msr(struct emu *e, bool write, uint64_t addr, uint32_t size)
         set(e, UC_X86_REG_RAX, res.v[0] & 0xffffffffu);
         set(e, UC_X86_REG_RDX, res.v[0] >> 32);
     }
-    set(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, addr + size);
+    set(e, UC_X86_REG_RIP, addr + size);
 }
 
 static void do_tsc(struct emu *e, bool rdtscp, uint64_t addr, uint32_t size)
@@ -96,7 +113,7 @@ static void do_tsc(struct emu *e, bool rdtscp, uint64_t addr, uint32_t size)
     set(e, UC_X86_REG_RDX, res.v[0] >> 32);
     if (rdtscp)
         set(e, UC_X86_REG_RCX, 0); /* IA32_TSC_AUX: vCPU 0 */
-    set(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, addr + size);
+    set(e, UC_X86_REG_RIP, addr + size);
 }
 
 /* An exact-address hook: re-decode, because the bytes may have changed since. */
@@ -119,6 +136,8 @@ static int on_cpuid(uc_engine *uc, void *user)
 {
     struct emu *e = user;
     (void)uc;
+    if (e->stop)
+        return 1;
     uint32_t leaf = (uint32_t)reg(e, UC_X86_REG_RAX), sub = (uint32_t)reg(e, UC_X86_REG_RCX);
     uint32_t r[4];
     clock_charge(e, COST_CPUID);
@@ -126,7 +145,7 @@ static int on_cpuid(uc_engine *uc, void *user)
         struct vevent ev = { .kind = VEV_CPUID, .a = { leaf, sub }, .legacy = -1 };
         struct vres res;
         vmodel_apply(e->model, &ev, &res);
-        trap_event(e, &ev, &res, reg(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP));
+        trap_event(e, &ev, &res, reg(e, UC_X86_REG_RIP));
         for (int i = 0; i < 4; i++)
             r[i] = (uint32_t)res.v[i];
     } else {
@@ -147,9 +166,9 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, uint32_t len)
         gin = reg(e, UC_X86_REG_RDX);
         gout = reg(e, UC_X86_REG_R8);
     } else { /* the 32-bit convention: EDX:EAX, EBX:ECX, EDI:ESI */
-        in = (reg(e, UC_X86_REG_EDX) & 0xffffffffu) << 32 | (reg(e, UC_X86_REG_EAX) & 0x7fffffffu);
-        gin = (reg(e, UC_X86_REG_EBX) & 0xffffffffu) << 32 | (reg(e, UC_X86_REG_ECX) & 0xffffffffu);
-        gout = (reg(e, UC_X86_REG_EDI) & 0xffffffffu) << 32 | (reg(e, UC_X86_REG_ESI) & 0xffffffffu);
+        in = reg(e, UC_X86_REG_RDX) << 32 | (reg(e, UC_X86_REG_RAX) & 0x7fffffffu);
+        gin = reg(e, UC_X86_REG_RBX) << 32 | reg(e, UC_X86_REG_RCX);
+        gout = reg(e, UC_X86_REG_RDI) << 32 | reg(e, UC_X86_REG_RSI);
     }
     struct vevent ev = { .kind = VEV_HYPERCALL, .a = { in, gin, gout }, .legacy = -1 };
     struct vres res;
@@ -162,10 +181,10 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, uint32_t len)
     if (e->long_mode) {
         set(e, UC_X86_REG_RAX, res.v[0]);
     } else {
-        set(e, UC_X86_REG_EAX, res.v[0] & 0xffffffffu);
-        set(e, UC_X86_REG_EDX, res.v[0] >> 32);
+        set(e, UC_X86_REG_RAX, res.v[0] & 0xffffffffu);
+        set(e, UC_X86_REG_RDX, res.v[0] >> 32);
     }
-    set(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, rip + len);
+    set(e, UC_X86_REG_RIP, rip + len);
 }
 
 static void hypercall_xen(struct emu *e, uint64_t rip, uint32_t len)
@@ -173,8 +192,8 @@ static void hypercall_xen(struct emu *e, uint64_t rip, uint32_t len)
     uint64_t rax;
     struct vevent ev;
     bool param = vmodel_xen_hypercall(e->model, 0, reg(e, UC_X86_REG_RAX) & 0xffffffffu,
-                                      reg(e, e->long_mode ? UC_X86_REG_RDI : UC_X86_REG_EBX),
-                                      reg(e, e->long_mode ? UC_X86_REG_RSI : UC_X86_REG_ECX),
+                                      reg(e, e->long_mode ? UC_X86_REG_RDI : UC_X86_REG_RBX),
+                                      reg(e, e->long_mode ? UC_X86_REG_RSI : UC_X86_REG_RCX),
                                       &rax, &ev);
     if (param) {
         struct vres res = { .kind = VRES_VALUE, .v = { vmodel_param(e->model) } };
@@ -185,7 +204,7 @@ static void hypercall_xen(struct emu *e, uint64_t rip, uint32_t len)
         trap_event(e, &ev, &res, rip);
     }
     set(e, UC_X86_REG_RAX, e->long_mode ? rax : rax & 0xffffffffu);
-    set(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, rip + len);
+    set(e, UC_X86_REG_RIP, rip + len);
 }
 
 bool at_hypercall(const struct emu *e, uint64_t rip)
@@ -209,7 +228,7 @@ static bool on_invalid(uc_engine *uc, void *user)
 {
     struct emu *e = user;
     (void)uc;
-    uint64_t rip = reg(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP);
+    uint64_t rip = reg(e, UC_X86_REG_RIP);
     if (e->stop)
         return false;
     /* Unicorn leaves uc_emu_start after this hook whatever it returns: resume at the
@@ -227,6 +246,9 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
     struct emu *e = user;
     (void)uc;
     (void)size;
+    /* uc_emu_stop lets the rest of the block run: the first exit is the guest's. */
+    if (e->stop)
+        return;
     clock_charge(e, COST_IO);
     if (port == 0xe9 && e->cfg.sink.console)
         e->cfg.sink.console(e->cfg.sink.ctx, (char)value);
@@ -256,9 +278,11 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     struct emu *e = user;
     (void)uc;
+    if (e->stop)
+        return;
     clock_charge(e, COST_EXCEPTION);
     bool has_error = intno == 8 || (intno >= 10 && intno <= 14) || intno == 17;
-    raise_exception(e, intno, has_error, 0, reg(e, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP));
+    raise_exception(e, intno, has_error, 0, reg(e, UC_X86_REG_RIP));
 }
 
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
