@@ -23,6 +23,7 @@ struct replay_job {
     bool fill;
     bool verbose;
     unsigned line;      /* of the event being reported on */
+    uint64_t ram_size;  /* from the header's memory=, for the model's bounds checks */
     FILE *out;          /* memory stream: printed only when the whole file was good */
     FILE *head;         /* --fill: comments and blanks met before the first event */
     char *head_buf;
@@ -42,10 +43,32 @@ static void fill_header(struct replay_job *job, const struct settings *s)
 {
     struct trace_config cfg;
     settings_trace_config(s, &cfg);
+    if (job->ram_size) {
+        cfg.have |= TRACE_HAVE_MEMORY;
+        cfg.memory_mib = (uint32_t)(job->ram_size >> 20);
+    }
     trace_write_magic(job->out);
     fflush(job->head);
     fwrite(job->head_buf, 1, job->head_len, job->out);
     trace_write_config(job->out, &cfg);
+}
+
+/* A trace records no memory contents, only how much RAM the guest had: enough for the
+ * model's bounds checks (a hypercall page outside RAM is a #GP), never read back. */
+static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    const uint64_t *size = ctx;
+    if (gpa >= *size || len > *size - gpa)
+        return -1;
+    memset(buf, 0, len);
+    return 0;
+}
+
+static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    const uint64_t *size = ctx;
+    (void)buf;
+    return gpa >= *size || len > *size - gpa ? -1 : 0;
 }
 
 /* The model for the header as read so far (it is complete at the first event). */
@@ -54,9 +77,15 @@ static struct vmodel *start(struct replay_job *job, const struct trace_reader *r
 {
     struct settings s;
     struct vmodel *m;
-    if (!settings_resolve(flags, trace_reader_config(r), job->name, &s))
+    const struct trace_config *h = trace_reader_config(r);
+    struct vmem_ops mem = { 0 };
+    if (!settings_resolve(flags, h, job->name, &s))
         return NULL;
-    if ((m = settings_model(&s, (struct vmem_ops){ 0 })) && job->fill)
+    if (h->have & TRACE_HAVE_MEMORY) {
+        job->ram_size = (uint64_t)h->memory_mib << 20;
+        mem = (struct vmem_ops){ &job->ram_size, ram_read, ram_write };
+    }
+    if ((m = settings_model(&s, mem)) && job->fill)
         fill_header(job, &s);
     return m;
 }

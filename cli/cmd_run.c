@@ -172,6 +172,8 @@ int cmd_run(int argc, char **argv)
         struct trace_config tc;
         settings_trace_config(&s, &tc);
         tc.vcpus = 1;
+        tc.have |= TRACE_HAVE_MEMORY;
+        tc.memory_mib = s.memory_mib;
         out.record_err |= trace_write_magic(out.record) | trace_write_config(out.record, &tc);
     }
 

@@ -197,3 +197,23 @@ Test(replay, verbose_reports_migration_changes_on_stderr)
     cr_assert_str_empty(r.out);
     run_result_free(&r);
 }
+
+Test(replay, the_memory_key_gives_the_model_ram_bounds)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mem.trace", test_tmpdir());
+    /* Xen's hypercall-page MSR takes a frame inside RAM and refuses one outside. */
+    const char text[] = "vsbox-trace 1\nconfig viridian=0 memory=1\n"
+                        "wrmsr 0x40000000 0x1000 -> ok\n"
+                        "wrmsr 0x40000000 0x100000 -> #GP\n";
+    write_file(path, text, sizeof text - 1);
+    struct run_result r = replay(path, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    run_result_free(&r);
+    const char bad[] = "vsbox-trace 1\nconfig memory=0\n";
+    write_file(path, bad, sizeof bad - 1);
+    r = replay(path, NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "memory must be 1 to 4096 (MiB)"), "%s", r.err);
+    run_result_free(&r);
+}

@@ -18,6 +18,7 @@
 #define TRACE_HAVE_VIRIDIAN (1u << 1)
 #define TRACE_HAVE_TSC_KHZ  (1u << 2)
 #define TRACE_HAVE_VCPUS    (1u << 3)
+#define TRACE_HAVE_MEMORY   (1u << 4)
 
 struct trace_config {
     unsigned have;
@@ -25,6 +26,7 @@ struct trace_config {
     char viridian[128];           /* spec text; resolved against the host by the caller */
     uint32_t tsc_khz;
     uint32_t vcpus;
+    uint32_t memory_mib;          /* guest RAM the trace was recorded with (bounds checks) */
     unsigned viridian_line, viridian_col; /* where the spec was, for the caller's errors */
 };
 

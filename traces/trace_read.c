@@ -138,6 +138,18 @@ static enum trace_rc cfg_vcpus(struct tlex *x, const struct tlex_token *v,
     return TRACE_OK;
 }
 
+static enum trace_rc cfg_memory(struct tlex *x, const struct tlex_token *v,
+                                struct trace_config *cfg)
+{
+    uint64_t n;
+    if (tlex_number(x, v, 64, &n))
+        return TRACE_ERR;
+    if (n < 1 || n > 4096)
+        return tlex_fail(x->err, x->line, v->col, "memory must be 1 to 4096 (MiB)");
+    cfg->memory_mib = (uint32_t)n;
+    return TRACE_OK;
+}
+
 static const struct {
     const char *key;
     unsigned bit;
@@ -147,6 +159,7 @@ static const struct {
     { "viridian", TRACE_HAVE_VIRIDIAN, cfg_viridian },
     { "tsc_khz", TRACE_HAVE_TSC_KHZ, cfg_tsc_khz },
     { "vcpus", TRACE_HAVE_VCPUS, cfg_vcpus },
+    { "memory", TRACE_HAVE_MEMORY, cfg_memory },
 };
 
 static enum trace_rc parse_config(struct trace_reader *r, struct tlex *x,

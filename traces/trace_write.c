@@ -171,8 +171,12 @@ int trace_format_config(char *buf, size_t len, const struct trace_config *cfg)
         put(&o, "%stsc_khz=%" PRIu32, sep, cfg->tsc_khz);
         sep = " ";
     }
-    if (cfg->have & TRACE_HAVE_VCPUS)
+    if (cfg->have & TRACE_HAVE_VCPUS) {
         put(&o, "%svcpus=%" PRIu32, sep, cfg->vcpus);
+        sep = " ";
+    }
+    if (cfg->have & TRACE_HAVE_MEMORY)
+        put(&o, "%smemory=%" PRIu32, sep, cfg->memory_mib);
     return done(&o);
 }
 

@@ -1,0 +1,147 @@
+/* The emulator traps into the model: every answer a guest gets is the model's. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tests/emu_util.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+Test(emu, a_model_gp_with_no_idt_stops_with_exit_3_and_a_report)
+{
+    const char *args[] = { "run", test_guest("no_idt_gp.bin"), "--raw", "0x100000", "--viridian",
+                           "base", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "unhandled exception #GP (13) with no IDT loaded at RIP 0x100005\n"),
+              "%s", r.err);
+    cr_assert(strstr(r.err, "0x100005: rdmsr"), "the faulting instruction, disassembled: %s", r.err);
+    cr_assert(strstr(r.err, "rcx    0x0000000040000022"), "registers: %s", r.err);
+    run_result_free(&r);
+}
+
+Test(emu, the_same_read_with_freq_on_gets_the_frequency)
+{
+    /* with viridian=1 the MSR exists; the guest then exits 0 */
+    const char *args[] = { "run", test_guest("no_idt_gp.bin"), "--raw", "0x100000", "--viridian",
+                           "1", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+}
+
+Test(emu, rdmsr_written_at_run_time_is_still_trapped)
+{
+    char rec[1024];
+    snprintf(rec, sizeof rec, "%s/smc.trace", test_tmpdir());
+    const char *args[] = { "run", test_guest("smc_rdmsr.bin"), "--raw", "0x100000", "--viridian",
+                           "1", "--record", rec, NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "guest saw wrong values: %s", r.err);
+    run_result_free(&r);
+    char *trace = slurp(rec);
+    /* 2e9 and 1e8: HV_X64_MSR_TSC_FREQUENCY and HV_X64_MSR_APIC_FREQUENCY at 2 GHz */
+    cr_assert(strstr(trace, "rdmsr 0x40000022 -> 0x77359400  # rip=0x101000\n"), "%s", trace);
+    cr_assert(strstr(trace, "rdtsc -> "), "the same address, rewritten to RDTSC: %s", trace);
+    cr_assert(strstr(trace, "rdmsr 0x40000023 -> 0x5f5e100  # rip=0x101040\n"), "%s", trace);
+    free(trace);
+}
+
+Test(emu, rdtsc_is_monotonic_and_two_runs_are_identical)
+{
+    char rec1[1024], rec2[1024];
+    snprintf(rec1, sizeof rec1, "%s/a.trace", test_tmpdir());
+    snprintf(rec2, sizeof rec2, "%s/b.trace", test_tmpdir());
+    const char *a1[] = { "run", test_guest("rdtsc_loop.bin"), "--raw", "0x100000", "--record", rec1, NULL };
+    const char *a2[] = { "run", test_guest("rdtsc_loop.bin"), "--raw", "0x100000", "--record", rec2, NULL };
+    struct run_result r1 = run_vsbox(a1, NULL), r2 = run_vsbox(a2, NULL);
+    cr_assert_eq(r1.status, 0, "RDTSC went backwards: %s", r1.err);
+    cr_assert_str_eq(r1.out, "k");
+    cr_assert_eq(r2.status, 0);
+    char *t1 = slurp(rec1), *t2 = slurp(rec2);
+    cr_assert_str_eq(t1, t2, "two runs recorded different traces");
+    cr_assert_eq(count_lines_with(t1, "rdtsc -> "), 1001);
+    free(t1);
+    free(t2);
+    run_result_free(&r1);
+    run_result_free(&r2);
+}
+
+Test(emu, a_recorded_trace_replays_on_the_model_alone)
+{
+    const char *guests[] = { "windows-boot", "msr-matrix", "freq-calibrate", "param-lock" };
+    for (size_t i = 0; i < sizeof guests / sizeof guests[0]; i++) {
+        char rec[1024];
+        snprintf(rec, sizeof rec, "%s/%s.trace", test_tmpdir(), guests[i]);
+        const char *args[] = { "run", guests[i], "--viridian", "1", "--record", rec, NULL };
+        struct run_result r = run_vsbox(args, NULL);
+        cr_assert_eq(r.status, 0, "%s: %s%s", guests[i], r.out, r.err);
+        run_result_free(&r);
+        const char *rargs[] = { "replay", rec, NULL };
+        r = run_vsbox(rargs, NULL);
+        cr_assert_eq(r.status, 0, "%s replay: %s%s", guests[i], r.out, r.err);
+        run_result_free(&r);
+    }
+}
+
+Test(emu, the_hypercall_page_the_model_writes_runs_and_reaches_the_model)
+{
+    char rec[1024];
+    snprintf(rec, sizeof rec, "%s/hc.trace", test_tmpdir());
+    const char *args[] = { "run", "hypercall", "--viridian", "1", "--record", rec, NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    run_result_free(&r);
+    char *trace = slurp(rec);
+    /* RCX is the call code; the page's "orl $0x80000000, %eax" made it a viridian call */
+    cr_assert(strstr(trace, "hypercall 0x8 0x0 0x0 -> 0x0"), "%s", trace);
+    cr_assert(strstr(trace, "hypercall 0x1 0x0 0x0 -> 0x2"), "%s", trace);
+    free(trace);
+}
+
+Test(emu, a_model_gp_reaches_the_guests_own_handler_and_it_resumes)
+{
+    /* msr-matrix reads HV_X64_MSR_TSC_FREQUENCY under base: #GP, fixed up, and on */
+    const char *args[] = { "run", "msr-matrix", "--viridian", "base", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "ok   rdmsr TSC_FREQUENCY    #GP (advertised: no)\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "Test result: SUCCESS\n"), "%s", r.out);
+    run_result_free(&r);
+}
+
+Test(emu, a_32_bit_guest_runs_in_protected_mode)
+{
+    const char *args[] = { "run", test_guest("elf32_hello.elf"), "--viridian", "1", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "hello from 32-bit protected mode\n");
+    run_result_free(&r);
+}
+
+Test(emu, budget_stops_a_guest_that_never_traps)
+{
+    const char *args[] = { "run", test_guest("spin.bin"), "--raw", "0x100000", "--budget", "100000",
+                           NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 3);
+    cr_assert(strstr(r.err, "budget of 100000 ticks exhausted"), "%s", r.err);
+    run_result_free(&r);
+}
+
+Test(emu, timeout_stops_it_and_says_so)
+{
+    const char *args[] = { "run", test_guest("spin.bin"), "--raw", "0x100000", "--timeout", "1", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 3);
+    cr_assert(strstr(r.err, "not deterministic"), "%s", r.err);
+    run_result_free(&r);
+}
