@@ -42,6 +42,43 @@ static void set(struct emu *e, int r, uint64_t v)
     uc_reg_write(e->uc, name(e, r), &v);
 }
 
+/* The hot traps move registers in one batch, by ids fixed per mode: each Unicorn
+ * register call costs about as much as the model's whole answer. */
+enum { R_AX, R_BX, R_CX, R_DX, R_IP, R_COUNT };
+static const int ids64[R_COUNT] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX,
+                                    UC_X86_REG_RDX, UC_X86_REG_RIP };
+static const int ids32[R_COUNT] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX,
+                                    UC_X86_REG_EDX, UC_X86_REG_EIP };
+
+static void regs_read(struct emu *e, const int *which, uint64_t *v, int n)
+{
+    const int *ids = e->long_mode ? ids64 : ids32;
+    int mapped[R_COUNT];
+    void *ptr[R_COUNT];
+    for (int i = 0; i < n; i++) {
+        mapped[i] = ids[which[i]];
+        v[i] = 0;
+        ptr[i] = &v[i];
+    }
+    uc_reg_read_batch(e->uc, mapped, ptr, n);
+}
+
+static void regs_write(struct emu *e, const int *which, uint64_t *v, int n)
+{
+    const int *ids = e->long_mode ? ids64 : ids32;
+    int mapped[R_COUNT];
+    void *ptr[R_COUNT];
+    for (int i = 0; i < n; i++) {
+        mapped[i] = ids[which[i]];
+        ptr[i] = &v[i];
+    }
+    uc_reg_write_batch(e->uc, mapped, ptr, n);
+}
+
+static const int abcd[4] = { R_AX, R_BX, R_CX, R_DX };
+static const int ac[2] = { R_AX, R_CX };
+static const int ad_ip[3] = { R_AX, R_DX, R_IP };
+
 static void finish(struct emu *e, enum emu_stop why)
 {
     e->res->stop = why;
@@ -80,26 +117,30 @@ static bool passthrough(uint32_t msr)
 
 static void do_msr(struct emu *e, bool write, uint64_t addr, uint32_t size)
 {
-    uint32_t msr = (uint32_t)reg(e, UC_X86_REG_RCX);
+    /* ECX, and EDX:EAX for a write: read as one batch (ids RCX, RDX, RAX). */
+    static const int cda[3] = { R_CX, R_DX, R_AX };
+    uint64_t in[3];
+    regs_read(e, cda, in, write ? 3 : 1);
+    uint32_t msr = (uint32_t)in[0];
     if (passthrough(msr))
         return;
     clock_charge(e, COST_MSR);
     struct vevent ev = { .kind = write ? VEV_WRMSR : VEV_RDMSR, .a = { msr }, .legacy = -1 };
     struct vres res;
     if (write)
-        ev.a[1] = (reg(e, UC_X86_REG_RDX) & 0xffffffffu) << 32 |
-                  (reg(e, UC_X86_REG_RAX) & 0xffffffffu);
+        ev.a[1] = (in[1] & 0xffffffffu) << 32 | (in[2] & 0xffffffffu);
     vmodel_apply(e->model, &ev, &res);
     trap_event(e, &ev, &res, addr);
     if (res.kind == VRES_GP) {
         raise_exception(e, 13, true, 0, addr);
         return;
     }
-    if (!write) {
-        set(e, UC_X86_REG_RAX, res.v[0] & 0xffffffffu);
-        set(e, UC_X86_REG_RDX, res.v[0] >> 32);
+    if (write) {
+        set(e, UC_X86_REG_RIP, addr + size);
+        return;
     }
-    set(e, UC_X86_REG_RIP, addr + size);
+    uint64_t out[3] = { res.v[0] & 0xffffffffu, res.v[0] >> 32, addr + size };
+    regs_write(e, ad_ip, out, 3);
 }
 
 static void do_tsc(struct emu *e, bool rdtscp, uint64_t addr, uint32_t size)
@@ -109,11 +150,10 @@ static void do_tsc(struct emu *e, bool rdtscp, uint64_t addr, uint32_t size)
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
     trap_event(e, &ev, &res, addr);
-    set(e, UC_X86_REG_RAX, res.v[0] & 0xffffffffu);
-    set(e, UC_X86_REG_RDX, res.v[0] >> 32);
+    uint64_t out[3] = { res.v[0] & 0xffffffffu, res.v[0] >> 32, addr + size };
+    regs_write(e, ad_ip, out, 3);
     if (rdtscp)
         set(e, UC_X86_REG_RCX, 0); /* IA32_TSC_AUX: vCPU 0 */
-    set(e, UC_X86_REG_RIP, addr + size);
 }
 
 /* An exact-address hook: re-decode, because the bytes may have changed since. */
@@ -138,23 +178,28 @@ static int on_cpuid(uc_engine *uc, void *user)
     (void)uc;
     if (e->stop)
         return 1;
-    uint32_t leaf = (uint32_t)reg(e, UC_X86_REG_RAX), sub = (uint32_t)reg(e, UC_X86_REG_RCX);
+    uint64_t in[2], out[4];
+    regs_read(e, ac, in, 2);
+    uint32_t leaf = (uint32_t)in[0], sub = (uint32_t)in[1];
     uint32_t r[4];
     clock_charge(e, COST_CPUID);
     if (vmodel_cpuid_owns(leaf)) {
         struct vevent ev = { .kind = VEV_CPUID, .a = { leaf, sub }, .legacy = -1 };
         struct vres res;
         vmodel_apply(e->model, &ev, &res);
-        trap_event(e, &ev, &res, reg(e, UC_X86_REG_RIP));
+        /* RIP is only needed for the record: skip the read when nobody listens. */
+        if (e->cfg.sink.event)
+            trap_event(e, &ev, &res, reg(e, UC_X86_REG_RIP));
+        else
+            trap_event(e, &ev, &res, 0);
         for (int i = 0; i < 4; i++)
             r[i] = (uint32_t)res.v[i];
     } else {
         cpuid_native(e, leaf, sub, r);
     }
-    set(e, UC_X86_REG_RAX, r[0]);
-    set(e, UC_X86_REG_RBX, r[1]);
-    set(e, UC_X86_REG_RCX, r[2]);
-    set(e, UC_X86_REG_RDX, r[3]);
+    for (int i = 0; i < 4; i++)
+        out[i] = r[i];
+    regs_write(e, abcd, out, 4);
     return 1; /* skip Unicorn's own CPUID */
 }
 
