@@ -5,6 +5,9 @@
 
 static const struct cmd commands[] = {
     { "run", cmd_run, "run a guest image on the emulator, its traps answered by the model" },
+    { "resume", cmd_resume, "restore a snapshot (on its host or another) and run on" },
+    { "migrate", cmd_migrate, "run a guest, move it to another host profile mid-run, run on" },
+    { "snapshot", cmd_snapshot, "snapshot info FILE: what a snapshot holds" },
     { "replay", cmd_replay, "replay a trace against the model, or --fill in its results" },
     { "cpuid", cmd_cpuid, "print the hypervisor CPUID leaves a guest would see, as a trace" },
     { "msrs", cmd_msrs, "print a read of every viridian MSR with its TLFS name and group" },

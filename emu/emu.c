@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "emu/internal.h"
+#include "viridian/save.h"
 
 int load_probe(const uint8_t *img, size_t len, bool raw, bool *long_mode, char *err,
                size_t errlen);
@@ -61,6 +62,19 @@ int emu_create(const struct emu_config *cfg, struct emu **out, char *err, size_t
     return 0;
 }
 
+/* A model for a restored guest: the stream's records under the destination's rules. */
+int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile *to, char *err,
+                     size_t errlen)
+{
+    enum vres_kind r = vmodel_restore(s, to, (struct vmem_ops){ e, ram_read, ram_write },
+                                      &e->model);
+    if (r != VRES_OK) {
+        snprintf(err, errlen, "%s refuses the snapshot's viridian state", to->name);
+        return -1;
+    }
+    return 0;
+}
+
 int emu_load(struct emu *e, const uint8_t *img, size_t len, bool raw, uint64_t raw_addr,
              char *err, size_t errlen)
 {
@@ -79,6 +93,15 @@ static uint64_t pc(struct emu *e)
     uint64_t v = 0;
     uc_reg_read(e->uc, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, &v);
     return v;
+}
+
+static void apply_pending_pc(struct emu *e)
+{
+    if (e->pc_pending) {
+        uint64_t v = e->pending_pc;
+        uc_reg_write(e->uc, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, &v);
+        e->pc_pending = false;
+    }
 }
 
 /* Unicorn ends uc_emu_start on HLT with RIP just past it. */
@@ -105,6 +128,7 @@ static double seconds(void)
 void emu_run(struct emu *e, struct emu_result *res)
 {
     memset(res, 0, sizeof *res);
+    res->events = e->events;
     e->res = res;
     e->stop = false;
     double start = seconds();
@@ -124,6 +148,7 @@ void emu_run(struct emu *e, struct emu_result *res)
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
         uc_err err = uc_emu_start(e->uc, rip, UINT64_MAX, timeout_us, 0);
+        apply_pending_pc(e);
         rip = pc(e);
         if (e->stop)
             break;
@@ -160,6 +185,7 @@ void emu_run(struct emu *e, struct emu_result *res)
          * return resumes where it stopped, unless it makes no progress at all. */
         if (at_hypercall(e, rip)) {
             hypercall_at(e, rip);
+            apply_pending_pc(e);
             if (e->stop)
                 break;
             rip = pc(e);

@@ -25,6 +25,8 @@ struct emu_config {
     uint32_t memory_mib;         /* 0: 16 */
     uint64_t budget;             /* virtual TSC ticks; 0: none */
     uint32_t timeout_s;          /* wall clock safety net; 0: none */
+    uint64_t save_at;            /* stop right after this trapped event (counted from the
+                                    guest's start, across restores); 0: never */
     bool trace_insns;
     struct emu_sink sink;
 };
@@ -36,6 +38,7 @@ enum emu_stop {
     EMU_BUDGET,      /* the virtual clock passed --budget */
     EMU_TIMEOUT,     /* --timeout: stopped at a host-time-dependent point */
     EMU_ERROR,       /* Unicorn refused something; report filled */
+    EMU_SAVE_POINT,  /* stopped right after event save_at: ready for emu_save */
 };
 
 struct emu_result {
@@ -60,5 +63,17 @@ int emu_load(struct emu *e, const uint8_t *image, size_t len, bool raw, uint64_t
 void emu_run(struct emu *e, struct emu_result *res);
 
 struct vmodel *emu_model(struct emu *e);
+
+/* Snapshots (docs/snapshot-format.md). emu_save fills s from a guest stopped at a save
+ * point (or any stop); s->ram then points at the emulator's own RAM, valid until
+ * emu_destroy: write it out, never snap_free it. */
+struct snapshot;
+void emu_save(struct emu *e, struct snapshot *s);
+
+/* A new emulator continuing the guest in s on host `to` (the caller has checked the
+ * restore with vrestore_check). cfg gives the sink, budget and save point; memory comes
+ * from the snapshot. */
+int emu_restore(const struct emu_config *cfg, const struct snapshot *s,
+                const struct vprofile *to, struct emu **out, char *err, size_t errlen);
 
 #endif

@@ -120,7 +120,7 @@ bool raise_exception(struct emu *e, unsigned vector, bool has_error, uint32_t er
         uint64_t sel = selector;
         uc_reg_write(e->uc, UC_X86_REG_CS, &sel);
     }
-    uc_reg_write(e->uc, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, &target);
+    set_pc(e, target);
     e->restart = true;
     return true;
 }

@@ -38,9 +38,19 @@ struct emu {
     uint64_t last_event_tsc;     /* clock at the last recorded event */
     uint64_t blocks;             /* with --budget: executed blocks, to stop silent loops */
     uint64_t unbroken_exceptions; /* delivered since the last trapped event */
+    uint64_t events;             /* trapped events since the guest started (across restores) */
     struct emu_result *res;
     bool stop;                   /* a handler ended the run (res->stop set) */
+    /* Writing RIP from a hook makes Unicorn 2.0.1 drop a pending uc_emu_stop, so once a
+     * run is stopping, hooks leave the new RIP here and the run loop writes it. */
+    bool pc_pending;
+    uint64_t pending_pc;
 };
+
+/* emu.c */
+struct vsave;
+int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile *to, char *err,
+                     size_t errlen);
 
 /* machine.c */
 int machine_setup(struct emu *e, char *err, size_t errlen);
@@ -54,6 +64,8 @@ void scan_range(struct emu *e, uint64_t start, uint64_t len);
 int traps_install(struct emu *e, char *err, size_t errlen);
 void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, uint64_t rip);
 void clock_charge(struct emu *e, unsigned kind);
+void set_pc(struct emu *e, uint64_t pc);
+void finish(struct emu *e, enum emu_stop why);
 
 bool at_hypercall(const struct emu *e, uint64_t rip);
 void hypercall_at(struct emu *e, uint64_t rip);

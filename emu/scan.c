@@ -16,10 +16,12 @@ static bool hooked(const struct emu *e, uint64_t addr)
     return false;
 }
 
-static bool trap_insn(unsigned id)
+static bool trap_insn(const struct emu *e, unsigned id)
 {
+    /* CPUID has a native hook; with a save point it also gets an exact one, because
+     * only there can the run stop precisely after it. */
     return id == X86_INS_RDMSR || id == X86_INS_WRMSR || id == X86_INS_RDTSC ||
-           id == X86_INS_RDTSCP;
+           id == X86_INS_RDTSCP || (id == X86_INS_CPUID && e->cfg.save_at);
 }
 
 static void add_site(struct emu *e, uint64_t addr)
@@ -50,7 +52,7 @@ void scan_range(struct emu *e, uint64_t start, uint64_t len)
             addr++;
             continue;
         }
-        if (trap_insn(insn->id))
+        if (trap_insn(e, insn->id))
             add_site(e, insn->address);
     }
     cs_free(insn, 1);

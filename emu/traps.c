@@ -79,11 +79,24 @@ static const int abcd[4] = { R_AX, R_BX, R_CX, R_DX };
 static const int ac[2] = { R_AX, R_CX };
 static const int ad_ip[3] = { R_AX, R_DX, R_IP };
 
-static void finish(struct emu *e, enum emu_stop why)
+void finish(struct emu *e, enum emu_stop why)
 {
     e->res->stop = why;
     e->stop = true;
     uc_emu_stop(e->uc);
+}
+
+/* A stop requested from an exact-address hook takes effect before the instruction runs;
+ * a RIP written there would cancel the stop (Unicorn treats it as "resume elsewhere"),
+ * so it waits for the run loop. Hooks must decide to stop before they move RIP. */
+void set_pc(struct emu *e, uint64_t pc)
+{
+    if (e->stop) {
+        e->pending_pc = pc;
+        e->pc_pending = true;
+        return;
+    }
+    uc_reg_write(e->uc, e->long_mode ? UC_X86_REG_RIP : UC_X86_REG_EIP, &pc);
 }
 
 void clock_charge(struct emu *e, unsigned kind)
@@ -100,7 +113,9 @@ void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, 
         e->cfg.sink.event(e->cfg.sink.ctx, now - e->last_event_tsc, ev, res, rip);
     e->last_event_tsc = now;
     e->unbroken_exceptions = 0;
-    e->res->events++;
+    e->res->events = ++e->events;
+    if (e->cfg.save_at && e->events == e->cfg.save_at && !e->stop)
+        finish(e, EMU_SAVE_POINT);
 }
 
 /* Architectural MSRs Unicorn keeps itself: the instruction runs natively. */
@@ -135,12 +150,18 @@ static void do_msr(struct emu *e, bool write, uint64_t addr, uint32_t size)
         raise_exception(e, 13, true, 0, addr);
         return;
     }
-    if (write) {
-        set(e, UC_X86_REG_RIP, addr + size);
+    if (!write) {
+        uint64_t out[2] = { res.v[0] & 0xffffffffu, res.v[0] >> 32 };
+        if (e->stop) {
+            regs_write(e, ad_ip, out, 2);
+            set_pc(e, addr + size);
+            return;
+        }
+        uint64_t all[3] = { out[0], out[1], addr + size };
+        regs_write(e, ad_ip, all, 3);
         return;
     }
-    uint64_t out[3] = { res.v[0] & 0xffffffffu, res.v[0] >> 32, addr + size };
-    regs_write(e, ad_ip, out, 3);
+    set_pc(e, addr + size);
 }
 
 static void do_tsc(struct emu *e, bool rdtscp, uint64_t addr, uint32_t size)
@@ -150,11 +171,14 @@ static void do_tsc(struct emu *e, bool rdtscp, uint64_t addr, uint32_t size)
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
     trap_event(e, &ev, &res, addr);
-    uint64_t out[3] = { res.v[0] & 0xffffffffu, res.v[0] >> 32, addr + size };
-    regs_write(e, ad_ip, out, 3);
+    uint64_t out[2] = { res.v[0] & 0xffffffffu, res.v[0] >> 32 };
+    regs_write(e, ad_ip, out, 2);
     if (rdtscp)
         set(e, UC_X86_REG_RCX, 0); /* IA32_TSC_AUX: vCPU 0 */
+    set_pc(e, addr + size);
 }
+
+static void cpuid_trap(struct emu *e, uint64_t rip, bool rip_known);
 
 /* An exact-address hook: re-decode, because the bytes may have changed since. */
 void site_hit(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
@@ -170,14 +194,15 @@ void site_hit(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         do_tsc(e, false, addr, size);
     else if (size >= 3 && p[-3] == 0x0f && p[-2] == 0x01 && p[-1] == 0xf9)
         do_tsc(e, true, addr, size);
+    else if (p[-2] == 0x0f && p[-1] == 0xa2) { /* hooked only when a save point is set */
+        cpuid_trap(e, addr, true);
+        set_pc(e, addr + size);
+    }
 }
 
-static int on_cpuid(uc_engine *uc, void *user)
+/* CPUID: the model's leaves are events, the rest Unicorn's CPU model (read once). */
+static void cpuid_trap(struct emu *e, uint64_t rip, bool rip_known)
 {
-    struct emu *e = user;
-    (void)uc;
-    if (e->stop)
-        return 1;
     uint64_t in[2], out[4];
     regs_read(e, ac, in, 2);
     uint32_t leaf = (uint32_t)in[0], sub = (uint32_t)in[1];
@@ -188,10 +213,9 @@ static int on_cpuid(uc_engine *uc, void *user)
         struct vres res;
         vmodel_apply(e->model, &ev, &res);
         /* RIP is only needed for the record: skip the read when nobody listens. */
-        if (e->cfg.sink.event)
-            trap_event(e, &ev, &res, reg(e, UC_X86_REG_RIP));
-        else
-            trap_event(e, &ev, &res, 0);
+        if (!rip_known && e->cfg.sink.event)
+            rip = reg(e, UC_X86_REG_RIP);
+        trap_event(e, &ev, &res, rip);
         for (int i = 0; i < 4; i++)
             r[i] = (uint32_t)res.v[i];
     } else {
@@ -200,6 +224,17 @@ static int on_cpuid(uc_engine *uc, void *user)
     for (int i = 0; i < 4; i++)
         out[i] = r[i];
     regs_write(e, abcd, out, 4);
+}
+
+/* The fast path. A stop asked for here lets the rest of the block run, which is fine
+ * for a run that ends; save points need the exact stop of a CPUID site (site_hit). */
+static int on_cpuid(uc_engine *uc, void *user)
+{
+    struct emu *e = user;
+    (void)uc;
+    if (e->stop)
+        return 1;
+    cpuid_trap(e, 0, false);
     return 1; /* skip Unicorn's own CPUID */
 }
 
@@ -229,7 +264,7 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, uint32_t len)
         set(e, UC_X86_REG_RAX, res.v[0] & 0xffffffffu);
         set(e, UC_X86_REG_RDX, res.v[0] >> 32);
     }
-    set(e, UC_X86_REG_RIP, rip + len);
+    set_pc(e, rip + len);
 }
 
 static void hypercall_xen(struct emu *e, uint64_t rip, uint32_t len)
@@ -249,7 +284,7 @@ static void hypercall_xen(struct emu *e, uint64_t rip, uint32_t len)
         trap_event(e, &ev, &res, rip);
     }
     set(e, UC_X86_REG_RAX, e->long_mode ? rax : rax & 0xffffffffu);
-    set(e, UC_X86_REG_RIP, rip + len);
+    set_pc(e, rip + len);
 }
 
 bool at_hypercall(const struct emu *e, uint64_t rip)

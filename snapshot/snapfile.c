@@ -24,6 +24,7 @@ const char *snap_record_name(uint32_t type)
     case SNAP_REC_CLOCK: return "CLOCK";
     case SNAP_REC_CPU: return "CPU";
     case SNAP_REC_MEMORY: return "MEMORY";
+    case SNAP_REC_MACHINE: return "MACHINE";
     case SNAP_REC_END: return "END";
     default: return "unknown";
     }
@@ -148,6 +149,16 @@ int snap_write(FILE *f, const struct snapshot *s)
         }
         rc |= record(f, SNAP_REC_CPU, i, b, 8 + 20 * c->n, NULL, 0);
     }
+    if (s->machine.n) {
+        const struct snap_cpu *c = &s->machine;
+        memset(b, 0, sizeof b);
+        put32(b, c->n);
+        for (uint32_t k = 0; k < c->n && k < SNAP_MAX_REGS; k++) {
+            memcpy(b + 8 + 20 * k, c->reg[k].name, sizeof c->reg[k].name);
+            put64(b + 8 + 20 * k + 12, c->reg[k].value);
+        }
+        rc |= record(f, SNAP_REC_MACHINE, 0, b, 8 + 20 * c->n, NULL, 0);
+    }
     if (rc || write_memory(f, s) || record(f, SNAP_REC_END, 0, NULL, 0, NULL, 0))
         return -1;
     return 0;
@@ -193,6 +204,7 @@ static int want_len(struct rd *r, uint32_t len, uint32_t want)
 
 enum {
     SEEN_HEADER = 1 << 0, SEEN_PARAM = 1 << 1, SEEN_DOMAIN = 1 << 2, SEEN_CLOCK = 1 << 3,
+    SEEN_MACHINE = 1 << 4,
 };
 
 struct progress {
@@ -283,7 +295,8 @@ static int load_record(struct rd *r, const uint8_t *p, uint32_t len, struct snap
                   : r->type == SNAP_REC_HVM_PARAM_VIRIDIAN || r->type == SNAP_REC_LEGACY_VIRIDIAN
                       ? SEEN_PARAM
                   : r->type == SNAP_REC_VIRIDIAN_DOMAIN ? SEEN_DOMAIN
-                  : r->type == SNAP_REC_CLOCK ? SEEN_CLOCK : 0;
+                  : r->type == SNAP_REC_CLOCK ? SEEN_CLOCK
+                  : r->type == SNAP_REC_MACHINE ? SEEN_MACHINE : 0;
     if (once && (pr->seen & once))
         return bad(r, "given twice");
     pr->seen |= once;
@@ -333,6 +346,8 @@ static int load_record(struct rd *r, const uint8_t *p, uint32_t len, struct snap
         return load_cpu(r, p, len, &s->cpu[r->instance]);
     case SNAP_REC_MEMORY:
         return load_memory(r, p, len, s, pr);
+    case SNAP_REC_MACHINE:
+        return load_cpu(r, p, len, &s->machine);
     default:
         return bad(r, "unknown record type %u", r->type);
     }

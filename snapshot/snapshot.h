@@ -12,7 +12,7 @@
 
 #define SNAP_VERSION 1u
 #define SNAP_PAGE 4096u
-#define SNAP_MAX_REGS 64u
+#define SNAP_MAX_REGS 128u
 #define SNAP_MAX_MEMORY_MIB 4096u
 
 enum snap_record {
@@ -24,6 +24,7 @@ enum snap_record {
     SNAP_REC_CLOCK = 6,
     SNAP_REC_CPU = 7,                 /* instance: vCPU; named registers */
     SNAP_REC_MEMORY = 8,              /* a run of non-zero pages */
+    SNAP_REC_MACHINE = 9,             /* optional: the emulator's devices and counters, named */
     SNAP_REC_END = 0xffff,
 };
 
@@ -42,6 +43,7 @@ struct snapshot {
     uint32_t memory_mib;
     uint64_t taken_at;                /* trapped-event count when it was taken */
     struct snap_cpu cpu[VMODEL_MAX_VCPUS];
+    struct snap_cpu machine;          /* named values (PIT, event counters); n 0: none */
     uint8_t *ram;                     /* memory_mib MiB; owned */
 };
 

@@ -145,3 +145,30 @@ Test(emu, timeout_stops_it_and_says_so)
     cr_assert(strstr(r.err, "not deterministic"), "%s", r.err);
     run_result_free(&r);
 }
+
+/* A budget running out inside a trap that moves RIP must still stop the guest: on
+ * Unicorn 2.0.1 a RIP written from a hook cancels a pending stop, so an RDMSR loop used
+ * to run on for ever. */
+Test(emu, a_budget_stops_a_loop_of_traps, .timeout = 30)
+{
+    static const struct {
+        const char *name;
+        unsigned char code[16];
+        size_t len;
+    } loops[] = {
+        { "rdmsr", { 0xb9, 0x73, 0x00, 0x00, 0x40, 0x0f, 0x32, 0xeb, 0xfc }, 9 },
+        { "rdtsc", { 0x0f, 0x31, 0xeb, 0xfc }, 4 },
+        { "cpuid", { 0xb8, 0x00, 0x00, 0x00, 0x40, 0x0f, 0xa2, 0xeb, 0xf7 }, 9 },
+        { "gp", { 0xb9, 0x22, 0x00, 0x00, 0x40, 0x0f, 0x32, 0xeb, 0xfc }, 9 }, /* no IDT: exit 3 */
+    };
+    for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s.bin", test_tmpdir(), loops[i].name);
+        write_file(path, loops[i].code, loops[i].len);
+        const char *args[] = { "run", path, "--raw", "0x100000", "--viridian", "base",
+                               "--budget", "100000", NULL };
+        struct run_result r = run_vsbox(args, NULL);
+        cr_expect_eq(r.status, 3, "%s loop: %s", loops[i].name, r.err);
+        run_result_free(&r);
+    }
+}

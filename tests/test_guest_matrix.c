@@ -25,7 +25,7 @@ struct cell {
 
 static const struct cell cells[] = {
     ROW("probe"),          ROW("linux-detect"), ROW("windows-boot"), ROW("msr-matrix"),
-    ROW("freq-calibrate"), ROW("hypercall"),    ROW("param-lock"),
+    ROW("freq-calibrate"), ROW("hypercall"),    ROW("param-lock"),   ROW("migration"),
     /* The boolean before the seed: what viridian=1 meant on each release. */
     { "probe", "1", "xen-4.3", "xen-4.3", 0 }, { "probe", "1", "xen-4.4", "xen-4.4", 0 },
     { "msr-matrix", "1", "xen-4.3", "xen-4.3", 0 }, { "msr-matrix", "1", "xen-4.4", "xen-4.4", 0 },

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "viridian/hvmpv.h"
 #include "viridian/fault.h"
 #include "viridian/internal.h"
 
@@ -65,5 +66,57 @@ enum vres_kind vmodel_restore(const struct vsave *s, const struct vprofile *to,
         m->vcpu[i].tpr = s->vcpu[i].tpr;
     }
     *out = m;
+    return VRES_OK;
+}
+
+/* Each HVM_PARAM_VIRIDIAN bit by its Xen name and what it means to a user. */
+static const struct {
+    uint64_t bit;
+    const char *name, *meaning;
+} param_bits[] = {
+    { HVMPV_base_freq, "HVMPV_base_freq", "base group" },
+    { HVMPV_no_freq, "HVMPV_no_freq", "freq group switched off" },
+    { HVMPV_time_ref_count, "HVMPV_time_ref_count", "time_ref_count group" },
+};
+
+static void name_bits(uint64_t bits, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof param_bits / sizeof param_bits[0] && n < len; i++)
+        if (bits & param_bits[i].bit) {
+            n += (size_t)snprintf(buf + n, len - n, "%s%s (%s)", n ? ", " : "",
+                                  param_bits[i].name, param_bits[i].meaning);
+            bits &= ~param_bits[i].bit;
+        }
+    if (bits && n < len)
+        snprintf(buf + n, len - n, "%sunknown bits 0x%llx", n ? ", " : "",
+                 (unsigned long long)bits);
+}
+
+enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
+                              uint64_t dest_param, char *why, size_t len)
+{
+    char names[192];
+    uint64_t bits = vprofile_refused_bits(to, s->param);
+    if (bits) {
+        name_bits(bits, names, sizeof names);
+        if (to->param == VPARAM_BOOLEAN)
+            snprintf(why, len, "%s takes HVM_PARAM_VIRIDIAN only as a boolean; the %s stream "
+                     "carries 0x%llx: %s", to->name, s->legacy >= 0 ? "legacy" : "mask",
+                     (unsigned long long)s->param, names);
+        else
+            snprintf(why, len, "%s refuses HVM_PARAM_VIRIDIAN 0x%llx from the stream: %s not in "
+                     "its feature mask 0x%x", to->name, (unsigned long long)s->param, names,
+                     to->feature_mask);
+        return VRES_REFUSED;
+    }
+    /* libxl sets the destination's own value at domain build, before the stream's. */
+    if (dest_param && s->param && vparam_check(to, dest_param, s->param, false) == VRES_EEXIST) {
+        snprintf(why, len, "the destination was built with HVM_PARAM_VIRIDIAN 0x%llx; the "
+                 "stream's 0x%llx may not replace it (EEXIST)", (unsigned long long)dest_param,
+                 (unsigned long long)s->param);
+        return VRES_EEXIST;
+    }
     return VRES_OK;
 }

@@ -45,4 +45,12 @@ enum vres_kind vmodel_restore(const struct vsave *s, const struct vprofile *to,
 /* The mask bits a host refuses in a value (0 when it takes it). */
 uint64_t vprofile_refused_bits(const struct vprofile *host, uint64_t value);
 
+/* Would a restore of s onto `to` go through, when the destination's own config has
+ * already set HVM_PARAM_VIRIDIAN to dest_param (0: not set)? VRES_OK, VRES_REFUSED
+ * (the host's rules refuse the stream's value) or VRES_EEXIST (the destination was built
+ * with a different non-zero value, which the stream may not replace). When not OK, why
+ * gets one line naming the value, the bits and their groups. */
+enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
+                              uint64_t dest_param, char *why, size_t len);
+
 #endif

@@ -1,0 +1,94 @@
+/* vsbox snapshot info: what a snapshot file holds, record by record. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "cli/session.h"
+#include "snapshot/snapshot.h"
+#include "viridian/profile.h"
+#include "viridian/spec.h"
+
+static const char usage[] =
+    "usage: vsbox snapshot info FILE\n"
+    "Print what a snapshot holds: the source host, the viridian stream (a mask, or the\n"
+    "legacy boolean pre-4.5 Xen wrote), the clock, the viridian records, the registers\n"
+    "and the memory. A malformed file exits 2 naming the record.\n";
+
+static void reg_line(const struct snap_cpu *c, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v;
+        if (snap_reg_get(c, names[i], &v))
+            printf("  %-7s 0x%016llx%s", names[i], (unsigned long long)v, i % 3 == 2 ? "\n" : "");
+    }
+    if (n % 3)
+        putchar('\n');
+}
+
+static int info(const char *file)
+{
+    struct snapshot *s = snapshot_read_file(file);
+    if (!s)
+        return EXIT_BAD_INPUT;
+    const struct vsave *m = &s->model;
+    const struct vprofile *host = vprofile_find(m->host);
+    char spec[128];
+    vspec_format(host, m->legacy >= 0 && m->param ? host->legacy_true_mask : m->param, spec,
+                 sizeof spec);
+    uint64_t pages = 0, total = (uint64_t)s->memory_mib << 8;
+    static const uint8_t zero[SNAP_PAGE];
+    for (uint64_t p = 0; p < total; p++)
+        pages += memcmp(s->ram + p * SNAP_PAGE, zero, SNAP_PAGE) != 0;
+
+    printf("snapshot %s (format version %u)\n", file, SNAP_VERSION);
+    printf("source host      %s (Xen %u.%u)\n", host->name, host->xen_major, host->xen_minor);
+    if (m->legacy >= 0)
+        printf("viridian stream  LEGACY_VIRIDIAN %d (a pre-4.5 boolean: the restoring host "
+               "decides what it means; here %s)\n", m->legacy, spec);
+    else
+        printf("viridian stream  HVM_PARAM_VIRIDIAN 0x%llx (%s)\n", (unsigned long long)m->param,
+               spec);
+    printf("taken after      event %llu, clock %llu ticks at %u kHz (incarnation %u)\n",
+           (unsigned long long)s->taken_at, (unsigned long long)m->tsc, m->tsc_khz,
+           m->incarnation);
+    printf("VIRIDIAN_DOMAIN  guest OS id 0x%llx, hypercall MSR 0x%llx, time ref count 0x%llx\n",
+           (unsigned long long)m->domain.guest_os_id,
+           (unsigned long long)m->domain.hypercall_gpa,
+           (unsigned long long)m->domain.time_ref_count);
+    printf("frequency told   %s\n", m->freq_told ? "yes (the guest read HV_X64_MSR_TSC_FREQUENCY)"
+                                                 : "no");
+    for (uint32_t v = 0; v < m->vcpus; v++) {
+        printf("vCPU %u           APIC assist 0x%llx, TPR 0x%x, ICR 0x%x:%x, %u registers\n", v,
+               (unsigned long long)m->vcpu[v].apic_assist, m->vcpu[v].tpr, m->vcpu[v].icr2,
+               m->vcpu[v].icr, s->cpu[v].n);
+        static const char *const key[] = { "rip", "rsp", "rflags", "cr0", "cr3", "cr4",
+                                           "efer", "idtr_base", "gdtr_base" };
+        reg_line(&s->cpu[v], key, sizeof key / sizeof key[0]);
+    }
+    uint64_t lm = 1;
+    if (s->machine.n)
+        snap_reg_get(&s->machine, "long_mode", &lm);
+    printf("machine          %s, %u named values\n",
+           s->machine.n ? (lm ? "64-bit long mode" : "32-bit protected mode") : "no MACHINE record",
+           s->machine.n);
+    printf("memory           %u MiB, %llu non-zero pages of %llu\n", s->memory_mib,
+           (unsigned long long)pages, (unsigned long long)total);
+    snapshot_free_file(s);
+    return EXIT_OK;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("%s", usage);
+        return EXIT_OK;
+    }
+    if (argc < 2 || strcmp(argv[1], "info") != 0)
+        return fail("snapshot: the subcommand is 'info' (vsbox snapshot info FILE)");
+    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        printf("%s", usage);
+        return EXIT_OK;
+    }
+    if (argc != 3)
+        return fail("snapshot info: one FILE (vsbox snapshot info FILE)");
+    return info(argv[2]);
+}

@@ -1,0 +1,251 @@
+/* A running guest to and from a portable snapshot (snapshot/snapshot.h): registers by
+ * name, never Unicorn's context blob, so a snapshot outlives the engine that took it. */
+#include <stdlib.h>
+#include <string.h>
+#include "emu/internal.h"
+#include "snapshot/snapshot.h"
+
+/* Registers in restore order: descriptor tables and control registers before the
+ * selectors that are loaded through them, selectors before the bases they reset. */
+static const struct {
+    const char *name;
+    int id64, id32;           /* 0: not in that mode */
+} regs[] = {
+    { "cr4", UC_X86_REG_CR4, UC_X86_REG_CR4 },
+    { "cr3", UC_X86_REG_CR3, UC_X86_REG_CR3 },
+    { "cr0", UC_X86_REG_CR0, UC_X86_REG_CR0 },
+    { "cr2", UC_X86_REG_CR2, UC_X86_REG_CR2 },
+    { "cs", UC_X86_REG_CS, UC_X86_REG_CS },
+    { "ss", UC_X86_REG_SS, UC_X86_REG_SS },
+    { "ds", UC_X86_REG_DS, UC_X86_REG_DS },
+    { "es", UC_X86_REG_ES, UC_X86_REG_ES },
+    { "fs", UC_X86_REG_FS, UC_X86_REG_FS },
+    { "gs", UC_X86_REG_GS, UC_X86_REG_GS },
+    { "rax", UC_X86_REG_RAX, UC_X86_REG_EAX }, { "rbx", UC_X86_REG_RBX, UC_X86_REG_EBX },
+    { "rcx", UC_X86_REG_RCX, UC_X86_REG_ECX }, { "rdx", UC_X86_REG_RDX, UC_X86_REG_EDX },
+    { "rsi", UC_X86_REG_RSI, UC_X86_REG_ESI }, { "rdi", UC_X86_REG_RDI, UC_X86_REG_EDI },
+    { "rbp", UC_X86_REG_RBP, UC_X86_REG_EBP }, { "rsp", UC_X86_REG_RSP, UC_X86_REG_ESP },
+    { "r8", UC_X86_REG_R8, 0 },   { "r9", UC_X86_REG_R9, 0 },   { "r10", UC_X86_REG_R10, 0 },
+    { "r11", UC_X86_REG_R11, 0 }, { "r12", UC_X86_REG_R12, 0 }, { "r13", UC_X86_REG_R13, 0 },
+    { "r14", UC_X86_REG_R14, 0 }, { "r15", UC_X86_REG_R15, 0 },
+    { "rflags", UC_X86_REG_EFLAGS, UC_X86_REG_EFLAGS },
+    { "mxcsr", UC_X86_REG_MXCSR, UC_X86_REG_MXCSR },
+    { "rip", UC_X86_REG_RIP, UC_X86_REG_EIP },
+};
+
+/* MSRs Unicorn keeps (the ones traps.c lets run natively). EFER goes first: long mode
+ * must be on before CR0.PG is restored... which regs[] does next. */
+static const struct {
+    const char *name;
+    uint32_t index;
+} msrs[] = {
+    { "efer", 0xc0000080 },         { "star", 0xc0000081 },      { "lstar", 0xc0000082 },
+    { "cstar", 0xc0000083 },        { "sfmask", 0xc0000084 },    { "kernel_gsb", 0xc0000102 },
+    { "sysenter_cs", 0x174 },       { "sysenter_sp", 0x175 },    { "sysenter_ip", 0x176 },
+    { "pat", 0x277 },
+};
+/* FS/GS bases last: loading the selectors above resets them. */
+static const struct {
+    const char *name;
+    uint32_t index;
+} bases[] = { { "fs_base", 0xc0000100 }, { "gs_base", 0xc0000101 } };
+
+static const char *const tables[2] = { "gdtr", "idtr" };
+
+static uint64_t get(uc_engine *uc, int id)
+{
+    uint64_t v = 0;
+    uc_reg_read(uc, id, &v);
+    return v;
+}
+
+static uint64_t get_msr(uc_engine *uc, uint32_t index)
+{
+    uc_x86_msr m = { index, 0 };
+    uc_reg_read(uc, UC_X86_REG_MSR, &m);
+    return m.value;
+}
+
+static void save_cpu(struct emu *e, struct snap_cpu *c)
+{
+    char name[12];
+    for (int t = 0; t < 2; t++) {
+        uc_x86_mmr mmr = { 0 };
+        uc_reg_read(e->uc, t ? UC_X86_REG_IDTR : UC_X86_REG_GDTR, &mmr);
+        snprintf(name, sizeof name, "%s_base", tables[t]);
+        snap_reg_set(c, name, mmr.base);
+        snprintf(name, sizeof name, "%s_limit", tables[t]);
+        snap_reg_set(c, name, mmr.limit);
+    }
+    if (e->long_mode)
+        for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++)
+            snap_reg_set(c, msrs[i].name, get_msr(e->uc, msrs[i].index));
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        int id = e->long_mode ? regs[i].id64 : regs[i].id32;
+        if (id)
+            snap_reg_set(c, regs[i].name, e->long_mode ? get(e->uc, id)
+                                                       : get(e->uc, id) & 0xffffffffu);
+    }
+    if (e->long_mode)
+        for (size_t i = 0; i < 2; i++)
+            snap_reg_set(c, bases[i].name, get_msr(e->uc, bases[i].index));
+    for (int x = 0; x < (e->long_mode ? 16 : 8); x++) {
+        uint64_t v[2] = { 0, 0 };
+        uc_reg_read(e->uc, UC_X86_REG_XMM0 + x, v);
+        snprintf(name, sizeof name, "xmm%d_lo", x);
+        snap_reg_set(c, name, v[0]);
+        snprintf(name, sizeof name, "xmm%d_hi", x);
+        snap_reg_set(c, name, v[1]);
+    }
+}
+
+/* The emulator's own state: what a restored guest needs to continue exactly. */
+static void save_machine(struct emu *e, struct snap_cpu *c)
+{
+    char name[12];
+    snap_reg_set(c, "long_mode", e->long_mode);
+    snap_reg_set(c, "last_event", e->last_event_tsc);
+    snap_reg_set(c, "blocks", e->blocks);
+    for (int i = 0; i < 3; i++) {
+        const struct pit_channel *ch = &e->pit.ch[i];
+        static const char *const f[] = { "reload", "start", "mode", "flags", "latch" };
+        uint64_t v[] = { ch->reload, ch->start_tsc, ch->mode | (uint64_t)ch->access << 8,
+                         (uint64_t)ch->write_hi | (uint64_t)ch->read_hi << 1 |
+                             (uint64_t)ch->latched << 2 | (uint64_t)ch->loaded << 3,
+                         ch->latch };
+        for (int k = 0; k < 5; k++) {
+            snprintf(name, sizeof name, "pit%d_%s", i, f[k]);
+            snap_reg_set(c, name, v[k]);
+        }
+    }
+}
+
+void emu_save(struct emu *e, struct snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    const struct vprofile *host = vmodel_host(e->model);
+    vmodel_save(e->model, host->param == VPARAM_BOOLEAN, &s->model);
+    s->memory_mib = (uint32_t)(e->ram_size >> 20);
+    s->taken_at = e->events;
+    save_cpu(e, &s->cpu[0]);
+    save_machine(e, &s->machine);
+    s->ram = e->ram;
+}
+
+static bool want(const struct snap_cpu *c, const char *name, uint64_t *v, char *err, size_t len)
+{
+    if (snap_reg_get(c, name, v))
+        return true;
+    snprintf(err, len, "the CPU record has no register '%s'", name);
+    return false;
+}
+
+static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_t len)
+{
+    uint64_t v, lim;
+    char name[12];
+    for (int t = 0; t < 2; t++) {
+        snprintf(name, sizeof name, "%s_base", tables[t]);
+        if (!want(c, name, &v, err, len))
+            return -1;
+        snprintf(name, sizeof name, "%s_limit", tables[t]);
+        if (!want(c, name, &lim, err, len))
+            return -1;
+        uc_x86_mmr mmr = { 0, v, (uint32_t)lim, 0 };
+        uc_reg_write(e->uc, t ? UC_X86_REG_IDTR : UC_X86_REG_GDTR, &mmr);
+    }
+    if (e->long_mode)
+        for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++) {
+            if (!want(c, msrs[i].name, &v, err, len))
+                return -1;
+            uc_x86_msr m = { msrs[i].index, v };
+            uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
+        }
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        int id = e->long_mode ? regs[i].id64 : regs[i].id32;
+        if (!id)
+            continue;
+        if (!want(c, regs[i].name, &v, err, len))
+            return -1;
+        if (uc_reg_write(e->uc, id, &v) != UC_ERR_OK) {
+            snprintf(err, len, "register '%s' = 0x%llx is not loadable", regs[i].name,
+                     (unsigned long long)v);
+            return -1;
+        }
+    }
+    if (e->long_mode)
+        for (size_t i = 0; i < 2; i++) {
+            if (!want(c, bases[i].name, &v, err, len))
+                return -1;
+            uc_x86_msr m = { bases[i].index, v };
+            uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
+        }
+    for (int x = 0; x < (e->long_mode ? 16 : 8); x++) {
+        uint64_t xv[2] = { 0, 0 };
+        snprintf(name, sizeof name, "xmm%d_lo", x);
+        snap_reg_get(c, name, &xv[0]);
+        snprintf(name, sizeof name, "xmm%d_hi", x);
+        snap_reg_get(c, name, &xv[1]);
+        uc_reg_write(e->uc, UC_X86_REG_XMM0 + x, xv);
+    }
+    return 0;
+}
+
+static void restore_machine(struct emu *e, const struct snap_cpu *c)
+{
+    char name[12];
+    uint64_t v;
+    if (snap_reg_get(c, "last_event", &v))
+        e->last_event_tsc = v;
+    if (snap_reg_get(c, "blocks", &v))
+        e->blocks = v;
+    for (int i = 0; i < 3; i++) {
+        struct pit_channel *ch = &e->pit.ch[i];
+        uint64_t f[5] = { 0 };
+        static const char *const n[] = { "reload", "start", "mode", "flags", "latch" };
+        for (int k = 0; k < 5; k++) {
+            snprintf(name, sizeof name, "pit%d_%s", i, n[k]);
+            snap_reg_get(c, name, &f[k]);
+        }
+        *ch = (struct pit_channel){
+            .reload = (uint16_t)f[0], .start_tsc = f[1], .mode = (uint8_t)f[2],
+            .access = (uint8_t)(f[2] >> 8), .write_hi = f[3] & 1, .read_hi = f[3] >> 1 & 1,
+            .latched = f[3] >> 2 & 1, .loaded = f[3] >> 3 & 1, .latch = (uint16_t)f[4],
+        };
+    }
+}
+
+int emu_restore(const struct emu_config *cfg, const struct snapshot *s,
+                const struct vprofile *to, struct emu **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    uint64_t lm = 1;
+    snap_reg_get(&s->machine, "long_mode", &lm);
+    if (s->model.vcpus != 1) {
+        snprintf(err, errlen, "the emulator runs one vCPU; this snapshot has %u",
+                 s->model.vcpus);
+        return -1;
+    }
+    struct emu *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->cfg = *cfg;
+    e->cfg.memory_mib = s->memory_mib;
+    e->long_mode = lm != 0;
+    e->events = s->taken_at;
+    if (emu_attach_model(e, &s->model, to, err, errlen) || machine_setup(e, err, errlen)) {
+        emu_destroy(e);
+        return -1;
+    }
+    memcpy(e->ram, s->ram, (size_t)e->ram_size);
+    if (cpuid_native_probe(e, err, errlen) || scan_install(e, err, errlen) ||
+        traps_install(e, err, errlen) || restore_cpu(e, &s->cpu[0], err, errlen)) {
+        emu_destroy(e);
+        return -1;
+    }
+    restore_machine(e, &s->machine);
+    *out = e;
+    return 0;
+}
