@@ -2,6 +2,7 @@
  * the machine), run until the guest halts, exits, crashes or runs out of budget. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include "emu/internal.h"
 #include "viridian/save.h"
@@ -80,7 +81,7 @@ int emu_load(struct emu *e, const uint8_t *img, size_t len, bool raw, uint64_t r
 {
     uint64_t entry;
     if (load_probe(img, len, raw, &e->long_mode, err, errlen) ||
-        machine_setup(e, err, errlen) || load_image(e, img, len, raw, raw_addr, &entry, err, errlen) ||
+        machine_setup(e, err, errlen) || (machine_tables(e), 0) || load_image(e, img, len, raw, raw_addr, &entry, err, errlen) ||
         cpuid_native_probe(e, err, errlen) || scan_install(e, err, errlen) ||
         traps_install(e, err, errlen))
         return -1;
@@ -216,6 +217,7 @@ void emu_destroy(struct emu *e)
     if (e->cs)
         cs_close(&e->cs);
     vmodel_destroy(e->model);
-    free(e->ram);
+    if (e->ram)
+        munmap(e->ram, (size_t)e->ram_size);
     free(e);
 }

@@ -72,8 +72,9 @@ void emu_save(struct emu *e, struct snapshot *s);
 
 /* A new emulator continuing the guest in s on host `to` (the caller has checked the
  * restore with vrestore_check). cfg gives the sink, budget and save point; memory comes
- * from the snapshot. */
-int emu_restore(const struct emu_config *cfg, const struct snapshot *s,
+ * from the snapshot: RAM that snap_read mapped is taken over (s->ram becomes NULL),
+ * any other is copied. */
+int emu_restore(const struct emu_config *cfg, struct snapshot *s,
                 const struct vprofile *to, struct emu **out, char *err, size_t errlen);
 
 #endif

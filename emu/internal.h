@@ -53,7 +53,9 @@ int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile
                      size_t errlen);
 
 /* machine.c */
-int machine_setup(struct emu *e, char *err, size_t errlen);
+uint8_t *machine_ram(uint64_t size);  /* NULL when out of memory; munmap to free */
+int machine_setup(struct emu *e, char *err, size_t errlen);  /* RAM (unless given), engine */
+void machine_tables(struct emu *e);
 void machine_enter(struct emu *e, uint64_t entry, bool long_mode);
 
 /* scan.c */

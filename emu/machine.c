@@ -1,7 +1,10 @@
 /* The machine a guest starts on: RAM owned by vsbox, a GDT, identity paging and a
  * stack for 64-bit guests, flat protected mode for 32-bit ones, and no IDT. */
+/* MAP_ANONYMOUS is not POSIX; glibc wants this to show it. */
+#define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "emu/internal.h"
 
 #define GDT_ADDR 0x1000u
@@ -14,20 +17,32 @@ static void put64(uint8_t *p, uint64_t v)
     memcpy(p, &v, 8);
 }
 
+uint8_t *machine_ram(uint64_t size)
+{
+    /* Anonymous pages: page-aligned for uc_mem_map_ptr, zero, and backed only once
+     * touched, so a 16 MiB guest that uses 100 KiB costs 100 KiB. */
+    void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 int machine_setup(struct emu *e, char *err, size_t errlen)
 {
     e->ram_size = (uint64_t)e->cfg.memory_mib << 20;
-    e->ram = aligned_alloc(4096, (size_t)e->ram_size);
-    if (!e->ram) {
+    if (!e->ram && !(e->ram = machine_ram(e->ram_size))) {
         snprintf(err, errlen, "cannot allocate %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;
     }
-    memset(e->ram, 0, (size_t)e->ram_size);
     if (uc_open(UC_ARCH_X86, e->long_mode ? UC_MODE_64 : UC_MODE_32, &e->uc) != UC_ERR_OK ||
         uc_mem_map_ptr(e->uc, 0, e->ram_size, UC_PROT_ALL, e->ram) != UC_ERR_OK) {
         snprintf(err, errlen, "Unicorn refused %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;
     }
+    return 0;
+}
+
+/* The tables a fresh guest starts on (a restored one brings its own memory). */
+void machine_tables(struct emu *e)
+{
     /* null; 0x08 64-bit code; 0x10 data; 0x18 32-bit code */
     static const uint64_t gdt[] = { 0, 0x00af9a000000ffffull, 0x00cf92000000ffffull,
                                     0x00cf9a000000ffffull };
@@ -39,7 +54,6 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         for (uint64_t a = 0; a < e->ram_size; a += 2u << 20)
             put64(e->ram + PD_ADDR + 8 * (a >> 21), a | 0x83); /* present, writable, 2 MiB */
     }
-    return 0;
 }
 
 void machine_enter(struct emu *e, uint64_t entry, bool long_mode)

@@ -215,7 +215,7 @@ static void restore_machine(struct emu *e, const struct snap_cpu *c)
     }
 }
 
-int emu_restore(const struct emu_config *cfg, const struct snapshot *s,
+int emu_restore(const struct emu_config *cfg, struct snapshot *s,
                 const struct vprofile *to, struct emu **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -235,11 +235,32 @@ int emu_restore(const struct emu_config *cfg, const struct snapshot *s,
     e->cfg.memory_mib = s->memory_mib;
     e->long_mode = lm != 0;
     e->events = s->taken_at;
-    if (emu_attach_model(e, &s->model, to, err, errlen) || machine_setup(e, err, errlen)) {
+    if (emu_attach_model(e, &s->model, to, err, errlen)) {
         emu_destroy(e);
         return -1;
     }
-    memcpy(e->ram, s->ram, (size_t)e->ram_size);
+    e->ram_size = (uint64_t)s->memory_mib << 20;
+    if (s->ram_mapped) {
+        /* snap_read's RAM is already what an emulator maps: take it, copy nothing. */
+        e->ram = s->ram;
+        s->ram = NULL;
+        s->ram_mapped = false;
+    } else if ((e->ram = machine_ram(e->ram_size))) {
+        /* Someone else's RAM (a live emulator's, in migrate): copy what is not zero. */
+        static const uint8_t zero[SNAP_PAGE];
+        for (uint64_t off = 0; off < e->ram_size; off += SNAP_PAGE)
+            if (memcmp(s->ram + off, zero, SNAP_PAGE) != 0)
+                memcpy(e->ram + off, s->ram + off, SNAP_PAGE);
+    }
+    if (!e->ram) {
+        snprintf(err, errlen, "cannot allocate %u MiB of guest RAM", s->memory_mib);
+        emu_destroy(e);
+        return -1;
+    }
+    if (machine_setup(e, err, errlen)) {
+        emu_destroy(e);
+        return -1;
+    }
     if (cpuid_native_probe(e, err, errlen) || scan_install(e, err, errlen) ||
         traps_install(e, err, errlen) || restore_cpu(e, &s->cpu[0], err, errlen)) {
         emu_destroy(e);

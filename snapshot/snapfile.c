@@ -1,10 +1,13 @@
 /* Writing and reading snapshot files. The reader trusts nothing: every length is
  * checked against what is left, every record against its CRC, every page number
  * against the guest's RAM, and it allocates only after the header says how much. */
+/* MAP_ANONYMOUS is not POSIX; glibc wants this to show it. */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "snapshot/snapshot.h"
 
 static const char magic[8] = { 'V', 'S', 'B', 'X', 'S', 'N', 'A', 'P' };
@@ -254,7 +257,11 @@ static int load_header(struct rd *r, const uint8_t *p, uint32_t len, struct snap
     if (s->memory_mib < 1 || s->memory_mib > SNAP_MAX_MEMORY_MIB)
         return bad(r, "%u MiB of RAM (1 to %u)", s->memory_mib, SNAP_MAX_MEMORY_MIB);
     pr->pages = (uint64_t)s->memory_mib * (1u << 20) / SNAP_PAGE;
-    s->ram = calloc(1, (size_t)s->memory_mib << 20);
+    /* Pages never written stay unbacked: a mostly empty guest costs what it holds. */
+    void *ram = mmap(NULL, (size_t)s->memory_mib << 20, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    s->ram = ram == MAP_FAILED ? NULL : ram;
+    s->ram_mapped = s->ram != NULL;
     pr->page_seen = calloc(1, (size_t)(pr->pages / 8 + 1));
     if (!s->ram || !pr->page_seen)
         return bad(r, "out of memory for %u MiB", s->memory_mib);
@@ -421,8 +428,12 @@ fail:
 
 void snap_free(struct snapshot *s)
 {
-    free(s->ram);
+    if (s->ram_mapped && s->ram)
+        munmap(s->ram, (size_t)s->memory_mib << 20);
+    else
+        free(s->ram);
     s->ram = NULL;
+    s->ram_mapped = false;
 }
 
 bool snap_reg_get(const struct snap_cpu *c, const char *name, uint64_t *value)

@@ -45,6 +45,8 @@ struct snapshot {
     struct snap_cpu cpu[VMODEL_MAX_VCPUS];
     struct snap_cpu machine;          /* named values (PIT, event counters); n 0: none */
     uint8_t *ram;                     /* memory_mib MiB; owned */
+    bool ram_mapped;                  /* snap_read's: page-aligned and lazily zeroed (mmap),
+                                         so an emulator can adopt it without a copy */
 };
 
 struct snap_error {
