@@ -68,7 +68,7 @@ static uint64_t get_msr(uc_engine *uc, uint32_t index)
 
 static void save_cpu(struct emu *e, struct snap_cpu *c)
 {
-    char name[12];
+    char name[32]; /* names fit the record's 11 characters; the slack quiets -Wformat-truncation */
     for (int t = 0; t < 2; t++) {
         uc_x86_mmr mmr = { 0 };
         uc_reg_read(e->uc, t ? UC_X86_REG_IDTR : UC_X86_REG_GDTR, &mmr);
@@ -102,7 +102,7 @@ static void save_cpu(struct emu *e, struct snap_cpu *c)
 /* The emulator's own state: what a restored guest needs to continue exactly. */
 static void save_machine(struct emu *e, struct snap_cpu *c)
 {
-    char name[12];
+    char name[32]; /* names fit the record's 11 characters; the slack quiets -Wformat-truncation */
     snap_reg_set(c, "long_mode", e->long_mode);
     snap_reg_set(c, "last_event", e->last_event_tsc);
     snap_reg_set(c, "blocks", e->blocks);
@@ -143,7 +143,7 @@ static bool want(const struct snap_cpu *c, const char *name, uint64_t *v, char *
 static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_t len)
 {
     uint64_t v, lim;
-    char name[12];
+    char name[32]; /* names fit the record's 11 characters; the slack quiets -Wformat-truncation */
     for (int t = 0; t < 2; t++) {
         snprintf(name, sizeof name, "%s_base", tables[t]);
         if (!want(c, name, &v, err, len))
@@ -193,7 +193,7 @@ static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_
 
 static void restore_machine(struct emu *e, const struct snap_cpu *c)
 {
-    char name[12];
+    char name[32]; /* names fit the record's 11 characters; the slack quiets -Wformat-truncation */
     uint64_t v;
     if (snap_reg_get(c, "last_event", &v))
         e->last_event_tsc = v;
