@@ -7,11 +7,12 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "fuzz/campaign.h"
+#include "fuzz/emu_engine.h"
 #include "viridian/spec.h"
 
 static const char usage[] =
     "usage: vsbox fuzz [--seed N] [--runs N | --seconds S] [--host PROFILE]\n"
-    "                  [--viridian SPEC | --all-specs] [--engine model] [--out DIR]\n"
+    "                  [--viridian SPEC | --all-specs] [--engine model|emu] [--out DIR]\n"
     "Generate event sequences (CPUID, RDMSR/WRMSR over the viridian range and its\n"
     "neighbours, hypercalls, RDTSC, advances, param-sets, migrations) from a seeded\n"
     "generator and check the oracles after every event. The sequences depend only on\n"
@@ -83,9 +84,16 @@ int cmd_fuzz(int argc, char **argv)
     }
     if (!runs && !seconds)
         c.max_runs = 10000;
-    if (strcmp(engine, "model") != 0)
-        return fail("--engine: '%s' is not available; this build fuzzes the model (--engine model)",
-                    engine);
+    struct fuzz_emu_engine *emu = NULL;
+    if (strcmp(engine, "emu") == 0) {
+        if (!(emu = fuzz_emu_engine_new()))
+            return fail("fuzz: out of memory");
+        c.check = fuzz_emu_engine_check;
+        c.minimize = fuzz_emu_engine_minimize;
+        c.engine = emu;
+    } else if (strcmp(engine, "model") != 0) {
+        return fail("--engine: '%s' is not an engine (model or emu)", engine);
+    }
     if (host && !(c.host = vprofile_find(host)))
         return fail("--host: unknown host profile '%s' (see vsbox hosts)", host);
     if (spec) {
@@ -102,14 +110,17 @@ int cmd_fuzz(int argc, char **argv)
     }
     if (isatty(STDERR_FILENO))
         c.progress = progress;
-    if (!fuzz_campaign_run(&c))
+    bool ran = fuzz_campaign_run(&c);
+    fuzz_emu_engine_free(emu);
+    if (!ran)
         return fail("fuzz: out of memory");
     if (c.progress)
         fputc('\n', stderr);
     if (c.found)
         return report_finding(&c, out);
-    printf("vsbox fuzz: %llu runs, %llu events (%.0f events/s), %llu distinct states, 0 findings\n",
-           (unsigned long long)c.runs, (unsigned long long)c.events,
+    printf("vsbox fuzz: %s engine, %llu runs (%.0f runs/s), %llu events (%.0f events/s), %llu "
+           "distinct states, 0 findings\n", engine, (unsigned long long)c.runs,
+           c.runs / (c.elapsed > 0 ? c.elapsed : 1), (unsigned long long)c.events,
            c.events / (c.elapsed > 0 ? c.elapsed : 1), (unsigned long long)c.states);
     return EXIT_OK;
 }

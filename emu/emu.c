@@ -29,6 +29,7 @@ static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
     if (gpa >= e->ram_size || len > e->ram_size - gpa)
         return -1;
     memcpy(e->ram + gpa, buf, len);
+    mark_dirty(e, gpa, len);
     if (e->uc)
         uc_ctl_remove_cache(e->uc, gpa, gpa + len);
     return 0;
@@ -63,14 +64,16 @@ int emu_create(const struct emu_config *cfg, struct emu **out, char *err, size_t
     return 0;
 }
 
-/* A model for a restored guest: the stream's records under the destination's rules. */
+/* A model for a restored guest: the stream's records under the destination's rules
+ * (to), or with to NULL a rewind of the same guest on its own host. */
 int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile *to, char *err,
                      size_t errlen)
 {
-    enum vres_kind r = vmodel_restore(s, to, (struct vmem_ops){ e, ram_read, ram_write },
-                                      &e->model);
+    struct vmem_ops mem = { e, ram_read, ram_write };
+    enum vres_kind r = to ? vmodel_restore(s, to, mem, &e->model)
+                          : vmodel_rewind(s, mem, &e->model);
     if (r != VRES_OK) {
-        snprintf(err, errlen, "%s refuses the snapshot's viridian state", to->name);
+        snprintf(err, errlen, "%s refuses the snapshot's viridian state", to ? to->name : s->host);
         return -1;
     }
     return 0;
@@ -136,7 +139,9 @@ void emu_run(struct emu *e, struct emu_result *res)
     uint64_t rip = pc(e);
     unsigned spins = 0;
     /* The first block of a run is never announced as new: scan where it starts. */
-    scan_range(e, rip, 4096);
+    if (!e->skip_first_scan)
+        scan_range(e, rip, 4096);
+    e->skip_first_scan = false;
     for (;;) {
         e->restart = false;
         uint64_t timeout_us = 0;
@@ -208,6 +213,12 @@ struct vmodel *emu_model(struct emu *e)
     return e->model;
 }
 
+uint8_t *emu_ram(struct emu *e, uint64_t *size)
+{
+    *size = e->ram_size;
+    return e->ram;
+}
+
 void emu_destroy(struct emu *e)
 {
     if (!e)
@@ -219,5 +230,6 @@ void emu_destroy(struct emu *e)
     vmodel_destroy(e->model);
     if (e->ram)
         munmap(e->ram, (size_t)e->ram_size);
+    free(e->dirty);
     free(e);
 }

@@ -64,6 +64,14 @@ void emu_run(struct emu *e, struct emu_result *res);
 
 struct vmodel *emu_model(struct emu *e);
 
+/* MSRs the CPU keeps (EFER, FS/GS bases, STAR..., SYSENTER_*, PAT): RDMSR/WRMSR of them
+ * run natively and never reach the model. */
+bool emu_msr_native(uint32_t msr);
+
+/* Guest RAM, for hosts that hand a guest data (the fuzzer's event tables). Writing code
+ * there behind Unicorn's back is not supported. */
+uint8_t *emu_ram(struct emu *e, uint64_t *size);
+
 /* Snapshots (docs/snapshot-format.md). emu_save fills s from a guest stopped at a save
  * point (or any stop); s->ram then points at the emulator's own RAM, valid until
  * emu_destroy: write it out, never snap_free it. */
@@ -76,5 +84,12 @@ void emu_save(struct emu *e, struct snapshot *s);
  * any other is copied. */
 int emu_restore(const struct emu_config *cfg, struct snapshot *s,
                 const struct vprofile *to, struct emu **out, char *err, size_t errlen);
+
+/* Put this emulator back to s, a snapshot it took itself whose RAM is a private copy:
+ * the engine and its translations stay, the model, registers and machine state come
+ * back, and of RAM only the pages vsbox wrote since (the model's writes, exception
+ * frames). A guest's own stores are not tracked: rewind suits guests that keep their
+ * state in pages the caller rewrites (the fuzzer's sequence guest). */
+int emu_rewind(struct emu *e, const struct snapshot *s, char *err, size_t errlen);
 
 #endif

@@ -67,6 +67,7 @@ static bool push(struct emu *e, uint64_t *sp, uint64_t v, unsigned width)
     if (*sp >= e->ram_size || width > e->ram_size - *sp)
         return false;
     memcpy(e->ram + *sp, &v, width);
+    mark_dirty(e, *sp, width);
     return true;
 }
 

@@ -45,7 +45,20 @@ struct emu {
      * run is stopping, hooks leave the new RIP here and the run loop writes it. */
     bool pc_pending;
     uint64_t pending_pc;
+
+    /* Pages vsbox itself wrote (the model's hypercall page, exception frames), so that
+     * emu_rewind puts back only those. One bit per 4 KiB page. */
+    uint8_t *dirty;
+    bool skip_first_scan;        /* after a rewind: the code at RIP is as it was scanned */
 };
+
+static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
+{
+    if (!e->dirty || len == 0)
+        return;
+    for (uint64_t p = gpa >> 12; p <= (gpa + len - 1) >> 12 && p < e->ram_size >> 12; p++)
+        e->dirty[p >> 3] |= (uint8_t)(1u << (p & 7));
+}
 
 /* emu.c */
 struct vsave;

@@ -32,6 +32,10 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot allocate %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;
     }
+    if (!(e->dirty = calloc(1, (size_t)(e->ram_size >> 15) + 1))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (uc_open(UC_ARCH_X86, e->long_mode ? UC_MODE_64 : UC_MODE_32, &e->uc) != UC_ERR_OK ||
         uc_mem_map_ptr(e->uc, 0, e->ram_size, UC_PROT_ALL, e->ram) != UC_ERR_OK) {
         snprintf(err, errlen, "Unicorn refused %u MiB of guest RAM", e->cfg.memory_mib);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "emu/internal.h"
 #include "snapshot/snapshot.h"
+#include "viridian/profile.h"
 
 /* Registers in restore order: descriptor tables and control registers before the
  * selectors that are loaded through them, selectors before the bases they reset. */
@@ -52,6 +53,12 @@ static const struct {
 
 static const char *const tables[2] = { "gdtr", "idtr" };
 
+#define XMM(n) { "xmm" #n "_lo", "xmm" #n "_hi" }
+static const char *const xmm_names[16][2] = {
+    XMM(0), XMM(1), XMM(2),  XMM(3),  XMM(4),  XMM(5),  XMM(6),  XMM(7),
+    XMM(8), XMM(9), XMM(10), XMM(11), XMM(12), XMM(13), XMM(14), XMM(15),
+};
+
 static uint64_t get(uc_engine *uc, int id)
 {
     uint64_t v = 0;
@@ -92,10 +99,8 @@ static void save_cpu(struct emu *e, struct snap_cpu *c)
     for (int x = 0; x < (e->long_mode ? 16 : 8); x++) {
         uint64_t v[2] = { 0, 0 };
         uc_reg_read(e->uc, UC_X86_REG_XMM0 + x, v);
-        snprintf(name, sizeof name, "xmm%d_lo", x);
-        snap_reg_set(c, name, v[0]);
-        snprintf(name, sizeof name, "xmm%d_hi", x);
-        snap_reg_set(c, name, v[1]);
+        snap_reg_set(c, xmm_names[x][0], v[0]);
+        snap_reg_set(c, xmm_names[x][1], v[1]);
     }
 }
 
@@ -132,9 +137,21 @@ void emu_save(struct emu *e, struct snapshot *s)
     s->ram = e->ram;
 }
 
-static bool want(const struct snap_cpu *c, const char *name, uint64_t *v, char *err, size_t len)
+/* Registers come back in the order emu_save wrote them, so look at the next one first
+ * (*at): a rewind per fuzz sequence must not spend its time comparing names. */
+static bool next_reg(const struct snap_cpu *c, uint32_t *at, const char *name, uint64_t *v)
 {
-    if (snap_reg_get(c, name, v))
+    if (*at < c->n && strncmp(c->reg[*at].name, name, sizeof c->reg[0].name) == 0) {
+        *v = c->reg[(*at)++].value;
+        return true;
+    }
+    return snap_reg_get(c, name, v);
+}
+
+static bool want(const struct snap_cpu *c, uint32_t *at, const char *name, uint64_t *v,
+                 char *err, size_t len)
+{
+    if (next_reg(c, at, name, v))
         return true;
     snprintf(err, len, "the CPU record has no register '%s'", name);
     return false;
@@ -143,20 +160,21 @@ static bool want(const struct snap_cpu *c, const char *name, uint64_t *v, char *
 static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_t len)
 {
     uint64_t v, lim;
+    uint32_t at = 0;
     char name[32]; /* names fit the record's 11 characters; the slack quiets -Wformat-truncation */
     for (int t = 0; t < 2; t++) {
         snprintf(name, sizeof name, "%s_base", tables[t]);
-        if (!want(c, name, &v, err, len))
+        if (!want(c, &at, name, &v, err, len))
             return -1;
         snprintf(name, sizeof name, "%s_limit", tables[t]);
-        if (!want(c, name, &lim, err, len))
+        if (!want(c, &at, name, &lim, err, len))
             return -1;
         uc_x86_mmr mmr = { 0, v, (uint32_t)lim, 0 };
         uc_reg_write(e->uc, t ? UC_X86_REG_IDTR : UC_X86_REG_GDTR, &mmr);
     }
     if (e->long_mode)
         for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++) {
-            if (!want(c, msrs[i].name, &v, err, len))
+            if (!want(c, &at, msrs[i].name, &v, err, len))
                 return -1;
             uc_x86_msr m = { msrs[i].index, v };
             uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
@@ -165,7 +183,7 @@ static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_
         int id = e->long_mode ? regs[i].id64 : regs[i].id32;
         if (!id)
             continue;
-        if (!want(c, regs[i].name, &v, err, len))
+        if (!want(c, &at, regs[i].name, &v, err, len))
             return -1;
         if (uc_reg_write(e->uc, id, &v) != UC_ERR_OK) {
             snprintf(err, len, "register '%s' = 0x%llx is not loadable", regs[i].name,
@@ -175,17 +193,15 @@ static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_
     }
     if (e->long_mode)
         for (size_t i = 0; i < 2; i++) {
-            if (!want(c, bases[i].name, &v, err, len))
+            if (!want(c, &at, bases[i].name, &v, err, len))
                 return -1;
             uc_x86_msr m = { bases[i].index, v };
             uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
         }
     for (int x = 0; x < (e->long_mode ? 16 : 8); x++) {
         uint64_t xv[2] = { 0, 0 };
-        snprintf(name, sizeof name, "xmm%d_lo", x);
-        snap_reg_get(c, name, &xv[0]);
-        snprintf(name, sizeof name, "xmm%d_hi", x);
-        snap_reg_get(c, name, &xv[1]);
+        next_reg(c, &at, xmm_names[x][0], &xv[0]);
+        next_reg(c, &at, xmm_names[x][1], &xv[1]);
         uc_reg_write(e->uc, UC_X86_REG_XMM0 + x, xv);
     }
     return 0;
@@ -268,5 +284,40 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
     }
     restore_machine(e, &s->machine);
     *out = e;
+    return 0;
+}
+
+int emu_rewind(struct emu *e, const struct snapshot *s, char *err, size_t errlen)
+{
+    if ((uint64_t)s->memory_mib << 20 != e->ram_size || s->ram == e->ram) {
+        snprintf(err, errlen, "rewind needs a snapshot of this guest with its own RAM copy");
+        return -1;
+    }
+    struct vmodel *old = e->model;
+    e->model = NULL;
+    if (emu_attach_model(e, &s->model, NULL, err, errlen)) {
+        e->model = old;
+        return -1;
+    }
+    vmodel_destroy(old);
+    uint64_t pages = e->ram_size >> 12;
+    for (uint64_t p = 0; p < pages; p += 8) {
+        if (!e->dirty[p >> 3])
+            continue;
+        for (uint64_t q = p; q < p + 8 && q < pages; q++)
+            if (e->dirty[q >> 3] & (1u << (q & 7))) {
+                memcpy(e->ram + (q << 12), s->ram + (q << 12), 4096);
+                uc_ctl_remove_cache(e->uc, q << 12, (q + 1) << 12);
+            }
+        e->dirty[p >> 3] = 0;
+    }
+    if (restore_cpu(e, &s->cpu[0], err, errlen))
+        return -1;
+    memset(&e->pit, 0, sizeof e->pit);
+    restore_machine(e, &s->machine);
+    e->events = s->taken_at;
+    e->stop = e->pc_pending = false;
+    e->unbroken_exceptions = 0;
+    e->skip_first_scan = true;
     return 0;
 }

@@ -119,7 +119,7 @@ void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, 
 }
 
 /* Architectural MSRs Unicorn keeps itself: the instruction runs natively. */
-static bool passthrough(uint32_t msr)
+bool emu_msr_native(uint32_t msr)
 {
     static const uint32_t own[] = { 0xc0000080, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
                                     0xc0000100, 0xc0000101, 0xc0000102, 0x174, 0x175, 0x176,
@@ -137,7 +137,7 @@ static void do_msr(struct emu *e, bool write, uint64_t addr, uint32_t size)
     uint64_t in[3];
     regs_read(e, cda, in, write ? 3 : 1);
     uint32_t msr = (uint32_t)in[0];
-    if (passthrough(msr))
+    if (emu_msr_native(msr))
         return;
     clock_charge(e, COST_MSR);
     struct vevent ev = { .kind = write ? VEV_WRMSR : VEV_RDMSR, .a = { msr }, .legacy = -1 };

@@ -56,7 +56,7 @@ bool fuzz_campaign_run(struct fuzz_campaign *c)
         const struct vprofile *host = c->host ? c->host : vprofile_at((unsigned)(c->runs % hosts));
         fuzz_generate(&rng, host, c->viridian, fc);
         c->runs++;
-        if (!fuzz_check(fc, v))
+        if (c->check ? !c->check(c->engine, fc, v) : !fuzz_check(fc, v))
             continue;
         c->events += fc->n;
         if (!state_seen(slots, v->state_hash))
@@ -64,7 +64,10 @@ bool fuzz_campaign_run(struct fuzz_campaign *c)
         if (v->oracle != ORACLE_NONE) {
             c->found = true;
             c->found_run = c->runs;
-            fuzz_minimize(fc, v);
+            if (c->minimize)
+                c->minimize(c->engine, fc, v);
+            else
+                fuzz_minimize(fc, v);
             c->finding = *fc;
             c->verdict = *v;
             break;

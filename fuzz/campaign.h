@@ -13,6 +13,11 @@ struct fuzz_campaign {
     /* Called about every 0.25 s; may be NULL. */
     void (*progress)(void *ctx, const struct fuzz_campaign *c);
     void *ctx;
+    /* The engine. NULL: the model alone (fuzz_check, fuzz_minimize). Otherwise check
+     * runs a case (and may rewrite it into what it ran), false when it could not run. */
+    bool (*check)(void *engine, struct fuzz_case *c, struct fuzz_verdict *v);
+    void (*minimize)(void *engine, struct fuzz_case *c, struct fuzz_verdict *v);
+    void *engine;
 
     /* Results. */
     uint64_t runs, events, states;

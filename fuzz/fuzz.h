@@ -18,6 +18,7 @@ enum fuzz_oracle {
     ORACLE_PARAM,          /* 3: HVM_PARAM_VIRIDIAN rules and set-once lock */
     ORACLE_SAVE_RESTORE,   /* 4: save/restore (same host) changes nothing visible */
     ORACLE_CLOCK,          /* 5: TSC and TIME_REF_COUNT never go backwards */
+    ORACLE_EMU_AGREES,     /* 6: the guest in the emulator sees what the model says */
     ORACLE_COUNT
 };
 

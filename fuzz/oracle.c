@@ -45,6 +45,7 @@ const char *fuzz_oracle_name(enum fuzz_oracle o)
         [ORACLE_PARAM] = "param-rules",
         [ORACLE_SAVE_RESTORE] = "save-restore",
         [ORACLE_CLOCK] = "clock",
+        [ORACLE_EMU_AGREES] = "emulator-agrees",
     };
     return (unsigned)o < ORACLE_COUNT ? names[o] : "?";
 }

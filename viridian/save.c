@@ -120,3 +120,12 @@ enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
     }
     return VRES_OK;
 }
+
+enum vres_kind vmodel_rewind(const struct vsave *s, struct vmem_ops mem, struct vmodel **out)
+{
+    const struct vprofile *host = vprofile_find(s->host);
+    enum vres_kind r = host ? vmodel_restore(s, host, mem, out) : VRES_EINVAL;
+    if (r == VRES_OK)
+        (*out)->incarnation = s->incarnation;
+    return r;
+}

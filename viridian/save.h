@@ -42,6 +42,10 @@ void vmodel_save(const struct vmodel *m, bool legacy, struct vsave *out);
 enum vres_kind vmodel_restore(const struct vsave *s, const struct vprofile *to,
                               struct vmem_ops mem, struct vmodel **out);
 
+/* The same, as a rewind to an earlier point of the same guest on its own host rather
+ * than a migration: nothing moves, so the TSC incarnation stays as saved. */
+enum vres_kind vmodel_rewind(const struct vsave *s, struct vmem_ops mem, struct vmodel **out);
+
 /* The mask bits a host refuses in a value (0 when it takes it). */
 uint64_t vprofile_refused_bits(const struct vprofile *host, uint64_t value);
 
