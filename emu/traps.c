@@ -2,6 +2,7 @@
  * event, and either write the answer back or deliver the model's exception. */
 #include <string.h>
 #include "emu/internal.h"
+#include "viridian/fault.h"
 #include "viridian/xen_hypercall.h"
 
 /* Ticks of guest time each kind of exit costs: the clock moves only at traps, so a
@@ -151,7 +152,7 @@ static void do_msr(struct emu *e, bool write, uint64_t addr, uint32_t size)
         return;
     }
     if (!write) {
-        uint64_t out[2] = { res.v[0] & 0xffffffffu, res.v[0] >> 32 };
+        uint64_t out[2] = { res.v[0] & 0xffffffffu, FAULT(FAULT_EMU_DROPS_EDX) ? 0 : res.v[0] >> 32 };
         if (e->stop) {
             regs_write(e, ad_ip, out, 2);
             set_pc(e, addr + size);

@@ -11,6 +11,7 @@ ctest --test-dir build --output-on-failure -j 2
 if [ "${1:-}" != "--quick" ]; then
     bash scripts/build.sh build-asan -DVSBOX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp \
         ctest --test-dir build-asan --output-on-failure -j 2
     bash fuzz/run.sh --smoke
 fi

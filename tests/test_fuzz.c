@@ -49,7 +49,18 @@ Test(fuzz_cmd, a_clean_run_prints_a_summary_and_exits_0)
     const char *args[] = { "fuzz", "--runs", "2000", "--seed", "3", NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-    cr_assert(strstr(r.out, "vsbox fuzz: 2000 runs, "), "%s", r.out);
+    cr_assert(strstr(r.out, "vsbox fuzz: model engine, 2000 runs ("), "%s", r.out);
+    cr_assert(strstr(r.out, " 0 findings\n"), "%s", r.out);
+    run_result_free(&r);
+}
+
+/* The same sequences as real guest code: the guest sees exactly the model's answers. */
+Test(fuzz_cmd, the_emulator_engine_agrees_with_the_model, .timeout = 120)
+{
+    const char *args[] = { "fuzz", "--engine", "emu", "--runs", "3000", "--seed", "7", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "vsbox fuzz: emu engine, 3000 runs ("), "%s", r.out);
     cr_assert(strstr(r.out, " 0 findings\n"), "%s", r.out);
     run_result_free(&r);
 }

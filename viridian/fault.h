@@ -15,6 +15,7 @@ enum {
     FAULT_LOSE_OS_ID = 4,         /* restore forgets HV_X64_MSR_GUEST_OS_ID */
     FAULT_ADVERTISE_TRC = 5,      /* leaf 3 claims TIME_REF_COUNT on every host */
     FAULT_GUEST_MAY_WRITE = 6,    /* guests may set HVM_PARAM_VIRIDIAN */
+    FAULT_EMU_DROPS_EDX = 7,      /* the emulator's RDMSR hands the guest EDX = 0 */
 };
 
 #endif

@@ -235,7 +235,7 @@ static bool disagree(struct fuzz_verdict *v, size_t index, const struct vres *mo
         v->expect = *guest;
     if (model)
         v->got = *model;
-    snprintf(v->what, sizeof v->what, "%s", what);
+    snprintf(v->what, sizeof v->what, "%.*s", (int)sizeof v->what - 1, what);
     return false;
 }
 
