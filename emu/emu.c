@@ -136,7 +136,7 @@ void emu_run(struct emu *e, struct emu_result *res)
     e->res = res;
     e->stop = false;
     double start = seconds();
-    uint64_t rip = pc(e);
+    uint64_t rip = pc(e), until = UINT64_MAX;
     unsigned spins = 0;
     /* The first block of a run is never announced as new: scan where it starts. */
     if (!e->skip_first_scan)
@@ -153,11 +153,25 @@ void emu_run(struct emu *e, struct emu_result *res)
             }
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
-        uc_err err = uc_emu_start(e->uc, rip, UINT64_MAX, timeout_us, 0);
+        e->guard_refused = false;
+        uc_err err = uc_emu_start(e->uc, rip, until, timeout_us, 0);
+        until = UINT64_MAX;
         apply_pending_pc(e);
         rip = pc(e);
         if (e->stop)
             break;
+        if (err == UC_ERR_FETCH_PROT && e->guard_refused) {
+            /* An instruction Unicorn cannot translate (guard.c): run up to it, then raise
+             * the #UD a CPU raises for it. */
+            if (rip != e->guard_refused_at) {
+                until = e->guard_refused_at;
+                continue;
+            }
+            if (!raise_exception(e, 6, false, 0, rip))
+                break;
+            rip = pc(e);
+            continue;
+        }
         if (err != UC_ERR_OK) {
             bool fetch = err == UC_ERR_FETCH_UNMAPPED || err == UC_ERR_FETCH_PROT;
             bool mem = fetch || err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED;

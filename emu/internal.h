@@ -50,6 +50,12 @@ struct emu {
      * emu_rewind puts back only those. One bit per 4 KiB page. */
     uint8_t *dirty;
     bool skip_first_scan;        /* after a rewind: the code at RIP is as it was scanned */
+
+    /* The translation guard (guard.c): where the translator reads, and what it refused. */
+    uint64_t guard_next;         /* the address after the last byte fetched */
+    uint64_t guard_insn_end;     /* the end of the instruction last checked */
+    bool guard_refused;
+    uint64_t guard_refused_at;
 };
 
 static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
@@ -64,6 +70,9 @@ static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
 struct vsave;
 int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile *to, char *err,
                      size_t errlen);
+
+/* guard.c: refuse to translate what would abort Unicorn 2.0.1 (RAM is not UC_PROT_EXEC) */
+int guard_install(struct emu *e, char *err, size_t errlen);
 
 /* machine.c */
 uint8_t *machine_ram(uint64_t size);  /* NULL when out of memory; munmap to free */

@@ -37,11 +37,12 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         return -1;
     }
     if (uc_open(UC_ARCH_X86, e->long_mode ? UC_MODE_64 : UC_MODE_32, &e->uc) != UC_ERR_OK ||
-        uc_mem_map_ptr(e->uc, 0, e->ram_size, UC_PROT_ALL, e->ram) != UC_ERR_OK) {
+        uc_mem_map_ptr(e->uc, 0, e->ram_size, UC_PROT_READ | UC_PROT_WRITE, e->ram) != UC_ERR_OK) {
         snprintf(err, errlen, "Unicorn refused %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;
     }
-    return 0;
+    /* Not UC_PROT_EXEC: every translation fetch goes through the guard instead. */
+    return guard_install(e, err, errlen);
 }
 
 /* The tables a fresh guest starts on (a restored one brings its own memory). */

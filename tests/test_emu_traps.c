@@ -172,3 +172,28 @@ Test(emu, a_budget_stops_a_loop_of_traps, .timeout = 30)
         run_result_free(&r);
     }
 }
+
+Test(emu, far_branches_through_a_register_raise_ud_instead_of_aborting_unicorn)
+{
+    /* Unicorn 2.0.1 aborts translating FF /3 and FF /5 with mod = 3 (emu/guard.c) */
+    const char *args[] = { "run", test_guest("far_branch_ud.bin"), "--raw", "0x100000", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "the guest's #UD handler saw the wrong faults: %s", r.err);
+    run_result_free(&r);
+}
+
+Test(emu, a_far_branch_through_a_register_with_no_idt_is_a_reported_ud)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ffd8.bin", test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fwrite("\x90\x90\xff\xd8", 1, 4, f); /* nop; nop; call far through eax */
+    fclose(f);
+    const char *args[] = { "run", path, "--raw", "0x100000", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "unhandled exception #UD (6) with no IDT loaded at RIP 0x100002\n"),
+              "%s", r.err);
+    run_result_free(&r);
+}
