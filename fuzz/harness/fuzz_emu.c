@@ -8,19 +8,16 @@
 #include <string.h>
 #include "emu/emu.h"
 
-/* HLTs after the code: without them nearly every input falls off its end into zeroed RAM,
- * and Unicorn translates a megabyte of `add [rax], al` before the fetch faults, which
- * measured at ~2 s an input instead of ~10 ms. */
-enum { CODE_MAX = 4096, HLT_PAD = 64 };
+/* Free RAM is filled with HLT: with zeroes, nearly every input falls off its end (or
+ * jumps) into a megabyte of `add [rax], al`, which Unicorn translates before the fetch
+ * past RAM faults: ~3 s an input instead of ~10 ms. Below 0x8000 are the GDT and page
+ * tables (emu/machine.c). */
+enum { CODE_MAX = 4096, CODE_AT = 0x100000, FREE_LOW = 0x8000, HLT = 0xf4 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0 || size > CODE_MAX)
         return 0;
-    uint8_t code[CODE_MAX + HLT_PAD];
-    size_t len = size - 1;
-    memcpy(code, data + 1, len);
-    memset(code + len, 0xf4, HLT_PAD);
     /* The first byte picks the viridian value; the rest is code. */
     struct emu_config cfg = { .model = { .viridian = data[0] & 1 ? 1 : 0 }, .memory_mib = 2,
                               .budget = 5000 };
@@ -28,7 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     if (emu_create(&cfg, &e, err, sizeof err))
         abort();
-    if (emu_load(e, code, len + HLT_PAD, true, 0x100000, err, sizeof err) == 0) {
+    size_t len = size - 1;
+    if (emu_load(e, data + 1, len, true, CODE_AT, err, sizeof err) == 0) {
+        uint64_t ram_size;
+        uint8_t *ram = emu_ram(e, &ram_size);
+        memset(ram + FREE_LOW, HLT, CODE_AT - FREE_LOW);
+        memset(ram + CODE_AT + len, HLT, ram_size - CODE_AT - len);
         struct emu_result res;
         emu_run(e, &res);
         if (res.stop == EMU_ERROR)
