@@ -1,40 +1,101 @@
 /* The translation guard. Unicorn 2.0.1 aborts the whole process ("tcg fatal error")
- * when it translates a far CALL or JMP through a register (FF /3 or FF /5 with
- * mod = 3), which real CPUs answer with #UD; Unicorn fixed it in 2.1.0 (its commit
- * a7a5d187, QEMU's 10b8eb94), Debian bookworm ships 2.0.1, and a survey of every
- * one-byte, 0F, 0F38 and 0F3A opcode with each ModRM reg field, with and without
- * 66/F2/F3, found no other instruction that aborts it.
+ * when it translates certain invalid instructions that real CPUs answer with #UD:
+ *   - a far CALL or JMP through a register (FF /3, FF /5 with mod = 3), fixed in Unicorn
+ *     2.1.0 (its commit a7a5d187, QEMU's 10b8eb94);
+ *   - LOCK on CMP with a memory operand, on CMPS, and on the register forms of BT, BTS,
+ *     BTR and BTC.
+ * A survey of every one-byte, 0F, 0F38 and 0F3A opcode with each ModRM reg field, in
+ * register and memory form, with no prefix, 66, F2, F3 and F0, found no others
+ * (docs/emulator.md; tests/test_guard.c repeats it against this file's rule).
+ *
+ * The rule refused here is the architectural one, so it needs no list of Unicorn's
+ * failures: FF /3 and FF /5 need a memory operand, and LOCK is allowed only on the
+ * lockable instructions with a memory destination (Intel SDM vol. 2, "LOCK"); the CPU
+ * raises #UD for everything else.
  *
  * Unicorn offers no hook before translation, except one: a fetch from memory without
  * UC_PROT_EXEC calls UC_HOOK_MEM_FETCH_PROT for every byte the translator reads, and
  * only then (translated blocks run without it). So guest RAM is mapped readable and
  * writable only, and this hook follows the translator from instruction to instruction
  * and refuses the fetch of a forbidden one. The run loop then runs the guest up to that
- * address and delivers the #UD the CPU would have raised (emu.c). */
+ * address and delivers the #UD (emu.c). */
 #include "emu/internal.h"
 
+enum { LEGACY_MAP = 1, MAP_0F = 2, MAP_0F38 = 3 };
+
+/* The instructions LOCK may prefix, with the ModRM reg fields that may take it. They
+ * need a memory operand, except MOV to and from CR: F0 0F 22 is AMD's encoding of
+ * CR8 in 32-bit code, which Unicorn implements, so it is left to Unicorn. */
+static const struct lockable {
+    uint8_t map, op, regs;  /* regs: bit n set when ModRM.reg = n may be locked */
+    bool any_mod;
+} lockable[] = {
+    { LEGACY_MAP, 0x00, 0xff, false }, { LEGACY_MAP, 0x01, 0xff, false }, /* ADD */
+    { LEGACY_MAP, 0x08, 0xff, false }, { LEGACY_MAP, 0x09, 0xff, false }, /* OR */
+    { LEGACY_MAP, 0x10, 0xff, false }, { LEGACY_MAP, 0x11, 0xff, false }, /* ADC */
+    { LEGACY_MAP, 0x18, 0xff, false }, { LEGACY_MAP, 0x19, 0xff, false }, /* SBB */
+    { LEGACY_MAP, 0x20, 0xff, false }, { LEGACY_MAP, 0x21, 0xff, false }, /* AND */
+    { LEGACY_MAP, 0x28, 0xff, false }, { LEGACY_MAP, 0x29, 0xff, false }, /* SUB */
+    { LEGACY_MAP, 0x30, 0xff, false }, { LEGACY_MAP, 0x31, 0xff, false }, /* XOR */
+    { LEGACY_MAP, 0x80, 0x7f, false }, { LEGACY_MAP, 0x81, 0x7f, false }, /* group 1, not CMP */
+    { LEGACY_MAP, 0x82, 0x7f, false }, { LEGACY_MAP, 0x83, 0x7f, false },
+    { LEGACY_MAP, 0x86, 0xff, false }, { LEGACY_MAP, 0x87, 0xff, false }, /* XCHG */
+    { LEGACY_MAP, 0xf6, 0x0c, false }, { LEGACY_MAP, 0xf7, 0x0c, false }, /* NOT, NEG */
+    { LEGACY_MAP, 0xfe, 0x03, false }, { LEGACY_MAP, 0xff, 0x03, false }, /* INC, DEC */
+    { MAP_0F, 0xab, 0xff, false }, { MAP_0F, 0xb3, 0xff, false },         /* BTS, BTR */
+    { MAP_0F, 0xbb, 0xff, false }, { MAP_0F, 0xba, 0xe0, false },         /* BTC; group 8 */
+    { MAP_0F, 0xb0, 0xff, false }, { MAP_0F, 0xb1, 0xff, false },         /* CMPXCHG */
+    { MAP_0F, 0xc0, 0xff, false }, { MAP_0F, 0xc1, 0xff, false },         /* XADD */
+    { MAP_0F, 0xc7, 0x02, false },                                        /* CMPXCHG8B/16B */
+    { MAP_0F, 0x20, 0xff, true },  { MAP_0F, 0x22, 0xff, true },          /* MOV CR */
+};
+
+static bool lock_allowed(unsigned map, uint8_t op, uint8_t modrm)
+{
+    for (size_t i = 0; i < sizeof lockable / sizeof lockable[0]; i++) {
+        const struct lockable *l = &lockable[i];
+        if (l->map == map && l->op == op)
+            return (l->regs >> ((modrm >> 3) & 7) & 1) && (l->any_mod || modrm >> 6 != 3);
+    }
+    return false;
+}
+
 /* Legacy prefixes, and REX in long mode, come before the opcode in any number. */
-static bool prefix(const struct emu *e, uint8_t b)
+static bool prefix(uint8_t b, bool long_mode)
 {
     switch (b) {
     case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
     case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
         return true;
     default:
-        return e->long_mode && (b & 0xf0) == 0x40;
+        return long_mode && (b & 0xf0) == 0x40;
     }
 }
 
-static bool far_branch_via_register(const struct emu *e, uint64_t addr)
+bool guard_refuses(const uint8_t *p, size_t n, bool long_mode)
 {
-    /* 15 bytes is the architectural limit; the translator gives up there too. */
-    uint64_t end = addr + 15 < e->ram_size ? addr + 15 : e->ram_size;
-    while (addr < end && prefix(e, e->ram[addr]))
-        addr++;
-    if (addr + 1 >= end || e->ram[addr] != 0xff)
-        return false;
-    uint8_t modrm = e->ram[addr + 1], reg = (modrm >> 3) & 7;
-    return modrm >> 6 == 3 && (reg == 3 || reg == 5);
+    size_t i = 0;
+    bool lock = false;
+    if (n > 15)
+        n = 15;           /* the architectural limit; the translator gives up there too */
+    for (; i < n && prefix(p[i], long_mode); i++)
+        lock |= p[i] == 0xf0;
+    unsigned map = LEGACY_MAP;
+    if (i < n && p[i] == 0x0f) {
+        map = MAP_0F;
+        if (++i < n && (p[i] == 0x38 || p[i] == 0x3a)) {
+            map = MAP_0F38;
+            i++;
+        }
+    }
+    if (i >= n)
+        return false;     /* cut off by the end of RAM: Unicorn faults the fetch itself */
+    /* A ModRM cut off by the end of RAM reads as a memory form: whether LOCK is allowed
+     * then depends on the opcode alone, and a fetch fault comes before anything else. */
+    uint8_t op = p[i], modrm = i + 1 < n ? p[i + 1] : 0, reg = (modrm >> 3) & 7;
+    if (map == LEGACY_MAP && op == 0xff && modrm >> 6 == 3 && (reg == 3 || reg == 5))
+        return true;
+    return lock && !lock_allowed(map, op, modrm);
 }
 
 static size_t insn_length(struct emu *e, uint64_t addr)
@@ -63,7 +124,8 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     e->guard_next = addr + (uint64_t)size;
     if (addr < e->guard_insn_end)
         return true;          /* the rest of an instruction already checked */
-    if (far_branch_via_register(e, addr)) {
+    size_t avail = e->ram_size - addr < 15 ? (size_t)(e->ram_size - addr) : 15;
+    if (guard_refuses(e->ram + addr, avail, e->long_mode)) {
         e->guard_refused = true;
         e->guard_refused_at = addr;
         e->guard_next = 0;

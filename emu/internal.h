@@ -73,6 +73,9 @@ int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile
 
 /* guard.c: refuse to translate what would abort Unicorn 2.0.1 (RAM is not UC_PROT_EXEC) */
 int guard_install(struct emu *e, char *err, size_t errlen);
+/* True when the instruction at p (n bytes readable) is one the CPU answers with #UD
+ * and Unicorn 2.0.1 might abort on: FF /3 or /5 through a register, misplaced LOCK. */
+bool guard_refuses(const uint8_t *p, size_t n, bool long_mode);
 
 /* machine.c */
 uint8_t *machine_ram(uint64_t size);  /* NULL when out of memory; munmap to free */

@@ -1,0 +1,117 @@
+/* The translation guard (emu/guard.c): the rule itself, and a survey against the real
+ * Unicorn that every instruction form which aborts it is one the guard refuses. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "emu/internal.h"
+
+static bool refuses(const char *bytes, size_t n)
+{
+    return guard_refuses((const uint8_t *)bytes, n, true);
+}
+
+Test(guard, far_call_and_jmp_need_a_memory_operand)
+{
+    cr_assert(refuses("\xff\xd8", 2), "call far through eax");
+    cr_assert(refuses("\xff\xe8", 2), "jmp far through eax");
+    cr_assert(refuses("\x48\xff\xe8", 3), "with REX.W");
+    cr_assert(refuses("\x66\xf2\xff\xdf", 4), "after prefixes, any register");
+    cr_assert_not(refuses("\xff\x18", 2), "call far [rax] is fine");
+    cr_assert_not(refuses("\xff\x28", 2), "jmp far [rax] is fine");
+    cr_assert_not(refuses("\xff\xd0", 2), "call rax is fine");
+    cr_assert_not(refuses("\xff\xe0", 2), "jmp rax is fine");
+}
+
+Test(guard, lock_only_on_lockable_instructions_with_a_memory_destination)
+{
+    cr_assert_not(refuses("\xf0\x01\x00", 3), "lock add [rax], eax");
+    cr_assert_not(refuses("\xf0\x48\x0f\xc1\x00", 5), "lock xadd [rax], rax");
+    cr_assert_not(refuses("\xf0\x0f\xc7\x08", 4), "lock cmpxchg8b [rax]");
+    cr_assert_not(refuses("\xf0\x0f\xba\x28\x01", 5), "lock bts [rax], 1");
+    cr_assert_not(refuses("\xf0\xf7\x18", 3), "lock neg [rax]");
+    cr_assert_not(refuses("\xf0\x0f\x22\xc0", 4), "AMD's lock mov cr0 (CR8) stays Unicorn's");
+    cr_assert(refuses("\xf0\x01\xc0", 3), "lock add eax, eax: register destination");
+    cr_assert(refuses("\xf0\x39\x00", 3), "lock cmp [rax], eax: CMP is not lockable");
+    cr_assert(refuses("\xf0\x81\x38\x01\x00\x00\x00", 7), "lock cmp [rax], 1 (group 1 /7)");
+    cr_assert(refuses("\xf0\xf0\xa6", 3), "lock lock cmpsb (found by fuzz_emu)");
+    cr_assert(refuses("\xf0\x0f\xa3\xc0", 4), "lock bt eax, eax");
+    cr_assert(refuses("\xf0\x0f\xba\xe0\x01", 5), "lock bt eax, 1");
+    cr_assert(refuses("\xf0\x90", 2), "lock nop");
+    cr_assert(refuses("\xf0\x0f\x38\x00\x00", 5), "lock on the 0F38 map");
+    cr_assert(refuses("\xf0\xa6", 2), "LOCK CMPSB cut off at its end: the opcode decides");
+    cr_assert_not(refuses("\xf0", 1), "a LOCK cut off by the end of RAM is a fetch fault");
+}
+
+/* Unicorn 2.0.1 in a child: 0 when it translated and ran one instruction, else the
+ * signal that killed it. */
+static int unicorn_verdict(uc_engine *uc, const uint8_t *code, size_t n)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2); /* Unicorn prints "tcg fatal error" before it aborts */
+        uint64_t rsp = 0x8000, rax = 0x2000;
+        uc_mem_write(uc, 0x1000, code, n);
+        uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
+        uc_reg_write(uc, UC_X86_REG_RAX, &rax);
+        uc_emu_start(uc, 0x1000, 0x1000 + n, 0, 1);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void survey(uc_mode mode, const uint8_t *const *prefixes, size_t n_prefixes)
+{
+    static const uint8_t maps[][2] = { { 0 }, { 1, 0x0f }, { 2, 0x0f, }, { 2, 0x0f } };
+    static const uint8_t escape2[] = { 0, 0, 0x38, 0x3a };
+    uc_engine *uc;
+    cr_assert_eq(uc_open(UC_ARCH_X86, mode, &uc), UC_ERR_OK);
+    cr_assert_eq(uc_mem_map(uc, 0, 0x10000, UC_PROT_ALL), UC_ERR_OK);
+    unsigned aborts = 0;
+    for (size_t p = 0; p < n_prefixes; p++)
+        for (size_t m = 0; m < 4; m++)
+            for (unsigned op = 0; op < 256; op++)
+                for (unsigned form = 0; form < 9; form++) {
+                    uint8_t code[32];
+                    size_t n = 0;
+                    for (const uint8_t *b = prefixes[p]; *b; b++)
+                        code[n++] = *b;
+                    if (maps[m][0] >= 1)
+                        code[n++] = 0x0f;
+                    if (maps[m][0] == 2)
+                        code[n++] = escape2[m];
+                    code[n++] = (uint8_t)op;
+                    /* ModRM: the register form with each reg field, then a memory form */
+                    code[n++] = form < 8 ? (uint8_t)(0xc0 | form << 3) : 0x00;
+                    memset(code + n, 0, 8);
+                    n += 8;
+                    code[n++] = 0xf4;
+                    if (unicorn_verdict(uc, code, n) == SIGABRT) {
+                        aborts++;
+                        cr_expect(guard_refuses(code, n, mode == UC_MODE_64),
+                                  "Unicorn aborts on %02x %02x %02x %02x %02x but the guard "
+                                  "lets it through", code[0], code[1], code[2], code[3], code[4]);
+                    }
+                }
+    uc_close(uc);
+    cr_assert_gt(aborts, 0, "this Unicorn aborts on nothing: is it newer than 2.0.1?");
+}
+
+Test(guard, every_form_that_aborts_unicorn_64_is_refused, .timeout = 600)
+{
+    static const uint8_t none[] = { 0 }, lock[] = { 0xf0, 0 }, osize_lock[] = { 0x66, 0xf0, 0 },
+                         rep[] = { 0xf3, 0 }, rex_lock[] = { 0x48, 0xf0, 0 };
+    const uint8_t *prefixes[] = { none, lock, osize_lock, rep, rex_lock };
+    survey(UC_MODE_64, prefixes, 5);
+}
+
+Test(guard, every_form_that_aborts_unicorn_32_is_refused, .timeout = 600)
+{
+    static const uint8_t none[] = { 0 }, lock[] = { 0xf0, 0 };
+    const uint8_t *prefixes[] = { none, lock };
+    survey(UC_MODE_32, prefixes, 2);
+}
