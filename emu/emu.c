@@ -154,6 +154,7 @@ void emu_run(struct emu *e, struct emu_result *res)
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
         e->guard_refused = false;
+        uint64_t from = rip, ran_until = until;
         uc_err err = uc_emu_start(e->uc, rip, until, timeout_us, 0);
         until = UINT64_MAX;
         apply_pending_pc(e);
@@ -164,6 +165,16 @@ void emu_run(struct emu *e, struct emu_result *res)
             /* An instruction Unicorn cannot translate (guard.c): run up to it, then raise
              * the #UD a CPU raises for it. */
             if (rip != e->guard_refused_at) {
+                /* Refused again on the way there: the address is inside an instruction
+                 * the guard measured wrongly. Stop, rather than risk Unicorn's abort. */
+                if (ran_until == e->guard_refused_at && from == rip) {
+                    char what[120];
+                    snprintf(what, sizeof what, "the translation guard lost track of the "
+                             "instructions before 0x%llx", (unsigned long long)e->guard_refused_at);
+                    crash_report(e, what, rip);
+                    res->stop = EMU_CRASHED;
+                    break;
+                }
                 until = e->guard_refused_at;
                 continue;
             }

@@ -19,6 +19,7 @@
  * writable only, and this hook follows the translator from instruction to instruction
  * and refuses the fetch of a forbidden one. The run loop then runs the guest up to that
  * address and delivers the #UD (emu.c). */
+#include <string.h>
 #include "emu/internal.h"
 
 enum { LEGACY_MAP = 1, MAP_0F = 2, MAP_0F38 = 3 };
@@ -98,15 +99,57 @@ bool guard_refuses(const uint8_t *p, size_t n, bool long_mode)
     return lock && !lock_allowed(map, op, modrm);
 }
 
-static size_t insn_length(struct emu *e, uint64_t addr)
+/* Bytes a ModRM (with its SIB and displacement) takes, 32/64-bit addressing. */
+static size_t modrm_length(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return 1;
+    uint8_t mod = p[0] >> 6, rm = p[0] & 7;
+    size_t len = 1;
+    if (mod == 3)
+        return len;
+    if (rm == 4) {
+        len++;
+        if (mod == 0 && n > 1 && (p[1] & 7) == 5)
+            return len + 4;
+    }
+    return len + (mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 5) ? 4 : 0);
+}
+
+/* The length of an instruction Capstone 4 does not know but the translator may (newer
+ * 0F-map instructions such as RDPKRU, 0F 01 EE, which fuzz_emu used to step past the
+ * guard). The two- and three-byte maps take a ModRM, and an imm8 for the few opcodes
+ * below and all of 0F 3A. An unknown one-byte opcode is #UD and ends the block. */
+static size_t unknown_length(const uint8_t *p, size_t n, bool long_mode)
+{
+    size_t i = 0;
+    while (i < n && prefix(p[i], long_mode))
+        i++;
+    if (i + 1 >= n || p[i] != 0x0f)
+        return i + 1;
+    uint8_t op = p[i + 1];
+    size_t imm = 0;
+    i += 2;
+    if (op == 0x38 || op == 0x3a) {
+        imm = op == 0x3a;
+        i++;
+    } else {
+        static const uint8_t with_imm8[] = { 0x70, 0x71, 0x72, 0x73, 0xa4, 0xac,
+                                             0xba, 0xc2, 0xc4, 0xc5, 0xc6 };
+        imm = memchr(with_imm8, op, sizeof with_imm8) != NULL;
+    }
+    return i + (i < n ? modrm_length(p + i, n - i) : 1) + imm;
+}
+
+static size_t insn_length(struct emu *e, uint64_t addr, size_t avail)
 {
     const uint8_t *code = e->ram + addr;
-    size_t left = e->ram_size - addr < 15 ? (size_t)(e->ram_size - addr) : 15;
+    size_t left = avail;
     uint64_t at = addr;
     cs_insn *insn = cs_malloc(e->cs);
-    /* An instruction Capstone cannot decode ends its block (#UD), so nothing after it
-     * in the same translation is an instruction start: skip the architectural limit. */
-    size_t len = insn && cs_disasm_iter(e->cs, &code, &left, &at, insn) ? insn->size : 15;
+    size_t len = insn && cs_disasm_iter(e->cs, &code, &left, &at, insn)
+                     ? insn->size
+                     : unknown_length(e->ram + addr, avail, e->long_mode);
     cs_free(insn, 1);
     return len;
 }
@@ -131,7 +174,7 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         e->guard_next = 0;
         return false;
     }
-    e->guard_insn_end = addr + insn_length(e, addr);
+    e->guard_insn_end = addr + insn_length(e, addr, avail);
     return true;
 }
 
