@@ -153,7 +153,7 @@ void emu_run(struct emu *e, struct emu_result *res)
             }
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
-        e->guard_refused = false;
+        e->guard_refused = GUARD_PASS;
         uint64_t from = rip, ran_until = until;
         uc_err err = uc_emu_start(e->uc, rip, until, timeout_us, 0);
         until = UINT64_MAX;
@@ -161,9 +161,9 @@ void emu_run(struct emu *e, struct emu_result *res)
         rip = pc(e);
         if (e->stop)
             break;
-        if (err == UC_ERR_FETCH_PROT && e->guard_refused) {
-            /* An instruction Unicorn cannot translate (guard.c): run up to it, then raise
-             * the #UD a CPU raises for it. */
+        if (err == UC_ERR_FETCH_PROT && e->guard_refused != GUARD_PASS) {
+            /* An instruction Unicorn must not translate (guard.c): run up to it, then
+             * raise the #UD a CPU raises for it, or execute it here. */
             if (rip != e->guard_refused_at) {
                 /* Refused again on the way there: the address is inside an instruction
                  * the guard measured wrongly. Stop, rather than risk Unicorn's abort. */
@@ -178,7 +178,9 @@ void emu_run(struct emu *e, struct emu_result *res)
                 until = e->guard_refused_at;
                 continue;
             }
-            if (!raise_exception(e, 6, false, 0, rip))
+            bool go = e->guard_refused == GUARD_DEBUG_REG ? debugreg_execute(e, rip)
+                                                          : raise_exception(e, 6, false, 0, rip);
+            if (!go)
                 break;
             rip = pc(e);
             continue;

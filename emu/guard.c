@@ -13,12 +13,16 @@
  * lockable instructions with a memory destination (Intel SDM vol. 2, "LOCK"); the CPU
  * raises #UD for everything else.
  *
+ * One instruction Unicorn translates but cannot run is refused too: MOV to a debug
+ * register that arms an execute breakpoint crashes it. MOV to and from DRn are all
+ * handed to vsbox (debugreg.c), which cannot know the value at translation time.
+ *
  * Unicorn offers no hook before translation, except one: a fetch from memory without
  * UC_PROT_EXEC calls UC_HOOK_MEM_FETCH_PROT for every byte the translator reads, and
  * only then (translated blocks run without it). So guest RAM is mapped readable and
  * writable only, and this hook follows the translator from instruction to instruction
  * and refuses the fetch of a forbidden one. The run loop then runs the guest up to that
- * address and delivers the #UD (emu.c). */
+ * address and delivers the #UD, or executes the instruction itself (emu.c). */
 #include <string.h>
 #include "emu/internal.h"
 
@@ -73,7 +77,7 @@ static bool prefix(uint8_t b, bool long_mode)
     }
 }
 
-bool guard_refuses(const uint8_t *p, size_t n, bool long_mode)
+enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode)
 {
     size_t i = 0;
     bool lock = false;
@@ -90,13 +94,20 @@ bool guard_refuses(const uint8_t *p, size_t n, bool long_mode)
         }
     }
     if (i >= n)
-        return false;     /* cut off by the end of RAM: Unicorn faults the fetch itself */
+        return GUARD_PASS; /* cut off by the end of RAM: Unicorn faults the fetch itself */
     /* A ModRM cut off by the end of RAM reads as a memory form: whether LOCK is allowed
      * then depends on the opcode alone, and a fetch fault comes before anything else. */
     uint8_t op = p[i], modrm = i + 1 < n ? p[i + 1] : 0, reg = (modrm >> 3) & 7;
     if (map == LEGACY_MAP && op == 0xff && modrm >> 6 == 3 && (reg == 3 || reg == 5))
-        return true;
-    return lock && !lock_allowed(map, op, modrm);
+        return GUARD_UD;
+    if (lock && !lock_allowed(map, op, modrm))
+        return GUARD_UD;
+    /* MOV to or from a debug register: arming an execute breakpoint makes Unicorn 2.0.1
+     * crash in its own generated code (found by fuzz_emu), so vsbox keeps the debug
+     * registers itself (debugreg.c) and Unicorn never sees one. */
+    if (map == MAP_0F && (op == 0x21 || op == 0x23))
+        return GUARD_DEBUG_REG;
+    return GUARD_PASS;
 }
 
 /* Bytes a ModRM (with its SIB and displacement) takes, 32/64-bit addressing. */
@@ -168,8 +179,9 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     if (addr < e->guard_insn_end)
         return true;          /* the rest of an instruction already checked */
     size_t avail = e->ram_size - addr < 15 ? (size_t)(e->ram_size - addr) : 15;
-    if (guard_refuses(e->ram + addr, avail, e->long_mode)) {
-        e->guard_refused = true;
+    enum guard_verdict v = guard_check(e->ram + addr, avail, e->long_mode);
+    if (v != GUARD_PASS) {
+        e->guard_refused = v;
         e->guard_refused_at = addr;
         e->guard_next = 0;
         return false;

@@ -54,8 +54,11 @@ struct emu {
     /* The translation guard (guard.c): where the translator reads, and what it refused. */
     uint64_t guard_next;         /* the address after the last byte fetched */
     uint64_t guard_insn_end;     /* the end of the instruction last checked */
-    bool guard_refused;
+    unsigned guard_refused;      /* enum guard_verdict of the refused fetch */
     uint64_t guard_refused_at;
+
+    /* DR0-DR3, DR6, DR7 as the guest last wrote them (debugreg.c); Unicorn's stay zero. */
+    uint64_t dr[8];
 };
 
 static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
@@ -73,9 +76,21 @@ int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile
 
 /* guard.c: refuse to translate what would abort Unicorn 2.0.1 (RAM is not UC_PROT_EXEC) */
 int guard_install(struct emu *e, char *err, size_t errlen);
-/* True when the instruction at p (n bytes readable) is one the CPU answers with #UD
- * and Unicorn 2.0.1 might abort on: FF /3 or /5 through a register, misplaced LOCK. */
-bool guard_refuses(const uint8_t *p, size_t n, bool long_mode);
+enum guard_verdict {
+    GUARD_PASS,       /* Unicorn may translate it */
+    GUARD_UD,         /* #UD on a CPU, and Unicorn 2.0.1 might abort: FF /3 or /5 through
+                         a register, a misplaced LOCK */
+    GUARD_DEBUG_REG,  /* MOV to or from DRn: vsbox executes it (debugreg.c) */
+};
+/* The verdict on the instruction at p (n bytes readable). */
+enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode);
+
+/* debugreg.c: the debug registers, which vsbox keeps as storage (no breakpoint fires) */
+void debugreg_reset(struct emu *e);
+/* DRn = v as a MOV to it stores it (fixed bits; DR6/DR7 keep 32 bits): for restores. */
+void debugreg_set(struct emu *e, unsigned n, uint64_t v);
+/* Execute the MOV DRn at rip (the guard refused it): false when the run must stop. */
+bool debugreg_execute(struct emu *e, uint64_t rip);
 
 /* machine.c */
 uint8_t *machine_ram(uint64_t size);  /* NULL when out of memory; munmap to free */

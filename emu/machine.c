@@ -41,6 +41,7 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "Unicorn refused %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;
     }
+    debugreg_reset(e);
     /* Not UC_PROT_EXEC: every translation fetch goes through the guard instead. */
     return guard_install(e, err, errlen);
 }

@@ -111,6 +111,11 @@ static void save_machine(struct emu *e, struct snap_cpu *c)
     snap_reg_set(c, "long_mode", e->long_mode);
     snap_reg_set(c, "last_event", e->last_event_tsc);
     snap_reg_set(c, "blocks", e->blocks);
+    for (int i = 0; i < 8; i++)
+        if (i != 4 && i != 5) {
+            snprintf(name, sizeof name, "dr%d", i);
+            snap_reg_set(c, name, e->dr[i]);
+        }
     for (int i = 0; i < 3; i++) {
         const struct pit_channel *ch = &e->pit.ch[i];
         static const char *const f[] = { "reload", "start", "mode", "flags", "latch" };
@@ -215,6 +220,14 @@ static void restore_machine(struct emu *e, const struct snap_cpu *c)
         e->last_event_tsc = v;
     if (snap_reg_get(c, "blocks", &v))
         e->blocks = v;
+    /* The debug registers (debugreg.c), from reset when a snapshot has none; the same
+     * fixed bits as a MOV to them, so no snapshot can arm what the guest could not. */
+    debugreg_reset(e);
+    for (unsigned i = 0; i < 8; i++) {
+        snprintf(name, sizeof name, "dr%u", i);
+        if (i != 4 && i != 5 && snap_reg_get(c, name, &v))
+            debugreg_set(e, i, v);
+    }
     for (int i = 0; i < 3; i++) {
         struct pit_channel *ch = &e->pit.ch[i];
         uint64_t f[5] = { 0 };

@@ -197,3 +197,29 @@ Test(emu, a_far_branch_through_a_register_with_no_idt_is_a_reported_ud)
               "%s", r.err);
     run_result_free(&r);
 }
+
+Test(emu, debug_registers_are_vsbox_s_and_fault_like_a_cpu)
+{
+    /* Arming an execute breakpoint crashes Unicorn 2.0.1 (emu/debugreg.c); the guest
+     * exits with the number of the first step that did not hold. */
+    const char *args[] = { "run", test_guest("debug_regs.bin"), "--raw", "0x100000", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "a debug register step failed: %s", r.err);
+    run_result_free(&r);
+}
+
+Test(emu, debug_registers_survive_a_snapshot)
+{
+    char snap[1024];
+    snprintf(snap, sizeof snap, "%s/debug_regs.snap", test_tmpdir());
+    const char *save[] = { "run", test_guest("debug_regs.bin"), "--raw", "0x100000",
+                           "--save-at", "1", "--snapshot", snap, NULL };
+    struct run_result r = run_vsbox(save, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+    /* After the save point the guest checks DR0 and DR7 against what it wrote. */
+    const char *resume[] = { "resume", snap, NULL };
+    r = run_vsbox(resume, NULL);
+    cr_assert_eq(r.status, 0, "DR0 or DR7 changed across the snapshot: %s", r.err);
+    run_result_free(&r);
+}

@@ -1,0 +1,121 @@
+/* The debug registers. Unicorn 2.0.1 crashes in its own generated code once a guest arms
+ * an execute breakpoint in DR7 (found by fuzz_emu), so vsbox never lets Unicorn run a
+ * MOV to or from DRn: the translation guard refuses them (guard.c) and they run here,
+ * against registers vsbox keeps, with the checks a CPU makes (Intel SDM vol. 2, "MOV --
+ * Move to/from Debug Registers"; vol. 3, 18.2). The registers are storage only: no
+ * breakpoint or watchpoint ever raises #DB. DR7.GD (general detect) does, because it
+ * is about these instructions themselves. */
+#include "emu/internal.h"
+
+enum {
+    DR6_FIXED1 = 0xffff0ff0u,  /* reserved bits that read as 1 */
+    DR6_BITS = 0x0000e00fu,    /* B0-B3, BD, BS, BT */
+    DR6_BD = 1u << 13,
+    DR7_FIXED1 = 0x400u,
+    DR7_RESERVED0 = 0xd800u,   /* bits 11, 12, 14, 15 (no RTM) read as 0 */
+    DR7_GD = 1u << 13,
+    CR4_DE = 1u << 3,
+};
+
+void debugreg_reset(struct emu *e)
+{
+    for (int i = 0; i < 8; i++)
+        e->dr[i] = 0;
+    e->dr[6] = DR6_FIXED1;
+    e->dr[7] = DR7_FIXED1;
+}
+
+void debugreg_set(struct emu *e, unsigned n, uint64_t v)
+{
+    if (!e->long_mode || n >= 6)
+        v &= 0xffffffffu;
+    if (n == 6)
+        v = (v & DR6_BITS) | DR6_FIXED1;
+    else if (n == 7)
+        v = (v & ~(uint64_t)DR7_RESERVED0) | DR7_FIXED1;
+    e->dr[n & 7] = v;
+}
+
+static uint64_t reg(struct emu *e, int id)
+{
+    uint64_t v = 0;
+    uc_reg_read(e->uc, id, &v);
+    return v;
+}
+
+/* The general register a ModRM r/m (with REX.B) names, in the width of the mode. */
+static int gpr(const struct emu *e, unsigned n)
+{
+    static const int r64[16] = {
+        UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+        UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+        UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+        UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+    };
+    static const int r32[8] = {
+        UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+        UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI,
+    };
+    return e->long_mode ? r64[n & 15] : r32[n & 7];
+}
+
+static bool legacy_prefix(uint8_t b)
+{
+    switch (b) {
+    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool debugreg_execute(struct emu *e, uint64_t rip)
+{
+    const uint8_t *p = e->ram + rip;
+    size_t n = e->ram_size - rip < 15 ? (size_t)(e->ram_size - rip) : 15, i = 0;
+    uint8_t rex = 0;
+    /* REX counts only right before the opcode; a legacy prefix after it cancels it. */
+    for (; i < n; i++) {
+        if (legacy_prefix(p[i]))
+            rex = 0;
+        else if (e->long_mode && (p[i] & 0xf0) == 0x40)
+            rex = p[i];
+        else
+            break;
+    }
+    if (i + 3 > n) /* the guard saw 0F 21/23; only the ModRM can be past the end of RAM */
+        return raise_exception(e, 14, true, 0x10, rip);
+    bool to_dr = p[i + 1] == 0x23;
+    uint8_t modrm = p[i + 2];
+    unsigned dr = (modrm >> 3) & 7, r = (modrm & 7) | (rex & 1) << 3;
+    uint64_t len = i + 3;
+
+    if ((reg(e, UC_X86_REG_CS) & 3) != 0)
+        return raise_exception(e, 13, true, 0, rip);
+    if (rex & 4) /* DR8-DR15 do not exist */
+        return raise_exception(e, 6, false, 0, rip);
+    if (dr == 4 || dr == 5) {
+        if (reg(e, UC_X86_REG_CR4) & CR4_DE)
+            return raise_exception(e, 6, false, 0, rip);
+        dr += 2; /* without CR4.DE, DR4 and DR5 are DR6 and DR7 */
+    }
+    if (e->dr[7] & DR7_GD) {
+        /* General detect: a fault before the access, which clears GD for the handler. */
+        e->dr[6] |= DR6_BD;
+        e->dr[7] &= ~(uint64_t)DR7_GD;
+        return raise_exception(e, 1, false, 0, rip);
+    }
+    uint64_t width = e->long_mode ? UINT64_MAX : 0xffffffffu;
+    if (to_dr) {
+        uint64_t v = reg(e, gpr(e, r)) & width;
+        if ((dr == 6 || dr == 7) && v >> 32)
+            return raise_exception(e, 13, true, 0, rip);
+        debugreg_set(e, dr, v);
+    } else {
+        uint64_t v = e->dr[dr] & width;
+        uc_reg_write(e->uc, gpr(e, r), &v);
+    }
+    set_pc(e, rip + len);
+    return true;
+}
