@@ -4,7 +4,7 @@
  * against registers vsbox keeps, with the checks a CPU makes (Intel SDM vol. 2, "MOV --
  * Move to/from Debug Registers"; vol. 3, 18.2). The registers are storage only: no
  * breakpoint or watchpoint ever raises #DB. DR7.GD (general detect) does, because it
- * is about these instructions themselves. */
+ * is about these instructions themselves, and single-stepping does (Unicorn's own). */
 #include "emu/internal.h"
 
 enum {
@@ -34,6 +34,10 @@ void debugreg_set(struct emu *e, unsigned n, uint64_t v)
     else if (n == 7)
         v = (v & ~(uint64_t)DR7_RESERVED0) | DR7_FIXED1;
     e->dr[n & 7] = v;
+    if (n == 6) {
+        uint64_t clear = DR6_FIXED1;
+        uc_reg_write(e->uc, UC_X86_REG_DR6, &clear);
+    }
 }
 
 static uint64_t reg(struct emu *e, int id)
@@ -41,6 +45,16 @@ static uint64_t reg(struct emu *e, int id)
     uint64_t v = 0;
     uc_reg_read(e->uc, id, &v);
     return v;
+}
+
+/* Unicorn still raises the #DB of single-stepping (EFLAGS.TF) and of INT1, and sets
+ * their status bits (BS...) in its own DR6: the guest sees them in DR6 too. */
+uint64_t debugreg_get(struct emu *e, unsigned n)
+{
+    n &= 7;
+    if (n == 6)
+        return e->dr[6] | (reg(e, UC_X86_REG_DR6) & DR6_BITS);
+    return e->dr[n];
 }
 
 /* The general register a ModRM r/m (with REX.B) names, in the width of the mode. */
@@ -102,7 +116,7 @@ bool debugreg_execute(struct emu *e, uint64_t rip)
     }
     if (e->dr[7] & DR7_GD) {
         /* General detect: a fault before the access, which clears GD for the handler. */
-        e->dr[6] |= DR6_BD;
+        debugreg_set(e, 6, debugreg_get(e, 6) | DR6_BD);
         e->dr[7] &= ~(uint64_t)DR7_GD;
         return raise_exception(e, 1, false, 0, rip);
     }
@@ -113,7 +127,7 @@ bool debugreg_execute(struct emu *e, uint64_t rip)
             return raise_exception(e, 13, true, 0, rip);
         debugreg_set(e, dr, v);
     } else {
-        uint64_t v = e->dr[dr] & width;
+        uint64_t v = debugreg_get(e, dr) & width;
         uc_reg_write(e->uc, gpr(e, r), &v);
     }
     set_pc(e, rip + len);

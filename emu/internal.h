@@ -89,6 +89,7 @@ enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode);
 void debugreg_reset(struct emu *e);
 /* DRn = v as a MOV to it stores it (fixed bits; DR6/DR7 keep 32 bits): for restores. */
 void debugreg_set(struct emu *e, unsigned n, uint64_t v);
+uint64_t debugreg_get(struct emu *e, unsigned n);  /* DRn as a MOV from it reads it */
 /* Execute the MOV DRn at rip (the guard refused it): false when the run must stop. */
 bool debugreg_execute(struct emu *e, uint64_t rip);
 

@@ -114,7 +114,7 @@ static void save_machine(struct emu *e, struct snap_cpu *c)
     for (int i = 0; i < 8; i++)
         if (i != 4 && i != 5) {
             snprintf(name, sizeof name, "dr%d", i);
-            snap_reg_set(c, name, e->dr[i]);
+            snap_reg_set(c, name, debugreg_get(e, (unsigned)i));
         }
     for (int i = 0; i < 3; i++) {
         const struct pit_channel *ch = &e->pit.ch[i];

@@ -38,7 +38,26 @@ org 0x100000
     gate 13, gp_handler
     lidt [idtr]
 
-%define step 1                   ; reset values
+%define step 1                   ; single-stepping still raises #DB, and DR6.BS says so
+    mov r12, -1
+    xor r14d, r14d               ; a trap: the handler does not check where
+    lea r13, [rel .stepped]
+    pushfq
+    or qword [rsp], 1 << 8       ; TF
+    popfq
+    nop
+    nop
+.stepped:
+    cmp r12, 1
+    fail_unless e
+    mov rax, dr6
+    test eax, 1 << 14            ; BS
+    fail_unless nz
+
+    xor eax, eax
+    mov dr6, rax                 ; DR6 as at reset again
+
+%define step 2                   ; reset values
     mov rax, dr6
     mov ecx, 0xffff0ff0
     cmp rax, rcx
@@ -47,7 +66,7 @@ org 0x100000
     cmp rax, 0x400
     fail_unless e
 
-%define step 2                   ; arm an execute breakpoint on the next instruction
+%define step 3                   ; arm an execute breakpoint on the next instruction
     xor r12d, r12d
     lea rax, [rel target]
     mov dr0, rax
@@ -65,7 +84,7 @@ target:
     cmp rbx, rcx
     fail_unless e
 
-%define step 3                   ; DR5 is DR7 and DR4 is DR6 while CR4.DE is clear
+%define step 4                   ; DR5 is DR7 and DR4 is DR6 while CR4.DE is clear
     mov eax, 0x0000d002          ; G0, and reserved bits 12, 14, 15 that read 0
     mov dr5, rax
     mov rbx, dr7
@@ -81,17 +100,17 @@ target:
     xor eax, eax
     mov dr7, rax
 
-%define step 4                   ; writing bits 63:32 of DR7 is #GP(0)
+%define step 5                   ; writing bits 63:32 of DR7 is #GP(0)
     mov rax, 1 << 32
     expect_fault 13, {0x0f, 0x23, 0xf8}       ; mov dr7, rax
     mov rbx, dr7
     cmp rbx, 0x400
     fail_unless e
 
-%define step 5                   ; DR8 does not exist
+%define step 6                   ; DR8 does not exist
     expect_fault 6, {0x44, 0x0f, 0x23, 0xc0}  ; mov dr8, rax (REX.R)
 
-%define step 6                   ; with CR4.DE set, DR4 and DR5 are #UD
+%define step 7                   ; with CR4.DE set, DR4 and DR5 are #UD
     mov rax, cr4
     or rax, 1 << 3
     mov cr4, rax
@@ -100,7 +119,7 @@ target:
     and rax, ~(1 << 3)
     mov cr4, rax
 
-%define step 7                   ; general detect: the next MOV DRn is a #DB before it runs
+%define step 8                   ; general detect: the next MOV DRn is a #DB before it runs
     xor eax, eax
     mov dr6, rax                 ; BD clear
     mov eax, 1 << 13
@@ -113,7 +132,7 @@ target:
     cmp rax, 0x400
     fail_unless e
 
-%define step 8                   ; values that must survive a snapshot
+%define step 9                   ; values that must survive a snapshot
     mov rax, 0x1234567
     mov dr0, rax
     mov eax, 0x00030002          ; G0, RW0 = 11 (read/write watchpoint)
@@ -131,9 +150,10 @@ target:
     out 0xf4, al
 
 ; Each handler records its vector in r12 and resumes at r13, after checking that the
-; fault was raised at the instruction itself (r14), as a fault must be.
+; fault was raised at the instruction itself (r14, 0 for a trap), as a fault must be.
 db_handler:
     mov r12, 1
+    and qword [rsp + 16], ~(1 << 8)  ; stop single-stepping
     jmp resume
 ud_handler:
     mov r12, 6
@@ -142,8 +162,11 @@ gp_handler:
     add rsp, 8                   ; the error code
     mov r12, 13
 resume:
+    test r14, r14
+    jz .anywhere
     cmp [rsp], r14
     jne .wrong
+.anywhere:
     mov [rsp], r13
     iretq
 .wrong:
