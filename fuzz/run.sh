@@ -6,8 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One build at a time: a second run.sh would relink a harness the first one is running
+# ("Text file busy").
+mkdir -p build-fuzz
+exec 9>build-fuzz/.build-lock
+flock 9
 CC=clang cmake -S . -B build-fuzz -G Ninja -DVSBOX_FUZZERS=ON >/dev/null
 cmake --build build-fuzz -j 2 >/dev/null
+flock -u 9
+exec 9>&-
 
 seeds() {
     case "$1" in
