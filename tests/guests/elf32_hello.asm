@@ -1,5 +1,6 @@
 ; An ELF32 guest in 32-bit protected mode: prints through 0xE9, checks the hypervisor
-; leaf is Microsoft's, exits 0.
+; leaf is Microsoft's and that the debug registers vsbox keeps (emu/debugreg.c) move
+; through 32-bit registers, exits 0.
 bits 32
 global _start
 section .text
@@ -15,6 +16,11 @@ _start:
     mov eax, 0x40000000
     cpuid
     cmp ebx, 0x7263694d
+    jne .bad
+    mov edi, 0x00000401          ; L0 and the bit that reads 1
+    mov dr7, edi
+    mov ebp, dr7
+    cmp ebp, edi
     jne .bad
     mov al, 0
     out 0xf4, al
