@@ -40,20 +40,13 @@ void debugreg_set(struct emu *e, unsigned n, uint64_t v)
     }
 }
 
-static uint64_t reg(struct emu *e, int id)
-{
-    uint64_t v = 0;
-    uc_reg_read(e->uc, id, &v);
-    return v;
-}
-
 /* Unicorn still raises the #DB of single-stepping (EFLAGS.TF) and of INT1, and sets
  * their status bits (BS...) in its own DR6: the guest sees them in DR6 too. */
 uint64_t debugreg_get(struct emu *e, unsigned n)
 {
     n &= 7;
     if (n == 6)
-        return e->dr[6] | (reg(e, UC_X86_REG_DR6) & DR6_BITS);
+        return e->dr[6] | (emu_reg(e, UC_X86_REG_DR6) & DR6_BITS);
     return e->dr[n];
 }
 
@@ -73,17 +66,6 @@ static int gpr(const struct emu *e, unsigned n)
     return e->long_mode ? r64[n & 15] : r32[n & 7];
 }
 
-static bool legacy_prefix(uint8_t b)
-{
-    switch (b) {
-    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-        return true;
-    default:
-        return false;
-    }
-}
-
 bool debugreg_execute(struct emu *e, uint64_t rip)
 {
     const uint8_t *p = e->ram + rip;
@@ -91,7 +73,7 @@ bool debugreg_execute(struct emu *e, uint64_t rip)
     uint8_t rex = 0;
     /* REX counts only right before the opcode; a legacy prefix after it cancels it. */
     for (; i < n; i++) {
-        if (legacy_prefix(p[i]))
+        if (x86_legacy_prefix(p[i]))
             rex = 0;
         else if (e->long_mode && (p[i] & 0xf0) == 0x40)
             rex = p[i];
@@ -105,12 +87,12 @@ bool debugreg_execute(struct emu *e, uint64_t rip)
     unsigned dr = (modrm >> 3) & 7, r = (modrm & 7) | (rex & 1) << 3;
     uint64_t len = i + 3;
 
-    if ((reg(e, UC_X86_REG_CS) & 3) != 0)
+    if ((emu_reg(e, UC_X86_REG_CS) & 3) != 0)
         return raise_exception(e, 13, true, 0, rip);
     if (rex & 4) /* DR8-DR15 do not exist */
         return raise_exception(e, 6, false, 0, rip);
     if (dr == 4 || dr == 5) {
-        if (reg(e, UC_X86_REG_CR4) & CR4_DE)
+        if (emu_reg(e, UC_X86_REG_CR4) & CR4_DE)
             return raise_exception(e, 6, false, 0, rip);
         dr += 2; /* without CR4.DE, DR4 and DR5 are DR6 and DR7 */
     }
@@ -122,7 +104,7 @@ bool debugreg_execute(struct emu *e, uint64_t rip)
     }
     uint64_t width = e->long_mode ? UINT64_MAX : 0xffffffffu;
     if (to_dr) {
-        uint64_t v = reg(e, gpr(e, r)) & width;
+        uint64_t v = emu_reg(e, gpr(e, r)) & width;
         if ((dr == 6 || dr == 7) && v >> 32)
             return raise_exception(e, 13, true, 0, rip);
         debugreg_set(e, dr, v);

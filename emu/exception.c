@@ -12,13 +12,6 @@ static const char *const names[32] = {
     "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
-static uint64_t reg(struct emu *e, int r)
-{
-    uint64_t v = 0;
-    uc_reg_read(e->uc, r, &v);
-    return v;
-}
-
 void crash_report(struct emu *e, const char *what, uint64_t rip)
 {
     char *out = e->res->report;
@@ -46,7 +39,7 @@ void crash_report(struct emu *e, const char *what, uint64_t rip)
     };
     for (size_t i = 0; i < sizeof regs / sizeof regs[0] && n < len; i++)
         n += (size_t)snprintf(out + n, len - n, "  %-6s 0x%016llx%s", regs[i].name,
-                              (unsigned long long)reg(e, regs[i].id), i % 4 == 3 ? "\n" : "");
+                              (unsigned long long)emu_reg(e, regs[i].id), i % 4 == 3 ? "\n" : "");
 }
 
 static bool unhandled(struct emu *e, unsigned vector, uint64_t rip, const char *why)
@@ -94,17 +87,17 @@ bool raise_exception(struct emu *e, unsigned vector, bool has_error, uint32_t er
     if (!(type & 0x80) || ((type & 0x0e) != 0x0e))
         return unhandled(e, vector, rip, "through a gate that is not present");
 
-    uint64_t flags = reg(e, UC_X86_REG_EFLAGS), cs = reg(e, UC_X86_REG_CS);
+    uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS), cs = emu_reg(e, UC_X86_REG_CS);
     bool ok;
     uint64_t sp;
     if (e->long_mode) {
-        uint64_t rsp = reg(e, UC_X86_REG_RSP);
+        uint64_t rsp = emu_reg(e, UC_X86_REG_RSP);
         sp = rsp & ~15ull;
-        ok = push(e, &sp, reg(e, UC_X86_REG_SS), 8) && push(e, &sp, rsp, 8) &&
+        ok = push(e, &sp, emu_reg(e, UC_X86_REG_SS), 8) && push(e, &sp, rsp, 8) &&
              push(e, &sp, flags, 8) && push(e, &sp, cs, 8) && push(e, &sp, rip, 8) &&
              (!has_error || push(e, &sp, error, 8));
     } else {
-        sp = reg(e, UC_X86_REG_ESP) & 0xffffffffu;
+        sp = emu_reg(e, UC_X86_REG_ESP) & 0xffffffffu;
         ok = push(e, &sp, flags, 4) && push(e, &sp, cs, 4) && push(e, &sp, rip, 4) &&
              (!has_error || push(e, &sp, error, 4));
     }

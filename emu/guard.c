@@ -68,13 +68,7 @@ static bool lock_allowed(unsigned map, uint8_t op, uint8_t modrm)
 /* Legacy prefixes, and REX in long mode, come before the opcode in any number. */
 static bool prefix(uint8_t b, bool long_mode)
 {
-    switch (b) {
-    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-        return true;
-    default:
-        return long_mode && (b & 0xf0) == 0x40;
-    }
+    return x86_legacy_prefix(b) || (long_mode && (b & 0xf0) == 0x40);
 }
 
 enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode)

@@ -61,6 +61,26 @@ struct emu {
     uint64_t dr[8];
 };
 
+/* A register as Unicorn holds it (all 64 bits). */
+static inline uint64_t emu_reg(struct emu *e, int id)
+{
+    uint64_t v = 0;
+    uc_reg_read(e->uc, id, &v);
+    return v;
+}
+
+/* The legacy prefixes (groups 1-4), any number of which may precede an opcode. */
+static inline bool x86_legacy_prefix(uint8_t b)
+{
+    switch (b) {
+    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
 {
     if (!e->dirty || len == 0)

@@ -59,13 +59,6 @@ static const char *const xmm_names[16][2] = {
     XMM(8), XMM(9), XMM(10), XMM(11), XMM(12), XMM(13), XMM(14), XMM(15),
 };
 
-static uint64_t get(uc_engine *uc, int id)
-{
-    uint64_t v = 0;
-    uc_reg_read(uc, id, &v);
-    return v;
-}
-
 static uint64_t get_msr(uc_engine *uc, uint32_t index)
 {
     uc_x86_msr m = { index, 0 };
@@ -90,8 +83,8 @@ static void save_cpu(struct emu *e, struct snap_cpu *c)
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
         int id = e->long_mode ? regs[i].id64 : regs[i].id32;
         if (id)
-            snap_reg_set(c, regs[i].name, e->long_mode ? get(e->uc, id)
-                                                       : get(e->uc, id) & 0xffffffffu);
+            snap_reg_set(c, regs[i].name, e->long_mode ? emu_reg(e, id)
+                                                       : emu_reg(e, id) & 0xffffffffu);
     }
     if (e->long_mode)
         for (size_t i = 0; i < 2; i++)
