@@ -6,17 +6,7 @@
 ; DR0 and DR7 still hold what was written: a resumed snapshot must have kept them.
 bits 64
 org 0x100000
-%macro gate 2                    ; gate %1 of a 64-bit IDT at 0x8000 -> %2
-    mov rax, %2
-    mov rdi, 0x8000 + %1 * 16
-    mov [rdi], ax
-    mov word [rdi + 2], 0x08
-    mov word [rdi + 4], 0x8e00
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
-%endmacro
+%include "idt64.inc"
 %macro fail_unless 1             ; exit with the step number unless the flags say %1
     j%1 %%ok
     mov al, step

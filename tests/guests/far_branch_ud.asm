@@ -4,15 +4,8 @@
 ; are, with the instructions around them run exactly once.
 bits 64
 org 0x100000
-    mov rax, ud_handler          ; gate 6 of a 64-bit IDT at 0x8000
-    mov rdi, 0x8000 + 6 * 16
-    mov [rdi], ax
-    mov word [rdi + 2], 0x08
-    mov word [rdi + 4], 0x8e00
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
+%include "idt64.inc"
+    gate 6, ud_handler
     lidt [idtr]
     xor ebx, ebx
     xor r12d, r12d
