@@ -2,7 +2,7 @@
  * event, and either write the answer back or deliver the model's exception. */
 #include <string.h>
 #include "emu/internal.h"
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/xen_hypercall.h"
 
 /* Ticks of guest time each kind of exit costs: the clock moves only at traps, so a

@@ -10,7 +10,7 @@ static inline const char *test_guest(const char *file)
     static char buf[4][1024];
     static unsigned next;
     char *b = buf[next++ % 4];
-    snprintf(b, sizeof buf[0], "%s/test-guests/%s", VSBOX_BUILD_DIR, file);
+    snprintf(b, sizeof buf[0], "%s/test-images/%s", VSBOX_BUILD_DIR, file);
     return b;
 }
 

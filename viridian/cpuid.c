@@ -1,6 +1,6 @@
 /* CPUID leaves 0x40000000+ as Xen 4.5's cpuid_viridian_leaves() and
  * cpuid_hypervisor_leaves() answer them. */
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/internal.h"
 #include "viridian/msr.h"
 #include "viridian/spec.h"

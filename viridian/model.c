@@ -1,6 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"
 

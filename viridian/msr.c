@@ -2,7 +2,7 @@
  * Whatever has no handler here falls to Xen's own MSR and then to #GP, as on Xen. */
 #include "viridian/msr.h"
 
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/hypercall.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "viridian/hvmpv.h"
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/internal.h"
 
 void vmodel_save(const struct vmodel *m, bool legacy, struct vsave *s)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "emu/emu.h"
 #include "snapshot/snapshot.h"
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/hvmpv.h"
 #include "viridian/model.h"
 #include "viridian/save.h"

@@ -1,12 +1,12 @@
 /* The msr-matrix guest is only worth running if it catches a wrong model. This file
- * is built against a model with one planted fault (viridian/fault.h), swapped in under
+ * is built against a model with one planted fault (viridian/planted.h), swapped in under
  * the real emulator, and checks that the unmodified guest fails and names the MSR. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "emu/emu.h"
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/hvmpv.h"
 
 struct console {

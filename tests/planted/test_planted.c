@@ -1,4 +1,4 @@
-/* Built once per planted fault (-DVSBOX_FAULT=N, see viridian/fault.h) with the
+/* Built once per planted fault (-DVSBOX_FAULT=N, see viridian/planted.h) with the
  * model compiled in: the fuzzer must find the broken rule, with the right oracle,
  * minimise it, and write a reproducer that the correct vsbox replays clean while
  * this faulty model diverges on it. */
@@ -8,7 +8,7 @@
 #include "fuzz/campaign.h"
 #include "tests/support.h"
 #include "traces/replay.h"
-#include "viridian/fault.h"
+#include "viridian/planted.h"
 #include "viridian/spec.h"
 
 static bool expected_oracle(enum fuzz_oracle o)

@@ -1,7 +1,7 @@
 /* Planted faults: test-only builds (-DVSBOX_FAULT=N) break one rule each so the fuzz
  * tests can prove every oracle fires. Normal builds compile every FAULT() to 0. */
-#ifndef VSBOX_VIRIDIAN_FAULT_H
-#define VSBOX_VIRIDIAN_FAULT_H
+#ifndef VSBOX_VIRIDIAN_PLANTED_H
+#define VSBOX_VIRIDIAN_PLANTED_H
 
 #ifndef VSBOX_FAULT
 #define VSBOX_FAULT 0
