@@ -40,7 +40,7 @@ static void on_insn(void *ctx, uint64_t rip, const char *text)
 
 const char run_flags_help[] =
     "  --record FILE     write every trapped event as a trace v1 file\n"
-    "  --budget TICKS    stop the guest (exit 3) once the virtual clock passes TICKS\n"
+    "  --budget N        stop the guest (exit 3) after about N guest instructions\n"
     "  --timeout S       wall-clock safety net, 1 to 86400 s (not deterministic)\n"
     "  --trace-insns     print every executed instruction, disassembled (slow)\n";
 
@@ -71,7 +71,7 @@ int run_flag(struct run_flags *f, int argc, char **argv, int *i)
 int run_flags_parse(struct run_flags *f)
 {
     if (f->budget && !parse_u64(f->budget, 1, UINT64_MAX, &f->budget_ticks))
-        return fail("--budget: '%s' is not a tick count", f->budget), -1;
+        return fail("--budget: '%s' is not an instruction count", f->budget), -1;
     if (f->timeout && !parse_u64(f->timeout, 1, 86400, &f->timeout_s))
         return fail("--timeout: '%s' is not 1 to 86400 seconds", f->timeout), -1;
     if (f->save_at && !parse_u64(f->save_at, 1, UINT64_MAX, &f->save_at_event))
@@ -178,11 +178,15 @@ int run_status(const char *path, const struct emu_result *res, uint64_t budget,
     case EMU_EXITED:
         return res->exit_code == 0 ? EXIT_OK : EXIT_DIVERGED;
     case EMU_BUDGET:
-        fprintf(stderr, "vsbox: %s: budget of %llu ticks exhausted (clock %llu ticks, %llu blocks "
-                        "of guest code, %llu events)\n",
-                path, (unsigned long long)budget, (unsigned long long)res->tsc,
-                (unsigned long long)res->blocks, (unsigned long long)res->events);
+        fprintf(stderr, "vsbox: %s: budget of %llu instructions exhausted (%llu run, clock %llu "
+                        "ticks, %llu events)\n",
+                path, (unsigned long long)budget, (unsigned long long)res->insns,
+                (unsigned long long)res->tsc, (unsigned long long)res->events);
         return EXIT_CRASHED;
+    case EMU_CANCELLED:
+        fprintf(stderr, "vsbox: %s: interrupted after %llu events\n", path,
+                (unsigned long long)res->events);
+        return EXIT_INTERRUPTED;
     case EMU_TIMEOUT:
         fprintf(stderr, "vsbox: %s: stopped by --timeout after %llu s: this stop is not "
                         "deterministic\n", path, (unsigned long long)timeout_s);

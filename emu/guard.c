@@ -19,12 +19,22 @@
  *
  * Unicorn offers no hook before translation, except one: a fetch from memory without
  * UC_PROT_EXEC calls UC_HOOK_MEM_FETCH_PROT for every byte the translator reads, and
- * only then (translated blocks run without it). So guest RAM is mapped readable and
- * writable only, and this hook follows the translator from instruction to instruction
- * and refuses the fetch of a forbidden one. The run loop then runs the guest up to that
- * address and delivers the #UD, or executes the instruction itself (emu.c). */
+ * only then (translated blocks run without it). So no guest memory is mapped
+ * executable, and this hook follows the translator from instruction to instruction.
+ * At each instruction it
+ *   - refuses a forbidden one: the run loop then runs the guest up to that address and
+ *     delivers the #UD, or executes the instruction itself (run.c);
+ *   - substitutes trap instructions so that Unicorn hands them to vsbox (site.c);
+ *   - refuses the first instruction of a page that holds only zeros: a guest that ran
+ *     off its code would otherwise slide through empty RAM (00 00 is ADD [RAX], AL);
+ *   - refuses code whose page tables map it somewhere else: Unicorn 2.0.1 would run
+ *     the bytes at the virtual address instead (mmu.c);
+ *   - counts the block's instructions, for a --budget in instructions. */
 #include <string.h>
+#include "emu/icount.h"
 #include "emu/internal.h"
+#include "emu/mmu.h"
+#include "emu/phys.h"
 
 enum { LEGACY_MAP = 1, MAP_0F = 2, MAP_0F38 = 3 };
 
@@ -146,17 +156,72 @@ static size_t unknown_length(const uint8_t *p, size_t n, bool long_mode)
     return i + (i < n ? modrm_length(p + i, n - i) : 1) + imm;
 }
 
-static size_t insn_length(struct emu *e, uint64_t addr, size_t avail)
+static size_t insn_length(struct emu *e, csh cs, const uint8_t *code, size_t avail, bool long_mode)
 {
-    const uint8_t *code = e->ram + addr;
     size_t left = avail;
-    uint64_t at = addr;
-    cs_insn *insn = cs_malloc(e->cs);
-    size_t len = insn && cs_disasm_iter(e->cs, &code, &left, &at, insn)
+    uint64_t at = 0;
+    const uint8_t *p = code;
+    cs_insn *insn = cs_malloc(cs);
+    size_t len = insn && cs_disasm_iter(cs, &p, &left, &at, insn)
                      ? insn->size
-                     : unknown_length(e->ram + addr, avail, e->long_mode);
+                     : unknown_length(code, avail, long_mode);
+    (void)e;
     cs_free(insn, 1);
     return len;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    static const uint8_t zero[4096];
+    return memcmp(p, zero, n) == 0;
+}
+
+/* Whether code at la can be fetched, as the CPU's fetch would find it: the page tables
+ * allow it (else the CPU raises #PF), it maps to RAM at its own address (Unicorn 2.0.1
+ * cannot run it anywhere else), and the page holds more than zeros. Once per page. */
+static enum guard_verdict fetchable(struct emu *e, uint64_t la)
+{
+    uint64_t page = la & ~4095ull;
+    if (page == e->guard_page)
+        return GUARD_PASS;
+    uint64_t pa = la;
+    if (e->guard_paging) {
+        struct mmu m;
+        struct mmu_fault f;
+        mmu_load(e, &m);
+        if (mmu_translate(e, &m, la, MMU_FETCH, e->guard_cpl == 3 ? MMU_USER : MMU_SUPERVISOR,
+                          false, &pa, &f))
+            return GUARD_FAULT;
+        if (la < e->ram_size && (pa & ~4095ull) != page)
+            return GUARD_REMAPPED;
+    }
+    uint8_t *p = la < e->ram_size ? e->ram + page : phys_ram(e, pa & ~4095ull, 4096);
+    if (!p)
+        return GUARD_NO_RAM;
+    if (all_zero(p, 4096))
+        return GUARD_EMPTY;
+    e->guard_page = page;
+    return GUARD_PASS;
+}
+
+static bool refuse(struct emu *e, enum guard_verdict v, uint64_t addr)
+{
+    site_restore(e);
+    e->guard_refused = v;
+    e->guard_refused_at = addr;
+    e->guard_next = 0;
+    e->tb_insns = 0;
+    return false;
+}
+
+/* A fetch the CPU cannot make: as the block's first instruction Unicorn raises the
+ * fault itself, exactly; later in a block it would raise it at the block's start (QEMU
+ * 5 translates ahead), so the block must end before it. */
+static bool cannot_fetch(struct emu *e, enum guard_verdict v, uint64_t addr, bool first)
+{
+    if (!first)
+        return refuse(e, GUARD_FAULT_AHEAD, addr);
+    return v == GUARD_FAULT ? true : refuse(e, v, addr);
 }
 
 static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -164,31 +229,91 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
     struct emu *e = user;
     (void)uc, (void)type, (void)value;
-    if (addr >= e->ram_size)
-        return false;
-    /* A fetch that does not continue the last one starts a new translation block. */
-    if (addr != e->guard_next)
-        e->guard_insn_end = addr;
+    /* A fetch that does not continue the last one starts a new translation block: the
+     * mode is the CPU's at that moment. */
+    if (addr != e->guard_next) {
+        e->guard_insn_end = e->guard_tb_start = addr;
+        e->guard_page = UINT64_MAX;
+        cpustate_load(&e->cpu, e->uc);
+        e->guard_mode = cpustate_mode(&e->cpu);
+        e->guard_paging = cpustate_cr(&e->cpu, 0) >> 31;
+        e->guard_cpl = cpustate_cpl(&e->cpu);
+        e->tb_insns = 0;
+    }
     e->guard_next = addr + (uint64_t)size;
     if (addr < e->guard_insn_end)
         return true;          /* the rest of an instruction already checked */
-    size_t avail = e->ram_size - addr < 15 ? (size_t)(e->ram_size - addr) : 15;
-    enum guard_verdict v = guard_check(e->ram + addr, avail, e->long_mode);
-    if (v != GUARD_PASS) {
-        e->guard_refused = v;
-        e->guard_refused_at = addr;
-        e->guard_next = 0;
-        return false;
+    /* A new instruction: the translator is past every byte substituted before it. */
+    site_restore(e);
+    bool first = addr == e->guard_tb_start;
+    enum guard_verdict v = fetchable(e, addr);
+    if (v != GUARD_PASS && v != GUARD_EMPTY)
+        return cannot_fetch(e, v, addr, first);
+    if (v == GUARD_EMPTY)
+        return refuse(e, v, addr);
+    size_t n = 15;
+    if (addr < e->ram_size && e->ram_size - addr < n)
+        n = (size_t)(e->ram_size - addr);
+    if (addr >= e->ram_size && 4096 - (addr & 4095) < n)
+        n = (size_t)(4096 - (addr & 4095));
+    uint8_t *p = site_code(e, addr, n);
+    if (!p)
+        return cannot_fetch(e, GUARD_NO_RAM, addr, first);
+    bool long_mode = e->guard_mode == MODE_LONG64;
+    if ((v = guard_check(p, n, long_mode)) != GUARD_PASS)
+        return refuse(e, v, addr);
+    csh cs = emu_capstone(e, e->guard_mode);
+    size_t len = insn_length(e, cs, p, n, long_mode);
+    uint64_t last = addr + len - 1;
+    if ((last & ~4095ull) != (addr & ~4095ull)) {
+        /* The instruction runs into the next page: that page must be fetchable too. */
+        v = fetchable(e, last);
+        if (v != GUARD_PASS && v != GUARD_EMPTY)
+            return cannot_fetch(e, v, addr, first);
+        e->guard_page = addr & ~4095ull;
     }
-    e->guard_insn_end = addr + insn_length(e, addr, avail);
+    e->guard_insn_end = addr + len;
+    e->tb_insns++;
+    phys_mark_code(e, addr);
+    struct site s = site_decode(p, n, long_mode);
+    if (s.kind != SITE_NONE && s.kind != SITE_SYSCALL && (s.kind != SITE_CPUID || e->cfg.save_at))
+        site_patch(e, p, &s);
     return true;
+}
+
+/* A block is complete (and about to run for the first time): its substituted bytes go
+ * back, and its instruction count is kept for the budget. */
+static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
+{
+    struct emu *e = user;
+    (void)uc, (void)prev;
+    site_restore(e);
+    if (e->cfg.budget && e->tb_insns)
+        icount_put(&e->icount, tb->pc, e->tb_insns);
+    e->tb_insns = 0;
+    e->guard_next = 0;
+}
+
+/* With --budget: count every block as it starts. */
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct emu *e = user;
+    (void)uc;
+    uint32_t n = icount_get(&e->icount, addr);
+    e->insns += n ? n : size;   /* an unknown block: its bytes bound its instructions */
+    if (e->insns >= e->cfg.budget && !e->stop)
+        run_finish(e, EMU_BUDGET);
 }
 
 int guard_install(struct emu *e, char *err, size_t errlen)
 {
     uc_hook h;
-    if (uc_hook_add(e->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)on_fetch, e, 1, 0) != UC_ERR_OK) {
-        snprintf(err, errlen, "Unicorn refused the translation guard hook");
+    uc_err r = uc_hook_add(e->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)on_fetch, e, 1, 0);
+    r = r ? r : uc_hook_add(e->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)on_block_done, e, 1, 0);
+    if (!r && e->cfg.budget)
+        r = uc_hook_add(e->uc, &h, UC_HOOK_BLOCK, (void *)on_block, e, 1, 0);
+    if (r) {
+        snprintf(err, errlen, "Unicorn refused the translation guard's hooks: %s", uc_strerror(r));
         return -1;
     }
     return 0;
