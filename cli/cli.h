@@ -61,6 +61,8 @@ struct settings {
     uint32_t tsc_khz;
     uint32_t vcpus;
     uint32_t memory_mib;
+    char image[1024];            /* from --config: firmware_override or kernel, "" none */
+    char name[64];               /* from --config: name=, "" none */
 };
 
 struct trace_config;

@@ -148,7 +148,7 @@ int cmd_migrate(int argc, char **argv)
     struct emu_result res;
     emu_run(e, &res);
     fflush(stdout);
-    int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     struct snapshot *snap = NULL;
     struct emu *e2 = NULL;
     if (res.stop != EMU_SAVE_POINT) {
@@ -178,7 +178,7 @@ int cmd_migrate(int argc, char **argv)
     e = NULL;
     emu_run(e2, &res);
     fflush(stdout);
-    status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
 out:
     free(snap);
     emu_destroy(e);

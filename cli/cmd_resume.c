@@ -106,7 +106,7 @@ int cmd_resume(int argc, char **argv)
     struct emu_result res;
     emu_run(e, &res);
     fflush(stdout);
-    status = run_status(file, &res, rf.budget_ticks, rf.timeout_s);
+    status = run_status(file, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     if (res.stop == EMU_SAVE_POINT) {
         struct snapshot *next = calloc(1, sizeof *next);
         if (!next) {

@@ -10,18 +10,21 @@
 
 static const char usage[] =
     "usage: vsbox run IMAGE [--raw ADDR] [--viridian SPEC] [--host PROFILE] [--tsc-khz N]\n"
-    "                 [--memory MiB] [--record FILE] [--trace-insns] [--budget TICKS]\n"
+    "                 [--memory MiB] [--record FILE] [--trace-insns] [--budget INSNS]\n"
     "                 [--timeout SECONDS] [--config FILE] [--save-at N --snapshot FILE]\n"
     "Run a guest: an ELF64 or ELF32 executable, a flat binary with --raw ADDR (entered\n"
-    "there in 64-bit mode), or a bundled guest by name (vsbox run probe). The 0xE9\n"
-    "console goes to standard output. --record writes every trapped event as a trace\n"
+    "there in 64-bit mode), a bundled guest by name (vsbox run probe), or the\n"
+    "firmware_override or kernel of --config FILE (an XTF test's xl.cfg runs as under\n"
+    "Xen). The 0xE9 console and Xen's console_io go to standard output. --record writes every trapped event as a trace\n"
     "that `vsbox replay` reproduces on the model alone. --trace-insns prints every\n"
-    "instruction (slow: the teaching path). --budget stops the guest once the virtual\n"
-    "clock passes TICKS; --timeout is a wall-clock safety net (not deterministic).\n"
+    "instruction (slow: the teaching path). --budget stops the guest after about INSNS\n"
+    "instructions; --timeout is a wall-clock safety net (not deterministic).\n"
     "--save-at N --snapshot FILE stops right after the Nth trapped event and saves the\n"
     "guest (continue it with vsbox resume FILE).\n"
-    "Exit: 0 halted, exited 0 or saved; 1 exited non-zero; 2 bad input (or the guest\n"
-    "ended before event N); 3 crashed, out of budget or timed out.\n";
+    "Exit: 0 halted, exited 0, powered off with \"Test result: SUCCESS\" or SKIP, or saved;\n"
+    "1 exited non-zero, or a FAILURE or ERROR verdict; 2 bad input (or the guest ended\n"
+    "before event N); 3 crashed (or shut down with SHUTDOWN_crash), out of budget or\n"
+    "timed out; 130 interrupted.\n";
 
 int cmd_run(int argc, char **argv)
 {
@@ -54,8 +57,6 @@ int cmd_run(int argc, char **argv)
             image = a;
         }
     }
-    if (!image)
-        return fail("run: which image? (vsbox run IMAGE, or a bundled guest: probe, msr-matrix, ...)");
     if (run_flags_parse(&rf))
         return EXIT_BAD_INPUT;
     if (!rf.save_at != !rf.snapshot)
@@ -66,12 +67,17 @@ int cmd_run(int argc, char **argv)
     uint64_t raw_addr = 0, mib = 0;
     if (raw && !parse_u64(raw, 0, UINT64_MAX, &raw_addr))
         return fail("--raw: '%s' is not an address", raw);
-    if (memory && !parse_u64(memory, 1, 4096, &mib))
-        return fail("--memory: '%s' is not a size from 1 to 4096 MiB", memory);
+    if (memory && !parse_u64(memory, 1, 3840, &mib))
+        return fail("--memory: '%s' is not a size from 1 to 3840 MiB", memory);
 
     struct settings s;
     if (!settings_resolve(&flags, NULL, NULL, &s))
         return EXIT_BAD_INPUT;
+    if (!image && s.image[0])
+        image = s.image;   /* --config's firmware_override or kernel */
+    if (!image)
+        return fail("run: which image? (vsbox run IMAGE, a bundled guest: probe, msr-matrix, ..., "
+                    "or --config FILE with firmware_override or kernel)");
     if (memory)
         s.memory_mib = (uint32_t)mib;
 
@@ -87,6 +93,7 @@ int cmd_run(int argc, char **argv)
         .model = { .host = s.host, .viridian = s.viridian, .tsc_khz = s.tsc_khz },
         .memory_mib = s.memory_mib, .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
         .trace_insns = rf.trace_insns, .save_at = rf.save_at_event, .sink = session_sink(&out),
+        .name = s.name[0] ? s.name : NULL,
     };
     struct emu *e = NULL;
     if (emu_create(&cfg, &e, err, sizeof err) ||
@@ -105,7 +112,7 @@ int cmd_run(int argc, char **argv)
     struct emu_result res;
     emu_run(e, &res);
     fflush(stdout);
-    int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     if (rf.save_at && res.stop != EMU_SAVE_POINT && status != EXIT_CRASHED) {
         fail("%s: --save-at %llu: the guest stopped after %llu events, before the save point",
              path, (unsigned long long)rf.save_at_event, (unsigned long long)res.events);

@@ -28,8 +28,27 @@ static void on_event(void *ctx, uint64_t advance, const struct vevent *ev, const
 
 static void on_console(void *ctx, char c)
 {
-    (void)ctx;
+    struct session *o = ctx;
     putchar(c);
+    if (c != '\n') {
+        if (o->line_len < sizeof o->line - 1)
+            o->line[o->line_len++] = c;
+        return;
+    }
+    o->line[o->line_len] = '\0';
+    o->line_len = 0;
+    static const struct {
+        const char *text;
+        enum verdict v;
+    } results[] = { { "SUCCESS", VERDICT_SUCCESS }, { "SKIP", VERDICT_SKIP },
+                    { "FAILURE", VERDICT_FAILURE }, { "ERROR", VERDICT_ERROR } };
+    const char *p = strstr(o->line, "Test result: ");
+    if (!p)
+        return;
+    p += strlen("Test result: ");
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
+        if (strncmp(p, results[i].text, strlen(results[i].text)) == 0)
+            o->verdict = results[i].v;
 }
 
 static void on_insn(void *ctx, uint64_t rip, const char *text)
@@ -168,10 +187,20 @@ uint8_t *read_whole(const char *path, size_t max, size_t *len, const char *what)
     return buf;
 }
 
+/* Xen's shutdown reasons (xen/include/public/sched.h SHUTDOWN_*). */
+static const char *const shutdown_reasons[] = { "poweroff", "reboot", "suspend", "crash",
+                                                "watchdog", "soft_reset" };
+
 int run_status(const char *path, const struct emu_result *res, uint64_t budget,
-               uint64_t timeout_s)
+               uint64_t timeout_s, enum verdict verdict)
 {
     switch (res->stop) {
+    case EMU_SHUTDOWN:
+        if (res->exit_code == 0)   /* SHUTDOWN_poweroff: the verdict the guest printed */
+            return verdict == VERDICT_FAILURE || verdict == VERDICT_ERROR ? EXIT_DIVERGED : EXIT_OK;
+        fprintf(stderr, "vsbox: %s: the guest shut down with SHUTDOWN_%s\n", path,
+                (unsigned)res->exit_code < 6 ? shutdown_reasons[res->exit_code] : "unknown");
+        return EXIT_CRASHED;
     case EMU_HALTED:
     case EMU_SAVE_POINT:
         return EXIT_OK;

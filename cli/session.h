@@ -12,8 +12,14 @@
 struct settings;
 struct snapshot;
 
+/* The verdict a guest printed ("Test result: X", XTF's convention and vsbox's guests'). */
+enum verdict { VERDICT_NONE, VERDICT_SUCCESS, VERDICT_SKIP, VERDICT_FAILURE, VERDICT_ERROR };
+
 struct session {
     const char *record;          /* --record path, or NULL */
+    char line[160];              /* the console line being printed */
+    size_t line_len;
+    enum verdict verdict;
     char tmp[4096];              /* written here, renamed over `record` when complete */
     FILE *out;
     int err;
@@ -47,7 +53,7 @@ uint8_t *read_whole(const char *path, size_t max, size_t *len, const char *what)
 
 /* The exit status for how a run ended, reporting crashes and budgets on stderr. */
 int run_status(const char *path, const struct emu_result *res, uint64_t budget,
-               uint64_t timeout_s);
+               uint64_t timeout_s, enum verdict verdict);
 
 /* Read and parse a snapshot file; its source host must be one vsbox knows. Reports
  * (naming the file and the record) and returns NULL. Free with snapshot_free_file. */

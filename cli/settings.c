@@ -133,6 +133,20 @@ static bool apply_xlcfg(const struct common_flags *flags, struct settings *s)
         s->vcpus = xl.vcpus;
     if (xl.have_memory)
         s->memory_mib = xl.memory_mib;
+    snprintf(s->name, sizeof s->name, "%s", xl.name);
+    if (xl.image[0]) {
+        /* A relative file name is taken from the config's own folder. */
+        const char *slash = strrchr(flags->config, '/');
+        if (xl.image[0] == '/' || !slash)
+            snprintf(s->image, sizeof s->image, "%s", xl.image);
+        else if ((size_t)(slash - flags->config) + 1 + strlen(xl.image) < sizeof s->image)
+            snprintf(s->image, sizeof s->image, "%.*s/%s", (int)(slash - flags->config),
+                     flags->config, xl.image);
+        else {
+            fail("%s:%u: the image's file name is too long", flags->config, xl.image_line);
+            goto out;
+        }
+    }
     if (flags->verbose && xl.n_ignored) {
         fprintf(stderr, "vsbox: %s: ignored %zu key%s vsbox does not use:", flags->config,
                 xl.n_ignored, xl.n_ignored == 1 ? "" : "s");

@@ -49,6 +49,8 @@ struct xl_settings {
     bool have_memory;
     uint32_t memory_mib;
     char name[64];               /* the guest's name, "" when none */
+    char image[1024];            /* firmware_override (HVM) or kernel, as written; "" none */
+    unsigned image_line;         /* where it was given */
     size_t n_ignored;            /* keys vsbox does not use, listed by --verbose */
     const char *ignored[64];     /* point into the xlcfg; first 64 only */
 };

@@ -102,6 +102,17 @@ int xlcfg_apply(const struct xlcfg *cfg, const struct vprofile *host, struct xl_
             if (v->type != XLCFG_STRING)
                 return fail(err, v, "name wants a string");
             snprintf(out->name, sizeof out->name, "%s", v->text);
+        } else if (strcmp(e->key, "firmware_override") == 0 || strcmp(e->key, "kernel") == 0) {
+            /* What the guest runs: an HVM guest's firmware (XTF's test kernels are
+             * given this way), or a direct-boot kernel. */
+            if (v->type != XLCFG_STRING || !v->text[0])
+                return fail(err, v, "%s wants a file name", e->key);
+            if (strlen(v->text) >= sizeof out->image)
+                return fail(err, v, "%s: file name too long", e->key);
+            if (!out->image[0] || strcmp(e->key, "firmware_override") == 0) {
+                snprintf(out->image, sizeof out->image, "%s", v->text);
+                out->image_line = v->line;
+            }
         } else if (strcmp(e->key, "type") == 0 || strcmp(e->key, "builder") == 0) {
             if (v->type != XLCFG_STRING)
                 return fail(err, v, "%s wants a string", e->key);

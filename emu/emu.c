@@ -136,6 +136,7 @@ void emu_destroy(struct emu *e)
     if (e->special)
         munmap(e->special, XEN_SPECIAL_SIZE);
     icount_free(&e->icount);
+    xen_platform_free(e);
     free(e->dirty);
     free(e->code_pages);
     free(e);

@@ -28,6 +28,7 @@ struct emu_config {
     uint64_t save_at;            /* stop right after this trapped event (counted from the
                                     guest's start, across restores); 0: never */
     bool trace_insns;
+    const char *name;            /* the guest's name (xl.cfg name=), for XenStore */
     struct emu_sink sink;
 };
 
@@ -40,6 +41,8 @@ enum emu_stop {
     EMU_ERROR,       /* Unicorn refused something; report filled */
     EMU_SAVE_POINT,  /* stopped right after event save_at: ready for emu_save */
     EMU_CANCELLED,   /* emu_cancel (Ctrl-C): stopped wherever the guest was */
+    EMU_SHUTDOWN,    /* Xen SCHEDOP_shutdown: reason (SHUTDOWN_poweroff 0, reboot 1,
+                        crash 3...) in exit_code */
 };
 
 struct emu_result {

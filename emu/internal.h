@@ -95,6 +95,12 @@ struct emu {
     uint64_t last_event_tsc;     /* clock at the last recorded event */
 
     struct pit pit;
+    struct {
+        uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
+        bool shinfo_mapped;
+        uint32_t gnttab_version;
+        uint8_t *ballooned;      /* bit per RAM page given back to Xen */
+    } xen;
     /* Pages vsbox itself wrote (the model's pages, exception frames), so that
      * emu_rewind puts back only those. One bit per 4 KiB page. */
     uint8_t *dirty;

@@ -116,6 +116,10 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
     }
     if (cpustate_verify(err, errlen))
         return -1;
+    if (xen_platform_init(e)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     const uint64_t high = XEN_SPECIAL_BASE + XEN_SPECIAL_SIZE;
     if (uc_open(UC_ARCH_X86, UC_MODE_64, &e->uc) != UC_ERR_OK ||
         uc_mem_map_ptr(e->uc, 0, e->ram_size, UC_PROT_READ | UC_PROT_WRITE, e->ram) != UC_ERR_OK ||

@@ -18,5 +18,7 @@ struct emu;
 /* A Xen hypercall (VMCALL/VMMCALL with EAX bit 31 clear) from code at privilege cpl,
  * in the 64-bit (wide) or 32-bit calling convention. */
 void xen_hypercall(struct emu *e, uint64_t rip, bool wide, unsigned cpl);
+int xen_platform_init(struct emu *e);
+void xen_platform_free(struct emu *e);
 
 #endif
