@@ -15,6 +15,7 @@ enum {
     EXIT_BAD_INPUT = 2,
     EXIT_CRASHED = 3,
     EXIT_INCOMPATIBLE = 4,
+    EXIT_UNSUPPORTED = 5,   /* the guest needs what vsbox cannot emulate (named) */
     EXIT_INTERRUPTED = 130, /* SIGINT: stopped where it was, output flushed */
 };
 

@@ -126,7 +126,7 @@ int cmd_migrate(int argc, char **argv)
     struct emu_config cfg = {
         .model = { .host = src, .viridian = src_mask }, .memory_mib = (uint32_t)mib,
         .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
-        .trace_insns = rf.trace_insns, .save_at = n, .sink = session_sink(&out),
+        .trace_insns = rf.trace_insns, .hvm_fep = rf.hvm_fep, .save_at = n, .sink = session_sink(&out),
     };
     struct emu *e = NULL;
     if (emu_create(&cfg, &e, err, sizeof err) ||

@@ -84,7 +84,7 @@ int cmd_resume(int argc, char **argv)
     struct session out = { .record = rf.record };
     struct emu_config cfg = {
         .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
-        .trace_insns = rf.trace_insns, .save_at = rf.save_at_event, .sink = session_sink(&out),
+        .trace_insns = rf.trace_insns, .hvm_fep = rf.hvm_fep, .save_at = rf.save_at_event, .sink = session_sink(&out),
     };
     struct emu *e;
     int status = session_restore(file, snap, to, dest, (uint32_t)khz, rf.strict, NULL, &cfg, &e);

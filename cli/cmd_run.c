@@ -92,7 +92,7 @@ int cmd_run(int argc, char **argv)
     struct emu_config cfg = {
         .model = { .host = s.host, .viridian = s.viridian, .tsc_khz = s.tsc_khz },
         .memory_mib = s.memory_mib, .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
-        .trace_insns = rf.trace_insns, .save_at = rf.save_at_event, .sink = session_sink(&out),
+        .trace_insns = rf.trace_insns, .hvm_fep = rf.hvm_fep, .save_at = rf.save_at_event, .sink = session_sink(&out),
         .name = s.name[0] ? s.name : NULL,
     };
     struct emu *e = NULL;

@@ -61,7 +61,9 @@ const char run_flags_help[] =
     "  --record FILE     write every trapped event as a trace v1 file\n"
     "  --budget N        stop the guest (exit 3) after about N guest instructions\n"
     "  --timeout S       wall-clock safety net, 1 to 86400 s (not deterministic)\n"
-    "  --trace-insns     print every executed instruction, disassembled (slow)\n";
+    "  --trace-insns     print every executed instruction, disassembled (slow)\n"
+    "  --hvm-fep         Xen's hvm_fep boot option: ud2; \"xen\" forces the next instruction\n"
+    "                    through the emulator (XTF tests use it; release Xen lacks it)\n";
 
 int run_flag(struct run_flags *f, int argc, char **argv, int *i)
 {
@@ -84,6 +86,8 @@ int run_flag(struct run_flags *f, int argc, char **argv, int *i)
         return f->trace_insns = true, 1;
     if (strcmp(a, "--strict") == 0)
         return f->strict = true, 1;
+    if (strcmp(a, "--hvm-fep") == 0)
+        return f->hvm_fep = true, 1;
     return 0;
 }
 
@@ -220,6 +224,11 @@ int run_status(const char *path, const struct emu_result *res, uint64_t budget,
         fprintf(stderr, "vsbox: %s: stopped by --timeout after %llu s: this stop is not "
                         "deterministic\n", path, (unsigned long long)timeout_s);
         return EXIT_CRASHED;
+    case EMU_UNSUPPORTED:
+        fprintf(stderr, "vsbox: %s: cannot emulate this guest: %s", path, res->report);
+        if (res->report[0] && res->report[strlen(res->report) - 1] != '\n')
+            fputc('\n', stderr);
+        return EXIT_UNSUPPORTED;
     case EMU_CRASHED:
     case EMU_ERROR:
         fprintf(stderr, "vsbox: %s: %s", path, res->report);

@@ -28,7 +28,7 @@ struct session {
 /* Options every guest-running command takes, as given and then parsed. */
 struct run_flags {
     const char *record, *budget, *timeout, *save_at, *snapshot;
-    bool trace_insns, strict;
+    bool trace_insns, strict, hvm_fep;
     uint64_t budget_ticks, timeout_s, save_at_event;
 };
 

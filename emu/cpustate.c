@@ -123,8 +123,10 @@ unsigned cpustate_cpl(const struct cpustate *cs)
 enum cpu_mode cpustate_mode(const struct cpustate *cs)
 {
     uint32_t hf = get32(cs->data + OFF_HFLAGS);
-    if (!(cpustate_cr(cs, 0) & CR0_PE) || (get64(cs->data + OFF_EFLAGS) & EFLAGS_VM))
+    if (!(cpustate_cr(cs, 0) & CR0_PE))
         return MODE_REAL;
+    if (get64(cs->data + OFF_EFLAGS) & EFLAGS_VM)
+        return MODE_VM86;
     if (hf & HF_LMA)
         return (hf & HF_CS64) ? MODE_LONG64 : (hf & HF_CS32) ? MODE_COMPAT32 : MODE_COMPAT16;
     return (hf & HF_CS32) ? MODE_PROT32 : MODE_PROT16;

@@ -31,7 +31,8 @@ enum {
 #define DESC_DPL(flags) (((flags) >> 13) & 3u)
 
 /* The code the CPU is running, as its translator sees it. */
-enum cpu_mode { MODE_REAL, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32, MODE_LONG64 };
+enum cpu_mode { MODE_REAL, MODE_VM86, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32,
+                MODE_LONG64 };
 
 struct cpustate {
     uc_context *ctx;

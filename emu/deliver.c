@@ -261,14 +261,20 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
     if (!(cs.flags & DESC_P))
         return fail(f, EXC_NP, sel_err, "through a gate whose code segment is not present");
     uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
-    if (flags & EFLAGS_VM)
-        return -1;   /* virtual-8086 mode: not modelled */
+    /* From virtual-8086 mode (SDM 20.3.1.1): only to a non-conforming ring-0 handler,
+     * on the ring-0 stack, with the data segments saved and then nulled. A software
+     * interrupt needs IOPL 3 (vsbox models no VME). */
+    bool vm86 = flags & EFLAGS_VM;
+    if (vm86 && x->source == EXC_SOFT && ((flags >> 12) & 3) != 3)
+        return fail(f, EXC_GP, 0, "from virtual-8086 mode with IOPL below 3");
+    if (vm86 && ((cs.flags & DESC_C) || DESC_DPL(cs.flags) != 0))
+        return fail(f, EXC_GP, sel_err, "from virtual-8086 mode to a handler not in ring 0");
 
     unsigned new_cpl = cpl, width = wide ? 4 : 2;
     struct segcache ss = cpustate_seg(&e->cpu, SEG_SS);
     uint32_t esp = (uint32_t)emu_reg(e, UC_X86_REG_RSP), old_esp = esp;
     uint16_t old_ss = ss.selector;
-    bool inner = !(cs.flags & DESC_C) && DESC_DPL(cs.flags) < cpl;
+    bool inner = vm86 || (!(cs.flags & DESC_C) && DESC_DPL(cs.flags) < cpl);
     if (inner) {
         /* The inner stack from the TSS: SSn:ESPn of the new privilege level. */
         new_cpl = DESC_DPL(cs.flags);
@@ -303,7 +309,7 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
             return fail(f, EXC_SS, (new_ss & 0xfffcu) + ext, "and a TSS stack segment that is not present");
         ss = (struct segcache){ new_ss, sd.base, sd.limit, sd.flags | DESC_A };
     }
-    uint32_t frame[6];
+    uint32_t frame[10];
     unsigned n = 0;
     if (x->has_error)
         frame[n++] = x->error;
@@ -314,7 +320,12 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
         frame[n++] = old_esp;
         frame[n++] = old_ss;
     }
-    uint8_t bytes[24];
+    if (vm86) {
+        static const int data[4] = { UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS };
+        for (int i = 0; i < 4; i++)
+            frame[n++] = (uint16_t)emu_reg(e, data[i]);
+    }
+    uint8_t bytes[40];
     for (unsigned i = 0; i < n; i++)
         memcpy(bytes + i * width, &frame[i], width);
     uint32_t sp_mask = (ss.flags & DESC_B) ? 0xffffffffu : 0xffffu;
@@ -326,6 +337,11 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
     if (inner)
         cpustate_set_seg(&e->cpu, SEG_SS, ss);
     cpustate_set_seg(&e->cpu, SEG_CS, code_cache(sel, new_cpl, &cs));
+    if (vm86) {
+        static const enum seg data[4] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
+        for (int i = 0; i < 4; i++)
+            cpustate_set_seg(&e->cpu, data[i], (struct segcache){ 0, 0, 0, 0 });
+    }
     commit(e, (esp & ~sp_mask) | new_sp, flags_after(flags, type), target);
     return 0;
 }
@@ -397,10 +413,10 @@ bool deliver_exception(struct emu *e, const struct exc *first)
         char name[32];
         name_of(name, sizeof name, &x);
         if (r < 0) {
-            snprintf(what, sizeof what, "exception %s through a task gate or from virtual-8086 "
-                     "mode, which vsbox does not model", name);
+            snprintf(what, sizeof what, "exception %s through a task gate, which vsbox does "
+                     "not model", name);
             deliver_report(e, what, first->rip, cn ? chain : NULL);
-            run_finish(e, EMU_CRASHED);
+            run_finish(e, EMU_UNSUPPORTED);
             return false;
         }
         if (attempt == 0)

@@ -126,8 +126,8 @@ void emu_destroy(struct emu *e)
     cpustate_close(&e->cpu);
     if (e->uc)
         uc_close(e->uc);
-    csh *handles[3] = { &e->cs16, &e->cs32, &e->cs64 };
-    for (int i = 0; i < 3; i++)
+    csh *handles[4] = { &e->cs16, &e->cs32, &e->cs64, &e->cs64d };
+    for (int i = 0; i < 4; i++)
         if (*handles[i])
             cs_close(handles[i]);
     vmodel_destroy(e->model);
@@ -136,6 +136,7 @@ void emu_destroy(struct emu *e)
     if (e->special)
         munmap(e->special, XEN_SPECIAL_SIZE);
     icount_free(&e->icount);
+    icount_free(&e->int_len);
     xen_platform_free(e);
     free(e->dirty);
     free(e->code_pages);

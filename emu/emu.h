@@ -29,6 +29,7 @@ struct emu_config {
                                     guest's start, across restores); 0: never */
     bool trace_insns;
     const char *name;            /* the guest's name (xl.cfg name=), for XenStore */
+    bool hvm_fep;                /* Xen's hvm_fep boot option: the forced emulation prefix */
     struct emu_sink sink;
 };
 
@@ -41,6 +42,7 @@ enum emu_stop {
     EMU_ERROR,       /* Unicorn refused something; report filled */
     EMU_SAVE_POINT,  /* stopped right after event save_at: ready for emu_save */
     EMU_CANCELLED,   /* emu_cancel (Ctrl-C): stopped wherever the guest was */
+    EMU_UNSUPPORTED, /* the guest needs what vsbox cannot emulate; report says what */
     EMU_SHUTDOWN,    /* Xen SCHEDOP_shutdown: reason (SHUTDOWN_poweroff 0, reboot 1,
                         crash 3...) in exit_code */
 };

@@ -111,7 +111,44 @@ enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode)
      * registers itself (debugreg.c) and Unicorn never sees one. */
     if (map == MAP_0F && (op == 0x21 || op == 0x23))
         return GUARD_DEBUG_REG;
+    /* MOV to CR4: QEMU 5 lets a guest set bits its CPUID does not offer (VMXE, UMIP...);
+     * Xen refuses them with #GP, so vsbox executes it (crwrite.c). */
+    if (map == MAP_0F && op == 0x22 && ((modrm >> 3) & 7) == 4 && i + 1 < n)
+        return GUARD_CR4;
     return GUARD_PASS;
+}
+
+/* MMX and SSE instructions (QEMU's gen_sse entry: the 0F map at 10-17, 28-2F, 38, 3A,
+ * 50-7F, C2-C6 and D0-FE), and whether they use XMM registers. */
+static bool mmx_or_sse(const uint8_t *p, size_t n, bool long_mode, bool *xmm)
+{
+    size_t i = 0;
+    bool mandatory = false;
+    for (; i < n && prefix(p[i], long_mode); i++)
+        mandatory |= p[i] == 0x66 || p[i] == 0xf2 || p[i] == 0xf3;
+    if (i + 1 >= n || p[i] != 0x0f)
+        return false;
+    uint8_t b = p[i + 1];
+    bool in = (b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2f) || b == 0x38 || b == 0x3a ||
+              (b >= 0x50 && b <= 0x7f) || (b >= 0xc2 && b <= 0xc6) || (b >= 0xd0 && b <= 0xfe);
+    *xmm = mandatory || b < 0x60 || b == 0xc2 || b == 0xc6;
+    return in;
+}
+
+/* The SDM orders the checks of an MMX or SSE instruction as: CR0.EM, then (SSE)
+ * CR4.OSFXSR, both #UD, before CR0.TS's #NM. QEMU 5 checks TS first, and Unicorn
+ * keeps its OSFXSR translation flag set whatever CR4 says, so the guard raises these
+ * #UDs itself. */
+enum guard_verdict guard_fpu_order(const uint8_t *p, size_t n, bool long_mode, uint64_t cr0,
+                                   uint64_t cr4)
+{
+    enum { CR0_EM = 1u << 2, CR0_TS = 1u << 3, CR4_OSFXSR = 1u << 9 };
+    bool xmm;
+    if (!mmx_or_sse(p, n, long_mode, &xmm))
+        return GUARD_PASS;
+    if (xmm && !(cr4 & CR4_OSFXSR))
+        return GUARD_UD;
+    return (cr0 & CR0_TS) && (cr0 & CR0_EM) ? GUARD_UD : GUARD_PASS;
 }
 
 /* Bytes a ModRM (with its SIB and displacement) takes, 32/64-bit addressing. */
@@ -237,6 +274,8 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         cpustate_load(&e->cpu, e->uc);
         e->guard_mode = cpustate_mode(&e->cpu);
         e->guard_paging = cpustate_cr(&e->cpu, 0) >> 31;
+        e->guard_cr0 = cpustate_cr(&e->cpu, 0);
+        e->guard_cr4 = cpustate_cr(&e->cpu, 4);
         e->guard_cpl = cpustate_cpl(&e->cpu);
         e->tb_insns = 0;
     }
@@ -251,6 +290,10 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         return cannot_fetch(e, v, addr, first);
     if (v == GUARD_EMPTY)
         return refuse(e, v, addr);
+    /* Outside 64-bit code the linear address wraps at 4 GiB, and QEMU 5 fetches the
+     * bytes of an instruction across that boundary from past it. */
+    if (e->guard_mode != MODE_LONG64 && addr + 15 > (1ull << 32) && addr < (1ull << 32))
+        return refuse(e, GUARD_WRAP, addr);
     size_t n = 15;
     if (addr < e->ram_size && e->ram_size - addr < n)
         n = (size_t)(e->ram_size - addr);
@@ -260,7 +303,13 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     if (!p)
         return cannot_fetch(e, GUARD_NO_RAM, addr, first);
     bool long_mode = e->guard_mode == MODE_LONG64;
-    if ((v = guard_check(p, n, long_mode)) != GUARD_PASS)
+    /* Xen's forced emulation prefix (ud2; "xen"), with hvm_fep on the Xen command line:
+     * Xen emulates the next instruction, which here means running it. */
+    static const uint8_t fep[5] = { 0x0f, 0x0b, 'x', 'e', 'n' };
+    if (e->cfg.hvm_fep && n >= 5 && memcmp(p, fep, 5) == 0)
+        return refuse(e, GUARD_FEP, addr);
+    if ((v = guard_check(p, n, long_mode)) != GUARD_PASS ||
+        (v = guard_fpu_order(p, n, long_mode, e->guard_cr0, e->guard_cr4)) != GUARD_PASS)
         return refuse(e, v, addr);
     csh cs = emu_capstone(e, e->guard_mode);
     size_t len = insn_length(e, cs, p, n, long_mode);
@@ -274,9 +323,12 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     }
     e->guard_insn_end = addr + len;
     e->tb_insns++;
+    site_note_length(e, p, n, addr, len);
     phys_mark_code(e, addr);
     struct site s = site_decode(p, n, long_mode);
-    if (s.kind != SITE_NONE && s.kind != SITE_SYSCALL && (s.kind != SITE_CPUID || e->cfg.save_at))
+    /* CPUID runs natively unless a stop must be exact at it, or it may fault */
+    if (s.kind != SITE_NONE && s.kind != SITE_SYSCALL &&
+        (s.kind != SITE_CPUID || e->cfg.save_at || msr_platform_cpuid_faulting(e)))
         site_patch(e, p, &s);
     return true;
 }

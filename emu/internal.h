@@ -8,6 +8,10 @@
 #include "emu/cpustate.h"
 #include "emu/emu.h"
 #include "emu/pit.h"
+#include "emu/xen_platform.h"
+
+#define PLATFORM_MSRS 3u
+#define IOAPIC_PINS 48u   /* Xen's VIOAPIC_NUM_PINS */
 
 struct cpuid_leaf {
     uint32_t leaf, sub, r[4];
@@ -51,6 +55,7 @@ struct emu {
     struct emu_config cfg;
     uc_engine *uc;
     csh cs16, cs32, cs64;
+    csh cs64d;                   /* with operand details (decode.c), opened when needed */
     struct cpustate cpu;
     uint8_t *ram;
     uint64_t ram_size;
@@ -59,6 +64,7 @@ struct emu {
     uint64_t stale[64];          /* such pages vsbox wrote: drop their translations */
     uint32_t n_stale;            /* before the guest runs again (phys_sync) */
     bool stale_overflow;
+    bool sync_stop;              /* the run stopped for phys_sync */
     struct vmodel *model;
     bool boot_long;              /* entered in 64-bit mode (raw or ELF64), else flat 32-bit */
 
@@ -77,9 +83,12 @@ struct emu {
     enum cpu_mode guard_mode;    /* the mode of the block being translated */
     bool guard_paging;
     unsigned guard_cpl;
+    uint64_t guard_cr0, guard_cr4;
     struct site_patch patch[SITE_MAX_PATCHES];
     uint32_t n_patch;
     struct icount_map icount;
+    struct icount_map int_len;   /* INT n, INT3, INTO, INT1, HLT: length by the address
+                                    after them (interrupts report only that) */
 
     /* The run (run.c). */
     struct emu_result *res;
@@ -95,11 +104,29 @@ struct emu {
     uint64_t last_event_tsc;     /* clock at the last recorded event */
 
     struct pit pit;
+    struct {                     /* hpet.c */
+        uint64_t config, status, counter, offset;
+        uint64_t timer_cfg[3], cmp[3];
+    } hpet;
+    struct {                     /* ioapic.c */
+        uint8_t sel;
+        uint32_t id;
+        uint64_t redir[IOAPIC_PINS];
+    } ioapic;
+    uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
     struct {
         uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
         bool shinfo_mapped;
+        bool called;             /* the guest has made a hypercall ... */
+        bool shinfo_32;          /* ... the first one from 32-bit code */
+        struct xen_port *ports;  /* event channels (xen_evtchn.c) */
         uint32_t gnttab_version;
         uint8_t *ballooned;      /* bit per RAM page given back to Xen */
+        struct {                 /* pages populated outside RAM (populate_physmap) */
+            uint64_t gfn;
+            uint8_t *page;
+        } extra[16];
+        unsigned n_extra;
     } xen;
     /* Pages vsbox itself wrote (the model's pages, exception frames), so that
      * emu_rewind puts back only those. One bit per 4 KiB page. */
@@ -165,9 +192,23 @@ enum guard_verdict {
     GUARD_NO_RAM,     /* code where there is no RAM (a device, or nothing) */
     GUARD_FAULT,      /* a fetch the page tables refuse: #PF */
     GUARD_FAULT_AHEAD,/* such a fetch after the first instruction of a block: end it there */
+    GUARD_CR4,        /* MOV to CR4: vsbox checks it against the CPUID (crwrite.c) */
+    GUARD_FEP,        /* Xen's forced emulation prefix, with --hvm-fep */
+    GUARD_WRAP,       /* an instruction at the 4 GiB wrap of 32-bit code */
 };
 /* The verdict on the instruction at p (n bytes readable). */
 enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode);
+/* GUARD_UD where an MMX/SSE instruction must raise #UD before CR0.TS's #NM. */
+enum guard_verdict guard_fpu_order(const uint8_t *p, size_t n, bool long_mode, uint64_t cr0,
+                                   uint64_t cr4);
+
+/* decode.c: what a 64-bit instruction addresses, for the faults QEMU 5 gets wrong */
+bool decode_stack_fault(struct emu *e, uint64_t rip);   /* a non-canonical SS access */
+bool decode_branch_target(struct emu *e, uint64_t rip, uint64_t *target);
+bool decode_canonical(uint64_t a);
+
+/* crwrite.c: execute the MOV to CR4 at rip with Xen's checks. */
+void crwrite_cr4(struct emu *e, uint64_t rip);
 
 /* site.c: trap instructions substituted so that Unicorn hands them to vsbox */
 enum site_kind {
@@ -184,6 +225,8 @@ struct site site_decode(const uint8_t *p, size_t n, bool long_mode);
 void site_patch(struct emu *e, uint8_t *p, const struct site *s);
 /* Put every substituted byte back (before the translated code runs). */
 void site_restore(struct emu *e);
+/* At translation: remember how long an instruction Unicorn reports by its end is. */
+void site_note_length(struct emu *e, const uint8_t *p, size_t n, uint64_t la, size_t len);
 int site_install(struct emu *e, char *err, size_t errlen);
 /* Where Unicorn reads the code at linear address la: RAM at la itself (Unicorn 2.0.1
  * maps every page to its own address), or for addresses past RAM where the page tables
@@ -222,6 +265,12 @@ void debugreg_set(struct emu *e, unsigned n, uint64_t v);
 uint64_t debugreg_get(struct emu *e, unsigned n);  /* DRn as a MOV from it reads it */
 /* Execute the MOV DRn at rip (the guard refused it). */
 void debugreg_execute(struct emu *e, uint64_t rip);
+
+/* msr_platform.c: true when the MSR is one of Xen's platform MSRs (then *gp or the
+ * value read / written). */
+bool msr_platform(struct emu *e, uint32_t msr, bool write, uint64_t *value, bool *gp);
+void msr_platform_reset(struct emu *e);
+bool msr_platform_cpuid_faulting(const struct emu *e);
 
 /* cpuid_native.c */
 int cpuid_native_probe(struct emu *e, char *err, size_t errlen);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "emu/internal.h"
+#include "emu/mmio.h"
 #include "emu/mmu.h"
 #include "emu/phys.h"
 #include "emu/xen_platform.h"
@@ -144,6 +145,9 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
             return -1;
         }
     debugreg_reset(e);
+    msr_platform_reset(e);
+    hpet_reset(e);
+    ioapic_reset(e);
     if (guard_install(e, err, errlen))
         return -1;
     if (prime(e)) {

@@ -1,5 +1,6 @@
 #include <string.h>
 #include "emu/internal.h"
+#include "emu/mmio.h"
 #include "emu/phys.h"
 #include "emu/xen_platform.h"
 
@@ -10,6 +11,9 @@ uint8_t *phys_ram(struct emu *e, uint64_t pa, size_t len)
     if (e->special && pa >= XEN_SPECIAL_BASE && pa - XEN_SPECIAL_BASE < XEN_SPECIAL_SIZE &&
         len <= XEN_SPECIAL_SIZE - (pa - XEN_SPECIAL_BASE))
         return e->special + (pa - XEN_SPECIAL_BASE);
+    for (unsigned i = 0; i < e->xen.n_extra; i++)
+        if (pa >> 12 == e->xen.extra[i].gfn && (pa & 4095) + len <= 4096)
+            return e->xen.extra[i].page + (pa & 4095);
     return NULL;
 }
 
@@ -20,6 +24,11 @@ void phys_read(struct emu *e, uint64_t pa, void *buf, size_t len)
     uint8_t *p = phys_ram(e, pa, len);
     if (p) {
         memcpy(buf, p, len);
+        return;
+    }
+    uint64_t v;
+    if ((len == 1 || len == 2 || len == 4 || len == 8) && mmio_read(e, pa, (unsigned)len, &v)) {
+        memcpy(buf, &v, len);
         return;
     }
     uint8_t *out = buf;
@@ -45,6 +54,12 @@ void phys_write(struct emu *e, uint64_t pa, const void *buf, size_t len)
     if (len == 0)
         return;
     uint8_t *p = phys_ram(e, pa, len);
+    uint64_t v = 0;
+    if (!p && (len == 1 || len == 2 || len == 4 || len == 8)) {
+        memcpy(&v, buf, len);
+        if (mmio_write(e, pa, (unsigned)len, v))
+            return;
+    }
     if (!p) {
         const uint8_t *in = buf;
         for (size_t i = 0; i < len; i++)
@@ -62,7 +77,17 @@ void phys_write(struct emu *e, uint64_t pa, const void *buf, size_t len)
         else
             e->stale_overflow = true;
         e->code_pages[pg >> 3] &= (uint8_t)~(1u << (pg & 7));
+        phys_stale_stop(e);
     }
+}
+
+/* A write from a hook (a trap site, which ends its block) stops the run, so that the
+ * run loop drops the stale code before anything else runs. */
+void phys_stale_stop(struct emu *e)
+{
+    e->sync_stop = true;
+    if (e->uc)
+        uc_emu_stop(e->uc);
 }
 
 /* Drop Unicorn's translations of one RAM page. Unicorn 2.0.1 finds them only through a

@@ -26,5 +26,8 @@ void phys_mark_code(struct emu *e, uint64_t pa);
  * Writes from hooks happen at trap sites, which end their block, so the stop that
  * follows comes before any stale code could run. */
 void phys_sync(struct emu *e);
+/* Code changed under the running guest (or a rule translation depends on): stop the
+ * run so that phys_sync drops the translations before the guest goes on. */
+void phys_stale_stop(struct emu *e);
 
 #endif

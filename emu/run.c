@@ -62,6 +62,25 @@ static void refused(struct emu *e, uint64_t rip)
     case GUARD_DEBUG_REG:
         debugreg_execute(e, rip);
         return;
+    case GUARD_CR4:
+        crwrite_cr4(e, rip);
+        return;
+    case GUARD_FEP:
+        /* hvm_ud_intercept(): past the prefix, RF clear, RIP truncated outside 64-bit
+         * code; the instruction after it then runs as any other. */
+        cpustate_load(&e->cpu, e->uc);
+        emu_set_reg(e, UC_X86_REG_EFLAGS, emu_reg(e, UC_X86_REG_EFLAGS) & ~(1ull << 16));
+        if (cpustate_mode(&e->cpu) != MODE_LONG64) {
+            emu_set_reg(e, UC_X86_REG_RIP, (uint32_t)(rip + 5));
+            return;
+        }
+        emu_set_reg(e, UC_X86_REG_RIP, rip + 5);
+        /* Xen's emulator fetches a branch's destination before it branches (XSA-170):
+         * a non-canonical one faults at the branch. */
+        uint64_t target;
+        if (decode_branch_target(e, rip + 5, &target) && !decode_canonical(target))
+            run_raise(e, 13, true, 0, rip + 5, rip + 5, EXC_CPU);
+        return;
     case GUARD_EMPTY:
         snprintf(what, sizeof what, "the guest ran into empty memory (the page at 0x%llx holds "
                  "only zeros: nothing was loaded or written there)",
@@ -69,8 +88,15 @@ static void refused(struct emu *e, uint64_t rip)
         crash(e, what, rip);
         return;
     case GUARD_REMAPPED:
-        crash(e, "the guest runs code through page tables that map it elsewhere, which "
-              "Unicorn 2.0.1 cannot do (it runs every page at its own address)", rip);
+        deliver_report(e, "the guest runs code through page tables that map it elsewhere, "
+                       "which Unicorn 2.0.1 cannot do (it runs every page at its own address)",
+                       rip, NULL);
+        run_finish(e, EMU_UNSUPPORTED);
+        return;
+    case GUARD_WRAP:
+        deliver_report(e, "the guest runs an instruction across the 4 GiB wrap of 32-bit "
+                       "code, which QEMU 5 (Unicorn 2.0.1) fetches from past 4 GiB", rip, NULL);
+        run_finish(e, EMU_UNSUPPORTED);
         return;
     case GUARD_NO_RAM:
         crash(e, "the guest runs code where there is no RAM", rip);
@@ -112,7 +138,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         phys_sync(e);
         e->guard_refused = GUARD_PASS;
         e->guard_next = 0;
-        e->halted = e->rip_fix = false;
+        e->halted = e->rip_fix = e->sync_stop = false;
         e->exc.pending = false;
         uint64_t rip = pc(e), ran_until = until;
         if (until != UINT64_MAX)
@@ -171,8 +197,10 @@ void emu_run(struct emu *e, struct emu_result *res)
             run_finish(e, EMU_TIMEOUT);
             break;
         }
-        if (now == ran_until)
-            continue;   /* the guard's run-to point */
+        if (now == ran_until || e->sync_stop) {
+            spins = 0;
+            continue;   /* the guard's run-to point, or stale code to drop */
+        }
         /* Nothing asked for this stop. Resume, unless it makes no progress at all. */
         if (++spins > 1000) {
             crash(e, "the emulator made no progress", now);

@@ -13,6 +13,7 @@
  * instruction really was. Every site costs O(1) to set up and is found wherever the
  * code is reached: handlers, self-modified code, restarts. */
 #include <string.h>
+#include "emu/icount.h"
 #include "emu/internal.h"
 #include "emu/mmu.h"
 #include "emu/phys.h"
@@ -96,6 +97,15 @@ void site_patch(struct emu *e, uint8_t *p, const struct site *s)
     memcpy(sp->at, sub, len);
 }
 
+void site_note_length(struct emu *e, const uint8_t *p, size_t n, uint64_t la, size_t len)
+{
+    size_t i = 0;
+    while (i < n && i < len && (x86_legacy_prefix(p[i]) || (p[i] & 0xf0) == 0x40))
+        i++;
+    if (i < n && (p[i] == 0xcc || p[i] == 0xcd || p[i] == 0xce || p[i] == 0xf1 || p[i] == 0xf4))
+        icount_put(&e->int_len, la + len, (uint32_t)len);
+}
+
 uint8_t *site_code(struct emu *e, uint64_t la, size_t n)
 {
     if (la < e->ram_size)
@@ -150,9 +160,13 @@ static void on_syscall(uc_engine *uc, void *user)
     trap_site(e, &s, &r);
 }
 
-/* The length of the software interrupt that left RIP at rip (INT n, INT3, INTO). */
+/* The length of the software interrupt (INT n, INT3, INTO) or substituted HLT/INT1
+ * that left RIP at rip, prefixes included, as the guard measured it. */
 static uint64_t soft_int_len(struct emu *e, uint64_t rip, unsigned vector)
 {
+    uint32_t len = icount_get(&e->int_len, rip);
+    if (len)
+        return len;
     const uint8_t *p = rip >= 2 ? site_code(e, rip - 2, 2) : NULL;
     return p && p[0] == 0xcd && p[1] == vector ? 2 : 1;
 }
@@ -171,15 +185,16 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
         /* INT3 where HLT or INT1 was substituted (RIP is past the one byte) */
         const uint8_t *p = rip >= 1 ? site_code(e, rip - 1, 1) : NULL;
         if (p && (*p == 0xf4 || *p == 0xf1)) {
-            struct site s = { *p == 0xf4 ? SITE_HLT : SITE_ICEBP, 1, 0 };
+            uint64_t len = soft_int_len(e, rip, 0);
+            struct site s = { *p == 0xf4 ? SITE_HLT : SITE_ICEBP, (uint8_t)len, (uint8_t)(len - 1) };
             if (e->stop) {
                 e->rip_fix = true;
-                e->rip_fix_to = rip - 1;
+                e->rip_fix_to = rip - len;
                 return;
             }
             struct trap_regs r;
             trap_regs_read(e, &r);
-            r.rip = rip - 1;
+            r.rip = rip - len;
             trap_site(e, &s, &r);
             return;
         }
@@ -194,6 +209,10 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     }
     bool has_error = !is_int && (intno == 8 || (intno >= 10 && intno <= 14) || intno == 17 ||
                                  intno == 21);
+    /* QEMU raises #GP for every non-canonical address; through SS the CPU raises #SS. */
+    if (intno == 13 && !is_int && cpustate_error_code(&e->cpu) == 0 &&
+        cpustate_mode(&e->cpu) == MODE_LONG64 && decode_stack_fault(e, rip))
+        intno = 12;
     run_raise(e, intno, has_error, has_error ? cpustate_error_code(&e->cpu) : 0, rip,
               is_int ? rip - soft_int_len(e, rip, intno) : rip, is_int ? EXC_SOFT : EXC_CPU);
 }

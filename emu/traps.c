@@ -118,6 +118,17 @@ static void do_msr(struct emu *e, bool write, const struct trap_regs *r)
         }
         return;
     }
+    bool gp;
+    if (msr_platform(e, msr, write, &value, &gp)) {
+        if (gp) {
+            gp0(e, rip);
+        } else if (!write) {
+            uint64_t out[2] = { value & 0xffffffffu, value >> 32 };
+            static const int ad[2] = { R_AX, R_DX };
+            regs_write(e, ad, out, 2);
+        }
+        return;
+    }
     trap_clock(e, COST_MSR);
     struct vevent ev = { .kind = write ? VEV_WRMSR : VEV_RDMSR, .a = { msr, value }, .legacy = -1 };
     struct vres res;
@@ -258,6 +269,11 @@ void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r)
         do_tsc(e, s->kind == SITE_RDTSCP, r);
         return;
     case SITE_CPUID:
+        /* CPUID faulting (MSR_INTEL_MISC_FEATURES_ENABLES): #GP(0) outside ring 0 */
+        if (msr_platform_cpuid_faulting(e) && cpl_of(e, r) != 0) {
+            gp0(e, rip);
+            return;
+        }
         cpuid_trap(e, rip, true);
         return;
     case SITE_VMCALL:

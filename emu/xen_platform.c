@@ -7,6 +7,7 @@
  * the model (viridian/xen_hypercall.c), which this hands it to. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "emu/internal.h"
 #include "emu/mmu.h"
 #include "emu/phys.h"
@@ -24,22 +25,19 @@ enum { CONSOLEIO_write = 0, CONSOLEIO_read = 1 };
 enum { SCHEDOP_yield = 0, SCHEDOP_block = 1, SCHEDOP_shutdown = 2, SCHEDOP_poll = 3 };
 enum { XENMEM_decrease_reservation = 1, XENMEM_populate_physmap = 6, XENMEM_add_to_physmap = 7 };
 enum { XENMAPSPACE_shared_info = 0, XENMAPSPACE_grant_table = 1 };
-enum { EVTCHNOP_send = 4 };
 enum { GNTTABOP_set_version = 8, GNTTABOP_get_version = 10 };
-enum { XENVER_version = 0, XENVER_extraversion = 1, XENVER_capabilities = 3,
-       XENVER_get_features = 6, XENVER_pagesize = 7 };
+enum { XENVER_version = 0, XENVER_extraversion = 1, XENVER_compile_info = 2,
+       XENVER_capabilities = 3, XENVER_changeset = 4, XENVER_platform_parameters = 5,
+       XENVER_get_features = 6, XENVER_pagesize = 7, XENVER_guest_handle = 8,
+       XENVER_commandline = 9, XENVER_build_id = 10 };
 enum { HVM_PARAM_STORE_PFN = 1, HVM_PARAM_STORE_EVTCHN = 2, HVM_PARAM_CONSOLE_PFN = 17,
        HVM_PARAM_CONSOLE_EVTCHN = 18 };
-/* libxl allocates the XenStore port first, then the console's. */
-enum { STORE_EVTCHN = 1, CONSOLE_EVTCHN = 2 };
 /* struct xencons_interface: in[1024], out[2048], then the four ring indexes. */
 enum { CONS_OUT = 1024, CONS_OUT_SIZE = 2048, CONS_OUT_CONS = 3080, CONS_OUT_PROD = 3084 };
 /* struct xenstore_domain_interface: req[1024], rsp[1024], req_cons/prod, rsp_cons/prod */
 enum { XS_RING = 1024, XS_REQ = 0, XS_RSP = 1024, XS_REQ_CONS = 2048, XS_REQ_PROD = 2052,
        XS_RSP_CONS = 2056, XS_RSP_PROD = 2060 };
 enum { XS_READ = 2, XS_ERROR = 16 };
-/* struct shared_info: 32 vcpu_info of 64 bytes, then evtchn_pending[] */
-enum { SHINFO_EVTCHN_PENDING = 2048 };
 
 static uint64_t neg(unsigned e)
 {
@@ -80,15 +78,6 @@ static void put32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
-static void evtchn_set_pending(struct emu *e, unsigned port)
-{
-    if (!e->xen.shinfo_mapped)
-        return;
-    uint8_t *p = phys_ram(e, e->xen.shinfo_gpa + SHINFO_EVTCHN_PENDING + port / 8, 1);
-    if (p)
-        *p |= (uint8_t)(1u << (port % 8));
-}
-
 /* xenconsoled's side: take what the guest wrote (it waits for that). Its text also
  * went to console_io, which vsbox prints, so none is lost by taking it here. */
 static void console_drain(struct emu *e)
@@ -96,7 +85,7 @@ static void console_drain(struct emu *e)
     uint8_t *ring = special_page(e, SPECIALPAGE_CONSOLE);
     if (ring)
         put32(ring + CONS_OUT_CONS, get32(ring + CONS_OUT_PROD));
-    evtchn_set_pending(e, CONSOLE_EVTCHN);
+    evtchn_set_pending(e, XEN_CONSOLE_EVTCHN);
 }
 
 /* xenstored's side, for the one request a guest of vsbox can usefully make: a read of
@@ -139,7 +128,14 @@ static void xenstore_serve(struct emu *e)
             ring[XS_RSP + ((rprod + i) & (XS_RING - 1))] = rsp[i];
         put32(ring + XS_RSP_PROD, rprod + 16 + n);
     }
-    evtchn_set_pending(e, STORE_EVTCHN);
+    evtchn_set_pending(e, XEN_STORE_EVTCHN);
+}
+
+/* guest_console_write (xen/drivers/char/console.c): a domain that is not the hardware
+ * domain gets its text filtered to what is_console_printable() passes. */
+static bool console_printable(unsigned char c)
+{
+    return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
 }
 
 static uint64_t console_io(struct emu *e, uint64_t cmd, uint64_t count, uint64_t buf)
@@ -148,13 +144,18 @@ static uint64_t console_io(struct emu *e, uint64_t cmd, uint64_t count, uint64_t
         return 0;
     if (cmd != CONSOLEIO_write)
         return neg(XEN_ENOSYS);
-    char chunk[256];
+    count &= 0xffffffffu;   /* an unsigned int in Xen's handler */
+    static char chunk[4096];
     for (uint64_t done = 0; done < count;) {
-        size_t n = count - done < sizeof chunk ? (size_t)(count - done) : sizeof chunk;
-        if (copy_in(e, buf + done, chunk, n))
+        uint64_t at = buf + done;
+        size_t n = 4096 - (size_t)(at & 4095);
+        if (n > count - done)
+            n = (size_t)(count - done);
+        if (copy_in(e, at, chunk, n))
             return neg(XEN_EFAULT);
         for (size_t i = 0; i < n && e->cfg.sink.console; i++)
-            e->cfg.sink.console(e->cfg.sink.ctx, chunk[i]);
+            if (console_printable((unsigned char)chunk[i]))
+                e->cfg.sink.console(e->cfg.sink.ctx, chunk[i]);
         done += n;
     }
     return 0;
@@ -190,14 +191,37 @@ static bool platform_param(struct emu *e, uint64_t op, uint64_t arg, bool wide, 
     uint64_t value;
     switch (get32(p + 4)) {
     case HVM_PARAM_STORE_PFN: value = (XEN_SPECIAL_BASE >> 12) + SPECIALPAGE_XENSTORE; break;
-    case HVM_PARAM_STORE_EVTCHN: value = STORE_EVTCHN; break;
+    case HVM_PARAM_STORE_EVTCHN: value = XEN_STORE_EVTCHN; break;
     case HVM_PARAM_CONSOLE_PFN: value = (XEN_SPECIAL_BASE >> 12) + SPECIALPAGE_CONSOLE; break;
-    case HVM_PARAM_CONSOLE_EVTCHN: value = CONSOLE_EVTCHN; break;
+    case HVM_PARAM_CONSOLE_EVTCHN: value = XEN_CONSOLE_EVTCHN; break;
     default: return false;
     }
     memcpy(p + 8, &value, 8);
     *rax = copy_out(e, arg + 8, p + 8, 8) ? neg(XEN_EFAULT) : 0;
     return true;
+}
+
+/* A page of RAM at gfn, outside the guest's RAM: carved out of the device area Unicorn
+ * has there (machine.c). */
+static int populate_outside(struct emu *e, uint64_t gfn)
+{
+    uint64_t pa = gfn << 12;
+    if (phys_ram(e, pa, 4096))
+        return -1;   /* already populated: Xen fails the extent */
+    if (e->xen.n_extra == sizeof e->xen.extra / sizeof e->xen.extra[0] ||
+        (pa >= XEN_SPECIAL_BASE && pa < XEN_SPECIAL_BASE + XEN_SPECIAL_SIZE))
+        return -1;
+    uint8_t *page = machine_ram(4096);
+    if (!page)
+        return -1;
+    if (uc_mem_unmap(e->uc, pa, 4096) != UC_ERR_OK ||
+        uc_mem_map_ptr(e->uc, pa, 4096, UC_PROT_READ | UC_PROT_WRITE, page) != UC_ERR_OK) {
+        munmap(page, 4096);
+        return -1;
+    }
+    e->xen.extra[e->xen.n_extra].gfn = gfn;
+    e->xen.extra[e->xen.n_extra++].page = page;
+    return 0;
 }
 
 /* Reservations (xen_memory_reservation): extent_start, nr_extents, extent_order, ... */
@@ -224,9 +248,12 @@ static uint64_t reservation(struct emu *e, uint64_t cmd, uint64_t arg, bool wide
         uint64_t gfn = 0;
         if (copy_in(e, list + done * (wide ? 8 : 4), &gfn, wide ? 8 : 4))
             break;
-        uint8_t *page = phys_ram(e, gfn << 12, 4096);
-        if (!page || gfn << 12 >= e->ram_size)
-            break;
+        if (gfn << 12 >= e->ram_size) {
+            /* Past the guest's RAM: Xen puts a fresh page wherever the guest asks. */
+            if (cmd != XENMEM_populate_physmap || populate_outside(e, gfn))
+                break;
+            continue;
+        }
         bool removed = e->xen.ballooned && (e->xen.ballooned[gfn >> 3] >> (gfn & 7) & 1);
         if (cmd == XENMEM_decrease_reservation) {
             if (removed)
@@ -295,21 +322,17 @@ static uint64_t grant_table_op(struct emu *e, uint64_t cmd, uint64_t arg, uint64
     return neg(XEN_ENOSYS);
 }
 
-static uint64_t event_channel_op(struct emu *e, uint64_t cmd, uint64_t arg)
+void xen_notify_dom0(struct emu *e, unsigned port)
 {
-    uint8_t p[4];
-    if (cmd != EVTCHNOP_send)
-        return neg(XEN_ENOSYS);
-    if (copy_in(e, arg, p, 4))
-        return neg(XEN_EFAULT);
-    uint32_t port = get32(p);
-    if (port == CONSOLE_EVTCHN)
+    if (port == XEN_CONSOLE_EVTCHN)
         console_drain(e);
-    else if (port == STORE_EVTCHN)
+    else if (port == XEN_STORE_EVTCHN)
         xenstore_serve(e);
-    else
-        return neg(XEN_ENOENT);
-    return 0;
+}
+
+static bool wide_of(struct emu *e)
+{
+    return !e->xen.shinfo_32;
 }
 
 static uint64_t xen_version(struct emu *e, uint64_t cmd, uint64_t arg)
@@ -322,9 +345,32 @@ static uint64_t xen_version(struct emu *e, uint64_t cmd, uint64_t arg)
     case XENVER_extraversion:
         snprintf(text, sizeof text, ".0");
         return copy_out(e, arg, text, 16) ? neg(XEN_EFAULT) : 0;
+    case XENVER_compile_info: {
+        /* struct xen_compile_info: compiler[64], compile_by[16], compile_domain[32],
+         * compile_date[32], each NUL-padded (XSA-122: nothing else of the stack) */
+        char info[144] = { 0 };
+        snprintf(info, 64, "vsbox");
+        snprintf(info + 64, 16, "vsbox");
+        snprintf(info + 80, 32, "vsbox");
+        snprintf(info + 112, 32, "vsbox");
+        return copy_out(e, arg, info, sizeof info) ? neg(XEN_EFAULT) : 0;
+    }
     case XENVER_capabilities: {
         char caps[1024] = "hvm-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p";
         return copy_out(e, arg, caps, sizeof caps) ? neg(XEN_EFAULT) : 0;
+    }
+    case XENVER_changeset: {
+        char cs[64] = "vsbox";
+        return copy_out(e, arg, cs, sizeof cs) ? neg(XEN_EFAULT) : 0;
+    }
+    case XENVER_platform_parameters: {
+        /* struct xen_platform_parameters: virt_start; 0 for an HVM guest's view */
+        uint64_t start = 0;
+        return copy_out(e, arg, &start, wide_of(e) ? 8 : 4) ? neg(XEN_EFAULT) : 0;
+    }
+    case XENVER_guest_handle: {
+        uint8_t handle[16] = { 0 };
+        return copy_out(e, arg, handle, sizeof handle) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_get_features: {
         /* xen_feature_info: submap 0 for an HVM guest (xen/common/kernel.c):
@@ -351,6 +397,10 @@ void xen_hypercall(struct emu *e, uint64_t rip, bool wide, unsigned cpl)
     for (int i = 0; i < 3; i++)
         a[i] = emu_reg(e, (wide ? ids64 : ids32)[i]) & (wide ? UINT64_MAX : 0xffffffffu);
     uint64_t rax = neg(XEN_ENOSYS);
+    if (!e->xen.called) {
+        e->xen.called = true;
+        e->xen.shinfo_32 = !wide;   /* hvm_latch_shinfo_size */
+    }
     if (cpl != 0) {
         rax = neg(XEN_EPERM);   /* hvm_hypercall(): only from ring 0 */
     } else if (nr == __HYPERVISOR_console_io) {
@@ -362,7 +412,7 @@ void xen_hypercall(struct emu *e, uint64_t rip, bool wide, unsigned cpl)
     } else if (nr == __HYPERVISOR_grant_table_op) {
         rax = grant_table_op(e, a[0], a[1], a[2]);
     } else if (nr == __HYPERVISOR_event_channel_op) {
-        rax = event_channel_op(e, a[0], a[1]);
+        rax = evtchn_op(e, a[0], a[1]);
     } else if (nr == __HYPERVISOR_xen_version) {
         rax = xen_version(e, a[0], a[1]);
     } else if (nr != __HYPERVISOR_hvm_op || !platform_param(e, a[0], a[1], wide, &rax)) {
@@ -383,11 +433,15 @@ void xen_hypercall(struct emu *e, uint64_t rip, bool wide, unsigned cpl)
 int xen_platform_init(struct emu *e)
 {
     e->xen.ballooned = calloc(1, (size_t)(e->ram_size >> 15) + 1);
-    return e->xen.ballooned ? 0 : -1;
+    return e->xen.ballooned && evtchn_init(e) == 0 ? 0 : -1;
 }
 
 void xen_platform_free(struct emu *e)
 {
+    for (unsigned i = 0; i < e->xen.n_extra; i++)
+        munmap(e->xen.extra[i].page, 4096);
+    e->xen.n_extra = 0;
     free(e->xen.ballooned);
     e->xen.ballooned = NULL;
+    evtchn_free(e);
 }
