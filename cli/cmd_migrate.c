@@ -146,7 +146,9 @@ int cmd_migrate(int argc, char **argv)
     }
 
     struct emu_result res;
+    session_catch_sigint(e);
     emu_run(e, &res);
+    session_catch_sigint(NULL);
     fflush(stdout);
     int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     struct snapshot *snap = NULL;
@@ -176,7 +178,9 @@ int cmd_migrate(int argc, char **argv)
         goto out;
     emu_destroy(e); /* after the restore: the snapshot's RAM was this emulator's */
     e = NULL;
+    session_catch_sigint(e2);
     emu_run(e2, &res);
+    session_catch_sigint(NULL);
     fflush(stdout);
     status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
 out:

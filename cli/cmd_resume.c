@@ -104,7 +104,9 @@ int cmd_resume(int argc, char **argv)
         fprintf(out.out, "# resumed from %s: these events continue that guest\n", file);
 
     struct emu_result res;
+    session_catch_sigint(e);
     emu_run(e, &res);
+    session_catch_sigint(NULL);
     fflush(stdout);
     status = run_status(file, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     if (res.stop == EMU_SAVE_POINT) {

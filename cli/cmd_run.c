@@ -110,7 +110,9 @@ int cmd_run(int argc, char **argv)
     }
 
     struct emu_result res;
+    session_catch_sigint(e);
     emu_run(e, &res);
+    session_catch_sigint(NULL);
     fflush(stdout);
     int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     if (rf.save_at && res.stop != EMU_SAVE_POINT && status != EXIT_CRASHED) {

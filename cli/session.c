@@ -1,6 +1,7 @@
 #include "cli/session.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,28 @@
 #include "viridian/profile.h"
 #include "viridian/save.h"
 #include "viridian/visible.h"
+
+/* Ctrl-C stops the guest where it is (emu_cancel is safe in a signal handler); the
+ * command then finishes its trace and exits 130. The one piece of global state in vsbox:
+ * a signal handler has no other way to find the emulator. */
+static struct emu *volatile sigint_target;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (sigint_target)
+        emu_cancel(sigint_target);
+}
+
+void session_catch_sigint(struct emu *e)
+{
+    sigint_target = e;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = e ? on_sigint : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 static void on_event(void *ctx, uint64_t advance, const struct vevent *ev, const struct vres *res,
                      uint64_t rip)

@@ -38,6 +38,10 @@ int run_flag(struct run_flags *f, int argc, char **argv, int *i);
 int run_flags_parse(struct run_flags *f);
 extern const char run_flags_help[];
 
+/* While e runs, Ctrl-C stops it (EMU_CANCELLED) instead of killing vsbox; NULL puts the
+ * default back. */
+void session_catch_sigint(struct emu *e);
+
 /* The sink the emulator reports to (events go to the record, if any). */
 struct emu_sink session_sink(struct session *s);
 

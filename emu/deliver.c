@@ -25,8 +25,6 @@ void deliver_report(struct emu *e, const char *what, uint64_t rip, const char *m
     char *out = e->res->report;
     size_t len = sizeof e->res->report, n = 0;
     n += (size_t)snprintf(out + n, len - n, "%s at RIP 0x%llx\n", what, (unsigned long long)rip);
-    if (more)
-        n += (size_t)snprintf(out + n, len - n, "  %s\n", more);
     const uint8_t *code = site_code(e, rip, 1);
     if (code) {
         cpustate_load(&e->cpu, e->uc);
@@ -41,6 +39,8 @@ void deliver_report(struct emu *e, const char *what, uint64_t rip, const char *m
             cs_free(insn, 1);
         }
     }
+    if (more)
+        n += (size_t)snprintf(out + n, len - n, "  %s\n", more);
     static const struct {
         const char *name;
         int id;
