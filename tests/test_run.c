@@ -47,8 +47,9 @@ static bool has_entry(const char *dir)
 
 Test(run, ctrl_c_ends_the_run_with_130_and_keeps_the_trace_so_far)
 {
-    char trace[1024];
-    snprintf(trace, sizeof trace, "%s/int.trace", test_tmpdir());
+    char trace[1024], dir[600];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    snprintf(trace, sizeof trace, "%s/int.trace", dir);
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
@@ -61,7 +62,7 @@ Test(run, ctrl_c_ends_the_run_with_130_and_keeps_the_trace_so_far)
     /* vsbox opens its record (under a temporary name) just before it runs the guest:
      * once the folder has an entry, give it a moment more. */
     const struct timespec tick = { 0, 20000000 }, settle = { 0, 300000000 };
-    for (int i = 0; i < 500 && !has_entry(test_tmpdir()); i++)
+    for (int i = 0; i < 500 && !has_entry(dir); i++)
         nanosleep(&tick, NULL);
     nanosleep(&settle, NULL);
     kill(pid, SIGINT);
