@@ -151,58 +151,18 @@ enum guard_verdict guard_fpu_order(const uint8_t *p, size_t n, bool long_mode, u
     return (cr0 & CR0_TS) && (cr0 & CR0_EM) ? GUARD_UD : GUARD_PASS;
 }
 
-/* Bytes a ModRM (with its SIB and displacement) takes, 32/64-bit addressing. */
-static size_t modrm_length(const uint8_t *p, size_t n)
-{
-    if (n == 0)
-        return 1;
-    uint8_t mod = p[0] >> 6, rm = p[0] & 7;
-    size_t len = 1;
-    if (mod == 3)
-        return len;
-    if (rm == 4) {
-        len++;
-        if (mod == 0 && n > 1 && (p[1] & 7) == 5)
-            return len + 4;
-    }
-    return len + (mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 5) ? 4 : 0);
-}
-
-/* The length of an instruction Capstone 4 does not know but the translator may (newer
- * 0F-map instructions such as RDPKRU, 0F 01 EE, which fuzz_emu used to step past the
- * guard). The two- and three-byte maps take a ModRM, and an imm8 for the few opcodes
- * below and all of 0F 3A. An unknown one-byte opcode is #UD and ends the block. */
-static size_t unknown_length(const uint8_t *p, size_t n, bool long_mode)
-{
-    size_t i = 0;
-    while (i < n && prefix(p[i], long_mode))
-        i++;
-    if (i + 1 >= n || p[i] != 0x0f)
-        return i + 1;
-    uint8_t op = p[i + 1];
-    size_t imm = 0;
-    i += 2;
-    if (op == 0x38 || op == 0x3a) {
-        imm = op == 0x3a;
-        i++;
-    } else {
-        static const uint8_t with_imm8[] = { 0x70, 0x71, 0x72, 0x73, 0xa4, 0xac,
-                                             0xba, 0xc2, 0xc4, 0xc5, 0xc6 };
-        imm = memchr(with_imm8, op, sizeof with_imm8) != NULL;
-    }
-    return i + (i < n ? modrm_length(p + i, n - i) : 1) + imm;
-}
-
-static size_t insn_length(struct emu *e, csh cs, const uint8_t *code, size_t avail, bool long_mode)
+/* The instruction's length, or 0 when Capstone 4 cannot decode it. Such bytes are no
+ * instruction of Unicorn's CPU either (it implements nothing Capstone 4 does not know)
+ * but QEMU 5 may still translate them as something else -- 8F /6 as a POP, where a CPU
+ * raises #UD (or, on AMD, reads an XOP prefix) -- and then its idea of where the next
+ * instruction starts is not the guard's: the guard raises the #UD a CPU raises. */
+static size_t insn_length(csh cs, const uint8_t *code, size_t avail)
 {
     size_t left = avail;
     uint64_t at = 0;
     const uint8_t *p = code;
     cs_insn *insn = cs_malloc(cs);
-    size_t len = insn && cs_disasm_iter(cs, &p, &left, &at, insn)
-                     ? insn->size
-                     : unknown_length(code, avail, long_mode);
-    (void)e;
+    size_t len = insn && cs_disasm_iter(cs, &p, &left, &at, insn) ? insn->size : 0;
     cs_free(insn, 1);
     return len;
 }
@@ -246,7 +206,7 @@ static bool refuse(struct emu *e, enum guard_verdict v, uint64_t addr)
     site_restore(e);
     e->guard_refused = v;
     e->guard_refused_at = addr;
-    e->guard_next = 0;
+    e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
     e->tb_insns = 0;
     return false;
 }
@@ -312,7 +272,14 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         (v = guard_fpu_order(p, n, long_mode, e->guard_cr0, e->guard_cr4)) != GUARD_PASS)
         return refuse(e, v, addr);
     csh cs = emu_capstone(e, e->guard_mode);
-    size_t len = insn_length(e, cs, p, n, long_mode);
+    size_t len = insn_length(cs, p, n);
+    if (len == 0) {
+        /* Undecodable. Cut short by the end of what is readable, the fetch faults (at
+         * the block's start, as the CPU's would); otherwise the CPU raises #UD. */
+        if (n < 15 && addr + n < (1ull << 48))
+            return cannot_fetch(e, GUARD_FAULT, addr, first);
+        return refuse(e, GUARD_UD, addr);
+    }
     uint64_t last = addr + len - 1;
     if ((last & ~4095ull) != (addr & ~4095ull)) {
         /* The instruction runs into the next page: that page must be fetchable too. */
@@ -343,7 +310,7 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
     if (e->cfg.budget && e->tb_insns)
         icount_put(&e->icount, tb->pc, e->tb_insns);
     e->tb_insns = 0;
-    e->guard_next = 0;
+    e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
 }
 
 /* With --budget: count every block as it starts. */

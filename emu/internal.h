@@ -214,11 +214,14 @@ void crwrite_cr4(struct emu *e, uint64_t rip);
 enum site_kind {
     SITE_NONE, SITE_RDMSR, SITE_WRMSR, SITE_RDTSC, SITE_RDTSCP, SITE_VMCALL, SITE_VMMCALL,
     SITE_CPUID, SITE_SYSCALL, SITE_HLT, SITE_ICEBP,
+    SITE_IN, SITE_OUT,           /* port I/O, imm8 (E4-E7) or DX (EC-EF) forms */
 };
 struct site {
     enum site_kind kind;
     uint8_t len;       /* the whole instruction, prefixes included */
     uint8_t op;        /* offset of the opcode (after the prefixes) */
+    uint8_t width;     /* IN/OUT: bytes moved (1, 2 or 4) */
+    int16_t port;      /* IN/OUT: the imm8 port, -1 for DX */
 };
 struct site site_decode(const uint8_t *p, size_t n, bool long_mode);
 /* At translation: put the substitute for s (at p, guest address la) in place. */

@@ -137,7 +137,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         }
         phys_sync(e);
         e->guard_refused = GUARD_PASS;
-        e->guard_next = 0;
+        e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
         e->halted = e->rip_fix = e->sync_stop = false;
         e->exc.pending = false;
         uint64_t rip = pc(e), ran_until = until;

@@ -6,8 +6,10 @@
  * instead:
  *     [prefixes] 0F 30/31/32/A2     ->  [prefixes] 0F 05
  *     [prefixes] 0F 01 F9/C1/D9     ->  [prefixes] 3E 0F 05
- * and HLT and INT1 (one byte) read as INT3, which Unicorn hands to its interrupt hook
- * with RIP just past it. The original bytes go back into RAM before the translated code
+ *     [prefixes] E4-E7 ib (IN, OUT)  ->  [prefixes] 0F 05
+ * and HLT, INT1 and IN/OUT through DX (one byte) read as INT3, which Unicorn hands to its
+ * interrupt hook with RIP just past it. (String I/O, INS and OUTS, stays Unicorn's: it
+ * calls its IN/OUT hooks per element.) The original bytes go back into RAM before the translated code
  * runs (at the translator's next fetch, or when the block is complete), so the guest
  * never sees the substitute, and when the hook runs the bytes at RIP say what the
  * instruction really was. Every site costs O(1) to set up and is found wherever the
@@ -20,18 +22,29 @@
 
 struct site site_decode(const uint8_t *p, size_t n, bool long_mode)
 {
-    struct site s = { SITE_NONE, 0, 0 };
+    struct site s = { SITE_NONE, 0, 0, 0, -1 };
     size_t i = 0;
+    bool opsize = false;
     if (n > 15)
         n = 15;
-    while (i < n && (x86_legacy_prefix(p[i]) || (long_mode && (p[i] & 0xf0) == 0x40)))
-        i++;
+    for (; i < n && (x86_legacy_prefix(p[i]) || (long_mode && (p[i] & 0xf0) == 0x40)); i++)
+        opsize |= p[i] == 0x66;
     if (i >= n)
         return s;
     s.op = (uint8_t)i;
     if (p[i] == 0xf4 || p[i] == 0xf1) {
         s.kind = p[i] == 0xf4 ? SITE_HLT : SITE_ICEBP;
         s.len = (uint8_t)(i + 1);
+        return s;
+    }
+    if ((p[i] & 0xf4) == 0xe4) {   /* E4-E7, EC-EF */
+        bool dx = p[i] & 0x08;
+        if (!dx && i + 1 >= n)
+            return s;
+        s.kind = (p[i] & 2) ? SITE_OUT : SITE_IN;
+        s.width = (p[i] & 1) ? (opsize ? 2 : 4) : 1;
+        s.port = dx ? -1 : p[i + 1];
+        s.len = (uint8_t)(i + (dx ? 1 : 2));
         return s;
     }
     if (p[i] != 0x0f || i + 1 >= n)
@@ -74,6 +87,13 @@ void site_patch(struct emu *e, uint8_t *p, const struct site *s)
     case SITE_ICEBP:
         sub = int3, len = 1;
         break;
+    case SITE_IN:
+    case SITE_OUT:
+        if (s->port < 0)
+            sub = int3, len = 1;
+        else
+            sub = syscall2, len = 2;
+        break;
     case SITE_RDTSCP:
     case SITE_VMCALL:
     case SITE_VMMCALL:
@@ -102,7 +122,8 @@ void site_note_length(struct emu *e, const uint8_t *p, size_t n, uint64_t la, si
     size_t i = 0;
     while (i < n && i < len && (x86_legacy_prefix(p[i]) || (p[i] & 0xf0) == 0x40))
         i++;
-    if (i < n && (p[i] == 0xcc || p[i] == 0xcd || p[i] == 0xce || p[i] == 0xf1 || p[i] == 0xf4))
+    if (i < n && (p[i] == 0xcc || p[i] == 0xcd || p[i] == 0xce || p[i] == 0xf1 || p[i] == 0xf4 ||
+                  (p[i] & 0xfc) == 0xec))
         icount_put(&e->int_len, la + len, (uint32_t)len);
 }
 
@@ -142,8 +163,9 @@ static void on_syscall(uc_engine *uc, void *user)
     site_restore(e);
     size_t n = avail(e, rip);
     const uint8_t *p = site_code(e, rip, n);
-    struct site s = p ? site_decode(p, n, true) : (struct site){ SITE_NONE, 0, 0 };
-    if (s.kind == SITE_NONE || s.kind == SITE_HLT || s.kind == SITE_ICEBP) {
+    struct site s = p ? site_decode(p, n, true) : (struct site){ SITE_NONE, 0, 0, 0, -1 };
+    if (s.kind == SITE_NONE || s.kind == SITE_HLT || s.kind == SITE_ICEBP ||
+        ((s.kind == SITE_IN || s.kind == SITE_OUT) && s.port < 0)) {
         /* A SYSCALL where RAM holds none and no site was substituted: the guest's code
          * changed under a translation, which Unicorn prevents. Stop rather than guess. */
         deliver_report(e, "a trap site whose bytes changed under its translation", rip, NULL);
@@ -184,9 +206,12 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     if (is_int && intno == 3) {
         /* INT3 where HLT or INT1 was substituted (RIP is past the one byte) */
         const uint8_t *p = rip >= 1 ? site_code(e, rip - 1, 1) : NULL;
-        if (p && (*p == 0xf4 || *p == 0xf1)) {
+        if (p && (*p == 0xf4 || *p == 0xf1 || (*p & 0xf4) == 0xe4)) {
+            /* HLT, INT1 or IN/OUT through DX, substituted: decode it where it starts */
             uint64_t len = soft_int_len(e, rip, 0);
-            struct site s = { *p == 0xf4 ? SITE_HLT : SITE_ICEBP, (uint8_t)len, (uint8_t)(len - 1) };
+            const uint8_t *start = site_code(e, rip - len, len);
+            struct site s = start ? site_decode(start, len, true)
+                                  : (struct site){ SITE_NONE, 0, 0, 0, -1 };
             if (e->stop) {
                 e->rip_fix = true;
                 e->rip_fix_to = rip - len;

@@ -4,6 +4,7 @@
  * an exception or a stop here takes effect exactly at it. */
 #include <string.h>
 #include "emu/internal.h"
+#include "emu/mmu.h"
 #include "emu/xen_platform.h"
 #include "viridian/planted.h"
 
@@ -256,6 +257,73 @@ static void syscall_insn(struct emu *e, uint64_t rip)
     run_raise(e, 6, false, 0, rip, rip, EXC_CPU);
 }
 
+/* The ports vsbox answers: the 0xE9 console, the 0xF4 exit, the PIT. */
+static void io_out(struct emu *e, uint32_t port, uint32_t value)
+{
+    trap_clock(e, COST_IO);
+    if (port == 0xe9 && e->cfg.sink.console)
+        e->cfg.sink.console(e->cfg.sink.ctx, (char)value);
+    else if (port == 0xf4) {
+        e->res->exit_code = (int)(value & 0xff);
+        run_finish(e, EMU_EXITED);
+    } else if (port >= 0x40 && port <= 0x43)
+        pit_write(&e->pit, (uint16_t)port, (uint8_t)value, vmodel_tsc(e->model),
+                  vmodel_tsc_khz(e->model));
+}
+
+static uint32_t io_in(struct emu *e, uint32_t port)
+{
+    trap_clock(e, COST_IO);
+    if (port >= 0x40 && port <= 0x43)
+        return pit_read(&e->pit, (uint16_t)port, vmodel_tsc(e->model), vmodel_tsc_khz(e->model));
+    if (port == 0xe9)
+        return 0xe9; /* the Bochs debug port answers its own number */
+    return 0xffffffffu;
+}
+
+/* Port I/O above IOPL (and in virtual-8086 mode) needs the TSS's I/O permission bitmap
+ * to clear every port it touches (SDM vol. 1, 19.5.2). */
+static bool io_allowed(struct emu *e, const struct trap_regs *r, uint32_t port, unsigned width)
+{
+    uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
+    unsigned iopl = (flags >> 12) & 3;
+    bool vm86 = flags & (1u << 17);
+    if (!vm86 && cpl_of(e, r) <= iopl)
+        return true;
+    uc_x86_mmr tr = { 0 };
+    uc_reg_read(e->uc, UC_X86_REG_TR, &tr);
+    if (tr.limit < 0x67)
+        return false;
+    struct mmu m;
+    struct mmu_fault f;
+    uint16_t base;
+    uint16_t bits;
+    mmu_load(e, &m);
+    if (mmu_read(e, &m, tr.base + 0x66, &base, 2, MMU_IMPLICIT, &f) ||
+        (uint32_t)base + port / 8 + 1 > tr.limit ||
+        mmu_read(e, &m, tr.base + base + port / 8, &bits, 2, MMU_IMPLICIT, &f))
+        return false;
+    return ((bits >> (port & 7)) & ((1u << width) - 1)) == 0;
+}
+
+static void do_io(struct emu *e, const struct site *s, const struct trap_regs *r)
+{
+    uint32_t port = s->port >= 0 ? (uint32_t)s->port : (uint32_t)(r->rdx & 0xffff);
+    if (!io_allowed(e, r, port, s->width)) {
+        gp0(e, r->rip);
+        return;
+    }
+    uint32_t mask = s->width == 4 ? 0xffffffffu : (1u << (8 * s->width)) - 1;
+    if (s->kind == SITE_OUT) {
+        io_out(e, port, (uint32_t)r->rax & mask);
+        return;
+    }
+    uint32_t v = io_in(e, port) & mask;
+    /* IN to EAX clears the upper half of RAX; to AL or AX it keeps the rest */
+    uint64_t rax = s->width == 4 ? v : (r->rax & ~(uint64_t)mask) | v;
+    emu_set_reg(e, UC_X86_REG_RAX, rax);
+}
+
 void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r)
 {
     uint64_t rip = r->rip;
@@ -294,28 +362,23 @@ void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r)
     case SITE_ICEBP:
         run_raise(e, 1, false, 0, rip + s->len, rip, EXC_ICEBP);
         return;
+    case SITE_IN:
+    case SITE_OUT:
+        do_io(e, s, r);
+        return;
     case SITE_NONE:
         return;
     }
 }
 
+/* String I/O (INS, OUTS), which Unicorn runs itself, port by port. */
 static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
 {
     struct emu *e = user;
     (void)uc;
     (void)size;
-    /* A stop lets the rest of the block run: the first exit is the guest's. */
-    if (e->stop)
-        return;
-    trap_clock(e, COST_IO);
-    if (port == 0xe9 && e->cfg.sink.console)
-        e->cfg.sink.console(e->cfg.sink.ctx, (char)value);
-    else if (port == 0xf4) {
-        e->res->exit_code = (int)(value & 0xff);
-        run_finish(e, EMU_EXITED);
-    } else if (port >= 0x40 && port <= 0x43)
-        pit_write(&e->pit, (uint16_t)port, (uint8_t)value, vmodel_tsc(e->model),
-                  vmodel_tsc_khz(e->model));
+    if (!e->stop)
+        io_out(e, port, value);
 }
 
 static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
@@ -323,12 +386,7 @@ static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
     struct emu *e = user;
     (void)uc;
     (void)size;
-    trap_clock(e, COST_IO);
-    if (port >= 0x40 && port <= 0x43)
-        return pit_read(&e->pit, (uint16_t)port, vmodel_tsc(e->model), vmodel_tsc_khz(e->model));
-    if (port == 0xe9)
-        return 0xe9; /* the Bochs debug port answers its own number */
-    return 0xffffffffu;
+    return io_in(e, port);
 }
 
 static void on_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
