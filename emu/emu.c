@@ -143,6 +143,10 @@ void emu_run(struct emu *e, struct emu_result *res)
         scan_range(e, rip, 4096);
     e->skip_first_scan = false;
     for (;;) {
+        if (e->cfg.cancel && *e->cfg.cancel) {
+            res->stop = EMU_CANCELLED;
+            break;
+        }
         e->restart = false;
         uint64_t timeout_us = 0;
         if (e->cfg.timeout_s) {

@@ -3,6 +3,7 @@
 #ifndef VSBOX_EMU_EMU_H
 #define VSBOX_EMU_EMU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@ struct emu_config {
                                     guest's start, across restores); 0: never */
     bool trace_insns;
     struct emu_sink sink;
+    const volatile sig_atomic_t *cancel; /* non-zero (Ctrl-C): stop as EMU_CANCELLED; may
+                                            be NULL */
 };
 
 enum emu_stop {
@@ -39,6 +42,7 @@ enum emu_stop {
     EMU_TIMEOUT,     /* --timeout: stopped at a host-time-dependent point */
     EMU_ERROR,       /* Unicorn refused something; report filled */
     EMU_SAVE_POINT,  /* stopped right after event save_at: ready for emu_save */
+    EMU_CANCELLED,   /* *cfg.cancel became non-zero (Ctrl-C) */
 };
 
 struct emu_result {
