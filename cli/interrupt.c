@@ -1,0 +1,24 @@
+#include "cli/interrupt.h"
+
+#include <string.h>
+
+/* The one global in the CLI: a signal handler has nowhere else to put it. */
+static volatile sig_atomic_t interrupt_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupt_flag = 1;
+}
+
+const volatile sig_atomic_t *interrupt_catch(void)
+{
+    struct sigaction old, sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND; /* the second Ctrl-C is the default: end now */
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGINT, &sa, NULL);
+    return &interrupt_flag;
+}
