@@ -157,7 +157,7 @@ int cmd_fuzz(int argc, char **argv)
         c.free_engine = emu_free;
     }
 
-    char jobs_text[32] = "", limit[64], specs[160];
+    char jobs_text[64] = "", limit[64], specs[160];
     if (c.jobs > 1)
         snprintf(jobs_text, sizeof jobs_text, ", %u jobs", c.jobs);
     if (c.max_runs)
@@ -184,6 +184,9 @@ int cmd_fuzz(int argc, char **argv)
         fputc('\n', stderr);
     if (c.found)
         return report_finding(&c, out);
+    if (c.jobs > 1) /* how well the jobs scaled: bench/bench_fuzz has the 1-job ratio */
+        snprintf(jobs_text, sizeof jobs_text, ", %u jobs (%.2f cores busy)", c.jobs,
+                 c.elapsed > 0 ? c.busy / c.elapsed : 0);
     printf("vsbox fuzz: %s%s engine%s, %llu runs (%.0f runs/s), %llu events (%.0f events/s), "
            "%llu distinct states, 0 findings\n", c.cancelled ? "interrupted: " : "", engine,
            jobs_text, (unsigned long long)c.runs, c.runs / (c.elapsed > 0 ? c.elapsed : 1),

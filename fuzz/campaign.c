@@ -58,6 +58,7 @@ struct job {
     atomic_uint_fast64_t runs, events;
     bool found;
     uint64_t found_at;           /* run number, from 0 */
+    double cpu;                  /* this job's thread CPU time */
 };
 
 static bool time_to_stop(const struct shared *sh)
@@ -71,6 +72,9 @@ static void *job_run(void *arg)
     struct job *j = arg;
     struct shared *sh = j->sh;
     const struct fuzz_campaign *c = sh->c;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) /* job 0 may share its thread */
+        j->cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     /* Counted here and published every 256 runs: a shared counter bumped per run would
      * bounce between the cores and cost more than the run. */
     uint64_t runs = 0, events = 0;
@@ -102,6 +106,9 @@ static void *job_run(void *arg)
     }
     atomic_store(&j->runs, runs);
     atomic_store(&j->events, events);
+    struct timespec end;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end) == 0)
+        j->cpu = (double)end.tv_sec + (double)end.tv_nsec / 1e9 - j->cpu;
     atomic_fetch_add(&sh->finished, 1);
     return NULL;
 }
@@ -191,6 +198,9 @@ bool fuzz_campaign_run(struct fuzz_campaign *c)
     if (ok) {
         totals(c, jobs, n);
         c->states = count_states(jobs, n);
+        c->busy = 0;
+        for (unsigned i = 0; i < n; i++)
+            c->busy += jobs[i].cpu;
         c->cancelled = c->cancel && *c->cancel;
         struct job *win = NULL;
         for (unsigned i = 0; i < n; i++)

@@ -35,6 +35,8 @@ struct fuzz_campaign {
     /* Results (runs and events also while running, for progress). */
     uint64_t runs, events, states;
     double elapsed;
+    double busy;                  /* CPU seconds the jobs used: busy / elapsed is how many
+                                     cores the campaign kept working */
     bool cancelled;               /* stopped by *cancel */
     bool found;
     uint64_t found_run;           /* 1-based: the run's number + 1 */

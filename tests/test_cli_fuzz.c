@@ -58,7 +58,7 @@ Test(fuzz_cli, jobs_report_their_scaling)
     struct run_result r = run_vsbox(a, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "20000 runs"), "%s", r.out);
-    cr_assert(strstr(r.out, "2 jobs"), "%s", r.out);
+    cr_assert(strstr(r.out, ", 2 jobs (") && strstr(r.out, " cores busy)"), "%s", r.out);
     run_result_free(&r);
 }
 
