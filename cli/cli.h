@@ -79,6 +79,10 @@ struct vmodel *settings_model(const struct settings *s, struct vmem_ops mem);
  * write the trace's magic and config lines to out. NULL after reporting an error. */
 struct vmodel *settings_model_trace(const struct common_flags *flags, FILE *out);
 
+/* The guest memory a trace's memory= gives the model (replay, resumed traces): *size
+ * bytes for its bounds checks only, read as zeroes, writes dropped. */
+struct vmem_ops settings_trace_ram(uint64_t *size);
+
 /* A `config` line for these settings, as trace headers write it. */
 void settings_trace_config(const struct settings *s, struct trace_config *cfg);
 

@@ -46,24 +46,6 @@ static void fill_header(struct replay_job *job, const struct settings *s)
     trace_write_config(job->out, &cfg);
 }
 
-/* A trace records no memory contents, only how much RAM the guest had: enough for the
- * model's bounds checks (a hypercall page outside RAM is a #GP), never read back. */
-static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    const uint64_t *size = ctx;
-    if (gpa >= *size || len > *size - gpa)
-        return -1;
-    memset(buf, 0, len);
-    return 0;
-}
-
-static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-    const uint64_t *size = ctx;
-    (void)buf;
-    return gpa >= *size || len > *size - gpa ? -1 : 0;
-}
-
 /* The model for the header as read so far (it is complete at the first event). */
 static struct vmodel *start(struct replay_job *job, const struct trace_reader *r,
                             const struct common_flags *flags)
@@ -76,7 +58,7 @@ static struct vmodel *start(struct replay_job *job, const struct trace_reader *r
         return NULL;
     if (h->have & TRACE_HAVE_MEMORY) {
         job->ram_size = (uint64_t)h->memory_mib << 20;
-        mem = (struct vmem_ops){ &job->ram_size, ram_read, ram_write };
+        mem = settings_trace_ram(&job->ram_size);
     }
     if ((m = settings_model(&s, mem)) && job->fill)
         fill_header(job, &s);

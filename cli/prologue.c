@@ -15,23 +15,6 @@ void prologue_settings(const struct vsave *saved, uint32_t memory_mib, struct se
                              .memory_mib = memory_mib };
 }
 
-/* As replay gives a trace with memory=: RAM of that size for the bounds checks only. */
-static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    const uint64_t *size = ctx;
-    if (gpa >= *size || len > *size - gpa)
-        return -1;
-    memset(buf, 0, len);
-    return 0;
-}
-
-static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-    const uint64_t *size = ctx;
-    (void)buf;
-    return gpa >= *size || len > *size - gpa ? -1 : 0;
-}
-
 struct plan {
     struct vevent ev[8 + 4 * VMODEL_MAX_VCPUS + MAX_RESTORES];
     const char *why[8 + 4 * VMODEL_MAX_VCPUS + MAX_RESTORES];
@@ -100,7 +83,7 @@ bool prologue_write(FILE *out, const char *file, uint64_t taken_at, const struct
     struct settings st;
     prologue_settings(saved, memory_mib, &st);
     struct vconfig cfg = { .host = src, .viridian = saved->param, .tsc_khz = saved->tsc_khz,
-                           .vcpus = saved->vcpus, .mem = { &ram, ram_read, ram_write } };
+                           .vcpus = saved->vcpus, .mem = settings_trace_ram(&ram) };
     struct vmodel *m = NULL;
     struct vres res[sizeof p.ev / sizeof p.ev[0]];
     bool ok = src && saved->incarnation <= MAX_RESTORES && vmodel_create(&cfg, &m) == VERR_OK;

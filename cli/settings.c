@@ -207,3 +207,26 @@ void settings_trace_config(const struct settings *s, struct trace_config *cfg)
     };
     vspec_format(s->host, s->viridian, cfg->viridian, sizeof cfg->viridian);
 }
+
+/* A trace records no memory contents, only how much RAM the guest had: enough for the
+ * model's bounds checks (a hypercall page outside RAM is a #GP), never read back. */
+static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    const uint64_t *size = ctx;
+    if (gpa >= *size || len > *size - gpa)
+        return -1;
+    memset(buf, 0, len);
+    return 0;
+}
+
+static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    const uint64_t *size = ctx;
+    (void)buf;
+    return gpa >= *size || len > *size - gpa ? -1 : 0;
+}
+
+struct vmem_ops settings_trace_ram(uint64_t *size)
+{
+    return (struct vmem_ops){ size, ram_read, ram_write };
+}

@@ -63,25 +63,27 @@ const char *esc(const char *in, char *buf, size_t size)
     return buf;
 }
 
-int fail(const char *fmt, ...)
+static void vsay(const char *fmt, va_list ap)
 {
     char msg[2048], safe[4096];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     text_escape(safe, sizeof safe, msg);
     fprintf(stderr, "vsbox: %s\n", safe);
+}
+
+int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
     return EXIT_BAD_INPUT;
 }
 
 void say(const char *fmt, ...)
 {
-    char msg[2048], safe[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsay(fmt, ap);
     va_end(ap);
-    text_escape(safe, sizeof safe, msg);
-    fprintf(stderr, "vsbox: %s\n", safe);
 }

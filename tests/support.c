@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *slurp_fd(int fd)
+static char *slurp_fd(int fd, size_t *len_out)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
@@ -32,6 +32,8 @@ static char *slurp_fd(int fd)
         len += (size_t)n;
     }
     buf[len] = '\0';
+    if (len_out)
+        *len_out = len;
     return buf;
 }
 
@@ -93,7 +95,7 @@ struct run_result run_vsbox_ex(const char *const *args, const struct run_opts *o
         nanosleep(&ts, NULL);
         kill(pid, SIGINT);
     }
-    char *tty = master >= 0 ? slurp_fd(master) : NULL; /* until the child's side closes */
+    char *tty = master >= 0 ? slurp_fd(master, NULL) : NULL; /* until the child's side closes */
     int st = 0;
     struct rusage ru = { 0 };
     wait4(pid, &st, 0, &ru);
@@ -103,11 +105,11 @@ struct run_result run_vsbox_ex(const char *const *args, const struct run_opts *o
         r.out = calloc(1, 1);
     } else {
         lseek(outfd, 0, SEEK_SET);
-        r.out = slurp_fd(outfd);
+        r.out = slurp_fd(outfd, NULL);
         unlink(outpath);
     }
     lseek(errfd, 0, SEEK_SET);
-    r.err = tty ? tty : slurp_fd(errfd);
+    r.err = tty ? tty : slurp_fd(errfd, NULL);
     close(outfd);
     close(errfd);
     close(infd);
@@ -144,6 +146,16 @@ const char *test_tmpdir(void)
     if (!mkdtemp(dir))
         abort();
     return dir;
+}
+
+char *slurp_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        abort();
+    char *buf = slurp_fd(fd, len);
+    close(fd);
+    return buf;
 }
 
 void write_file(const char *path, const void *data, size_t len)

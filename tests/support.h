@@ -31,6 +31,9 @@ struct run_result run_vsbox_ex(const char *const *args, const struct run_opts *o
 const char *src_path(const char *rel);
 /* A fresh temporary directory for this test (mkdtemp under $TMPDIR or /tmp). */
 const char *test_tmpdir(void);
+/* A whole file, NUL-terminated, in memory from malloc (free it); *len its size (may be
+ * NULL). Aborts the test when it cannot be read. */
+char *slurp_file(const char *path, size_t *len);
 /* Write len bytes to path; aborts the test on failure. */
 void write_file(const char *path, const void *data, size_t len);
 /* Number of lines in s that contain needle. */

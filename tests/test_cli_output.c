@@ -12,15 +12,20 @@
 #include <unistd.h>
 #include "tests/support.h"
 
-static char *slurp(const char *path)
+/* The file's text (kept until the next call). */
+static const char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    static char *last;
+    free(last);
+    return last = slurp_file(path, NULL);
+}
+
+static void record_probe(const char *path)
+{
+    const char *a[] = { "run", "probe", "--record", path, NULL };
+    struct run_result r = run_vsbox(a, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
 }
 
 static int entries(const char *dir)
@@ -42,15 +47,12 @@ Test(output, a_symlinked_record_is_written_through_the_link)
     snprintf(link, sizeof link, "%s/link.trace", dir);
     write_file(target, "old\n", 4);
     cr_assert_eq(symlink("target.trace", link), 0);
-    const char *a[] = { "run", "probe", "--record", link, NULL };
-    struct run_result r = run_vsbox(a, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    record_probe(link);
     struct stat st;
     cr_assert_eq(lstat(link, &st), 0);
     cr_assert(S_ISLNK(st.st_mode), "the link was replaced by a file");
     cr_assert(strncmp(slurp(target), "vsbox-trace 1\n", 14) == 0, "%s", slurp(target));
     cr_assert_eq(entries(dir), 2, "a temporary was left behind");
-    run_result_free(&r);
 }
 
 Test(output, a_fifo_record_feeds_its_reader)
@@ -85,12 +87,9 @@ Test(output, a_link_planted_at_the_old_temporary_name_is_not_followed)
     snprintf(out, sizeof out, "%s/out.trace", dir);
     write_file(victim, "precious\n", 9);
     cr_assert_eq(symlink("victim.txt", trap), 0);
-    const char *a[] = { "run", "probe", "--record", out, NULL };
-    struct run_result r = run_vsbox(a, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    record_probe(out);
     cr_assert_str_eq(slurp(victim), "precious\n");
     cr_assert(strncmp(slurp(out), "vsbox-trace 1\n", 14) == 0);
-    run_result_free(&r);
 
     /* The same for snapshots. */
     char snap[600], strap[600];
@@ -98,7 +97,7 @@ Test(output, a_link_planted_at_the_old_temporary_name_is_not_followed)
     snprintf(strap, sizeof strap, "%s/s.snap.tmp", dir);
     cr_assert_eq(symlink("victim.txt", strap), 0);
     const char *b[] = { "run", "probe", "--save-at", "2", "--snapshot", snap, NULL };
-    r = run_vsbox(b, NULL);
+    struct run_result r = run_vsbox(b, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(slurp(victim), "precious\n");
     run_result_free(&r);
@@ -198,18 +197,15 @@ Test(output, a_replaced_file_keeps_its_mode_and_a_failed_run_keeps_the_old_file)
     snprintf(out, sizeof out, "%s/keep.trace", dir);
     write_file(out, "old\n", 4);
     cr_assert_eq(chmod(out, 0640), 0);
-    const char *a[] = { "run", "probe", "--record", out, NULL };
-    struct run_result r = run_vsbox(a, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    record_probe(out);
     struct stat st;
     cr_assert_eq(stat(out, &st), 0);
     cr_assert_eq(st.st_mode & 0777, 0640, "mode %o", st.st_mode & 0777);
-    run_result_free(&r);
 
     write_file(out, "old\n", 4);
     const char *b[] = { "run", "probe", "--record", out, "--save-at", "999", "--snapshot",
                         "/nonexistent-dir/s.snap", NULL };
-    r = run_vsbox(b, NULL);
+    struct run_result r = run_vsbox(b, NULL);
     cr_assert_eq(r.status, 2, "%s", r.err);
     cr_assert_str_eq(slurp(out), "old\n");
     cr_assert_eq(entries(dir), 1, "a temporary was left behind");

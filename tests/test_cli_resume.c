@@ -129,21 +129,31 @@ static void put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* The boot snapshot with its HEADER payload edited (CRC kept right), as file name. The
+ * HEADER record follows the 16-byte file header: type, instance, length, CRC, payload. */
+static const char *edited_header(const char *name, void (*edit)(uint8_t *payload))
+{
+    size_t len;
+    uint8_t *buf = (uint8_t *)slurp_file(boot_snapshot(), &len);
+    uint8_t *rec = buf + 16;
+    cr_assert_eq(get32(rec), 1u);
+    edit(rec + 16);
+    put32(rec + 12, snap_crc32(snap_crc32(0, rec, 12), rec + 16, get32(rec + 8)));
+    const char *path = tmp_path(name);
+    write_file(path, buf, len);
+    free(buf);
+    return path;
+}
+
+static void hostile_host(uint8_t *header)
+{
+    memset(header, 0, 32);
+    memcpy(header, "\x1b[2Jxen", 7);
+}
+
 Test(resume, a_hostile_host_name_is_printed_escaped)
 {
-    const char *snap = boot_snapshot();
-    FILE *f = fopen(snap, "rb");
-    static uint8_t buf[1 << 20];
-    size_t len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    /* The HEADER record follows the 16-byte file header: type, instance, length, CRC. */
-    cr_assert_eq(get32(buf + 16), 1u);
-    uint8_t *rec = buf + 16, *host = rec + 16;
-    memset(host, 0, 32);
-    memcpy(host, "\x1b[2Jxen", 7);
-    put32(rec + 12, snap_crc32(snap_crc32(0, rec, 12), host, get32(rec + 8)));
-    const char *bad = tmp_path("esc.snap");
-    write_file(bad, buf, len);
+    const char *bad = edited_header("esc.snap", hostile_host);
     const char *a1[] = { "resume", bad, NULL };
     const char *a2[] = { "snapshot", "info", bad, NULL };
     const char *const *cases[] = { a1, a2 };
@@ -178,21 +188,16 @@ Test(resume, an_endless_stream_is_refused_on_its_header)
     }
 }
 
+static void four_gib(uint8_t *header)
+{
+    put32(header + 40, 4096); /* memory MiB */
+}
+
 Test(resume, a_snapshot_declaring_more_than_it_holds_costs_what_it_holds)
 {
     /* A good snapshot re-declared as 4096 MiB: the reader maps RAM lazily and reads only
      * what the records say, so the file's claims cost nothing until pages arrive. */
-    const char *snap = boot_snapshot();
-    FILE *f = fopen(snap, "rb");
-    static uint8_t buf[1 << 20];
-    size_t len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    uint8_t *rec = buf + 16;
-    put32(rec + 16 + 40, 4096);
-    put32(rec + 12, snap_crc32(snap_crc32(0, rec, 12), rec + 16, get32(rec + 8)));
-    const char *big = tmp_path("big.snap");
-    write_file(big, buf, len);
-    const char *a[] = { "snapshot", "info", big, NULL };
+    const char *a[] = { "snapshot", "info", edited_header("big.snap", four_gib), NULL };
     struct run_result r = run_vsbox(a, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "memory           4096 MiB"), "%s", r.out);
