@@ -170,7 +170,7 @@ out:
     free(snap);
     emu_destroy(e);
     emu_destroy(e2);
-    if (session_record_close(&out, true))
+    if (session_record_close(&out, status != EXIT_BAD_INPUT))
         return EXIT_BAD_INPUT;
     return status;
 }

@@ -117,13 +117,34 @@ uint8_t *read_image(const char *path, bool raw, uint32_t ram_mib, size_t *len)
     FILE *f = input_open(path, 0);
     if (!f)
         return NULL;
+    /* The first bytes decide how much may follow: an ELF up to 256 MiB, a flat image up
+     * to the guest's RAM, and anything else nothing at all (so /dev/zero costs 4 bytes). */
+    uint8_t head[4];
+    size_t got = fread(head, 1, sizeof head, f), rest_len = 0;
+    bool elf = got == 4 && memcmp(head, "\177ELF", 4) == 0, bad = ferror(f);
+    if (bad || (!raw && !elf && got)) { /* an empty file is the loader's to name */
+        input_close(f);
+        fail("%s: %s", path, bad ? "cannot read" : "not an ELF executable (a flat binary "
+                                                   "needs --raw ADDR)");
+        return NULL;
+    }
     char too_big[96];
     size_t max = raw ? (size_t)ram_mib << 20 : 256u << 20;
     snprintf(too_big, sizeof too_big, raw ? "a flat image larger than the guest's %u MiB of RAM"
                                           : "image larger than 256 MiB", ram_mib);
-    uint8_t *img = input_read_all(f, path, max, too_big, len);
+    uint8_t *rest = input_read_all(f, path, max - got, too_big, &rest_len);
     input_close(f);
-    if (img && raw && *len >= 4 && memcmp(img, "\177ELF", 4) == 0)
+    uint8_t *img = rest ? realloc(rest, rest_len + got ? rest_len + got : 1) : NULL;
+    if (!img) {
+        if (rest)
+            fail("out of memory");
+        free(rest);
+        return NULL;
+    }
+    memmove(img + got, img, rest_len);
+    memcpy(img, head, got);
+    *len = rest_len + got;
+    if (raw && elf)
         say("%s: note: this is an ELF executable; --raw loads its bytes as flat code (leave "
             "--raw out to load it as ELF)", path);
     return img;

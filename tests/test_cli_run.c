@@ -89,7 +89,7 @@ Test(run, an_elf_loaded_as_raw_gets_a_hint)
     run_result_free(&r);
 }
 
-Test(run, an_endless_raw_image_is_refused_before_it_is_read)
+Test(run, an_endless_image_is_refused_before_it_is_read)
 {
     const char *a[] = { "run", "/dev/zero", "--raw", "0x100000", NULL };
     struct run_result r = run_vsbox(a, NULL);
@@ -98,6 +98,13 @@ Test(run, an_endless_raw_image_is_refused_before_it_is_read)
     cr_assert(strstr(r.err, "/dev/zero"), "%s", r.err);
     /* The default 16 MiB guest: never more than its RAM plus the program. */
     cr_assert_lt(r.maxrss_kib, 96 * 1024, "peak %ld KiB", r.maxrss_kib);
+    run_result_free(&r);
+    /* Without --raw it must be an ELF: its first bytes say it is not. */
+    const char *b[] = { "run", "/dev/zero", NULL };
+    r = run_vsbox(b, NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "not an ELF executable"), "%s", r.err);
+    cr_assert_lt(r.maxrss_kib, 64 * 1024, "peak %ld KiB", r.maxrss_kib);
     run_result_free(&r);
 }
 
