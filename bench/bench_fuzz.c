@@ -12,6 +12,7 @@
 
 struct speed {
     double runs_s, events_s;
+    double cores;   /* CPU seconds per wall second the jobs got */
 };
 
 static void *emu_new(void)
@@ -39,7 +40,7 @@ static struct speed once(struct fuzz_emu_engine *emu, uint64_t runs, unsigned jo
                                                            : "ran out of memory");
         exit(2);
     }
-    return (struct speed){ c.runs / c.elapsed, c.events / c.elapsed };
+    return (struct speed){ c.runs / c.elapsed, c.events / c.elapsed, c.busy / c.elapsed };
 }
 
 static void keep_best(struct speed *best, struct speed s)
@@ -53,7 +54,7 @@ static void keep_best(struct speed *best, struct speed s)
 static void measure(struct fuzz_emu_engine *emu, uint64_t runs, struct speed *one,
                     struct speed *two)
 {
-    *one = *two = (struct speed){ 0, 0 };
+    *one = *two = (struct speed){ 0, 0, 0 };
     for (int i = 0; i < 3; i++) {
         keep_best(one, once(emu, runs, 1));
         keep_best(two, once(emu, runs, 2));
@@ -79,10 +80,16 @@ int main(void)
            model.events_s / guest.events_s);
     printf("\nvsbox fuzz --jobs (the same runs shared among threads; %ld cores here)\n",
            sysconf(_SC_NPROCESSORS_ONLN));
-    printf("%-8s %14s %14s %8s\n", "engine", "1 job seq/s", "2 jobs seq/s", "ratio");
-    printf("%-8s %14.0f %14.0f %7.2fx\n", "model", model.runs_s, model2.runs_s,
-           model2.runs_s / model.runs_s);
-    printf("%-8s %14.0f %14.0f %7.2fx\n", "emu", guest.runs_s, guest2.runs_s,
-           guest2.runs_s / guest.runs_s);
+    printf("%-8s %14s %14s %8s %12s %14s\n", "engine", "1 job seq/s", "2 jobs seq/s", "ratio",
+           "cores busy", "per busy core");
+    printf("%-8s %14.0f %14.0f %7.2fx %12.2f %13.2fx\n", "model", model.runs_s, model2.runs_s,
+           model2.runs_s / model.runs_s, model2.cores,
+           model2.runs_s / model2.cores / (model.runs_s / model.cores));
+    printf("%-8s %14.0f %14.0f %7.2fx %12.2f %13.2fx\n", "emu", guest.runs_s, guest2.runs_s,
+           guest2.runs_s / guest.runs_s, guest2.cores,
+           guest2.runs_s / guest2.cores / (guest.runs_s / guest.cores));
+    printf("(ratio: 2 jobs over 1; cores busy: what the 2 jobs got of the machine; per busy\n"
+           " core: 2-job speed per CPU second over 1-job speed per CPU second, 1.00x when\n"
+           " the jobs cost each other nothing)\n");
     return 0;
 }
