@@ -164,6 +164,7 @@ bool fuzz_campaign_run(struct fuzz_campaign *c)
         ok = j->slots && j->fc && j->v && (!c->check || j->engine);
     }
 
+    sh.start = now(); /* after the jobs' engines booted: runs are what is timed */
     /* Job 0 runs on the calling thread unless there is progress to report; then every
      * job has a thread and this one watches the clock, Ctrl-C and the counters. */
     pthread_t threads[FUZZ_MAX_JOBS];
