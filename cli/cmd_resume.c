@@ -106,8 +106,8 @@ int cmd_resume(int argc, char **argv)
     }
     if (out.out && !prologue_write(out.out, file, taken_at, &saved, memory_mib, to, emu_model(e),
                                    &out.err))
-        say("%s: --record: no events rebuild the restored state (a changed TSC rate?): the "
-            "trace replays only from this snapshot", file);
+        say("%s: --record: no events rebuild the restored state exactly (the TSC rate "
+            "changed): time-derived results in the trace may not replay", file);
 
     struct emu_result res;
     emu_run(e, &res);

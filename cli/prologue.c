@@ -86,22 +86,23 @@ bool prologue_write(FILE *out, const char *file, uint64_t taken_at, const struct
                            .vcpus = saved->vcpus, .mem = settings_trace_ram(&ram) };
     struct vmodel *m = NULL;
     struct vres res[sizeof p.ev / sizeof p.ev[0]];
-    bool ok = src && saved->incarnation <= MAX_RESTORES && vmodel_create(&cfg, &m) == VERR_OK;
-    for (size_t i = 0; ok && i < p.n; i++)
+    bool built = src && saved->incarnation <= MAX_RESTORES && vmodel_create(&cfg, &m) == VERR_OK;
+    bool same = false;
+    for (size_t i = 0; built && i < p.n; i++)
         vmodel_apply(m, &p.ev[i], &res[i]);
-    if (ok) {
+    if (built) {
         struct vsave want, got;
         vmodel_save(restored, false, &want);
         vmodel_save(m, false, &got);
-        ok = same_state(&want, &got);
+        same = same_state(&want, &got);
     }
     vmodel_destroy(m);
 
     char name[1024];
     file = esc(file, name, sizeof name); /* a comment holds no control characters */
-    if (!ok) {
+    if (!built) {
         *err |= fprintf(out, "# resumed from %s (taken after event %llu); no events rebuild the "
-                        "state restored there, so this trace replays only from that snapshot\n",
+                        "state saved there, so this trace replays only from that snapshot\n",
                         file, (unsigned long long)taken_at) < 0;
         return false;
     }
@@ -109,8 +110,11 @@ bool prologue_write(FILE *out, const char *file, uint64_t taken_at, const struct
                     "state' rebuild\n# the model as it was saved, 'the restore' moves it to %s, "
                     "and the guest's own events follow\n", file, (unsigned long long)taken_at,
                     to->name) < 0;
+    if (!same)
+        *err |= fprintf(out, "# but the restore changed what no event can (the TSC rate): "
+                        "time-derived results may diverge\n") < 0;
     for (size_t i = 0; i < p.n; i++)
         *err |= trace_write_line(out, &p.ev[i], res[i].kind == VRES_NONE ? NULL : &res[i],
                                  p.why[i]);
-    return true;
+    return same;
 }

@@ -18,9 +18,9 @@ struct snapshot;
 void prologue_settings(const struct vsave *saved, uint32_t memory_mib, struct settings *st);
 
 /* Write the prologue for a guest saved as `saved` (in file, after event taken_at) and
- * restored onto `to` (legacy: the stream's boolean, -1 for a mask) into `restored`.
- * false when no sequence of events rebuilds that state (a destination TSC rate set by
- * --tsc-khz, say): then a comment says so instead, and the caller warns. */
+ * restored onto `to` into `restored`. false when the events do not rebuild that state
+ * exactly (a destination TSC rate set by --tsc-khz, which no event expresses): a comment
+ * says so, and the caller warns. */
 bool prologue_write(FILE *out, const char *file, uint64_t taken_at, const struct vsave *saved,
                     uint32_t memory_mib, const struct vprofile *to,
                     const struct vmodel *restored, int *err);
