@@ -56,7 +56,8 @@ struct xl_settings {
 };
 
 /* Apply the keys vsbox understands, with the host's viridian groups. -1 with err
- * (naming the line and column of the offending value) on a bad value. */
+ * (naming the line and column of the offending value) on a bad value, or on a key vsbox
+ * reads given twice (at the second, naming both lines). */
 int xlcfg_apply(const struct xlcfg *cfg, const struct vprofile *host,
                 struct xl_settings *out, struct xlcfg_error *err);
 

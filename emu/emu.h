@@ -3,6 +3,7 @@
 #ifndef VSBOX_EMU_EMU_H
 #define VSBOX_EMU_EMU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,8 @@ struct emu_config {
     const char *name;            /* the guest's name (xl.cfg name=), for XenStore */
     bool hvm_fep;                /* Xen's hvm_fep boot option: the forced emulation prefix */
     struct emu_sink sink;
+    const volatile sig_atomic_t *cancel; /* non-zero (Ctrl-C): stop as EMU_CANCELLED; may
+                                            be NULL */
 };
 
 enum emu_stop {

@@ -62,6 +62,8 @@ void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, 
     e->res->events = ++e->events;
     if (e->cfg.save_at && e->events == e->cfg.save_at && !e->stop)
         run_finish(e, EMU_SAVE_POINT);
+    else if (e->cfg.cancel && *e->cfg.cancel && !e->stop)
+        run_finish(e, EMU_CANCELLED);
 }
 
 /* Architectural MSRs Unicorn keeps itself: the instruction runs against its state. */
