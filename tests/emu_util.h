@@ -15,23 +15,6 @@ static inline const char *test_guest(const char *file)
     return b;
 }
 
-/* A whole file, NUL-terminated (NULL when unreadable). */
-static inline char *slurp_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (s)
-        s[got] = '\0';
-    return s;
-}
-
 /* Run a flat test image at 0x100000 (extra: more arguments, NULL-terminated). */
 static inline struct run_result run_image(const char *image, const char *const *extra)
 {

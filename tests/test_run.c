@@ -70,7 +70,7 @@ Test(run, ctrl_c_ends_the_run_with_130_and_keeps_the_trace_so_far)
     waitpid(pid, &status, 0);
     cr_assert(WIFEXITED(status), "vsbox died of a signal");
     cr_assert_eq(WEXITSTATUS(status), 130);
-    char *t = slurp_file(trace);
+    char *t = slurp_file(trace, NULL);
     cr_assert_not_null(t, "the trace was lost");
     cr_assert_eq(count_lines_with(t, "rdtsc -> "), 10, "%s", t);
     free(t);

@@ -13,7 +13,7 @@ static char *record(const char *image, const char *name, int *status)
     struct run_result r = run_image(image, extra);
     *status = r.status;
     run_result_free(&r);
-    return slurp_file(path);
+    return slurp_file(path, NULL);
 }
 
 Test(site, a_handler_reached_from_the_first_block_traps_its_rdtsc)
