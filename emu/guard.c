@@ -226,9 +226,12 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
     struct emu *e = user;
     (void)uc, (void)type, (void)value;
-    /* A fetch that does not continue the last one starts a new translation block: the
+    /* A new translation block: after one was completed (on_block_done), refused, or a run
+     * began; or the translator starting its block over (a full buffer). Within a block
+     * the fetches follow the code, except that an operand crossing a page is read as two
+     * aligned loads, the first from before it: those fall inside the instruction. The
      * mode is the CPU's at that moment. */
-    if (addr != e->guard_next) {
+    if (e->guard_next == UINT64_MAX || addr < e->guard_tb_start) {
         e->guard_insn_end = e->guard_tb_start = addr;
         e->guard_page = UINT64_MAX;
         cpustate_load(&e->cpu, e->uc);

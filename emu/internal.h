@@ -73,7 +73,7 @@ struct emu {
     uint32_t n_leaves;
 
     /* Translation (guard.c, site.c). */
-    uint64_t guard_next;         /* the address after the last byte fetched */
+    uint64_t guard_next;         /* after the last byte fetched; UINT64_MAX: a block starts */
     uint64_t guard_insn_end;     /* the end of the instruction last checked */
     unsigned guard_refused;      /* enum guard_verdict of the refused fetch */
     uint64_t guard_refused_at;

@@ -169,9 +169,10 @@ void emu_run(struct emu *e, struct emu_result *res)
                  * inside an instruction the guard measured wrongly; stop rather than risk
                  * Unicorn's abort. */
                 if (ran_until == e->guard_refused_at && from == now) {
-                    char what[120];
+                    char what[160];
                     snprintf(what, sizeof what, "the translation guard lost track of the "
-                             "instructions before 0x%llx", (unsigned long long)e->guard_refused_at);
+                             "instructions before 0x%llx (verdict %u)",
+                             (unsigned long long)e->guard_refused_at, e->guard_refused);
                     crash(e, what, now);
                     break;
                 }
