@@ -76,5 +76,9 @@ void cpustate_exception_done(struct cpustate *cs);
 /* Interrupts blocked for one instruction after STI or MOV SS (the interrupt shadow). */
 bool cpustate_irq_shadow(const struct cpustate *cs);
 void cpustate_clear_irq_shadow(struct cpustate *cs);
+/* NMIs are held off from an NMI's delivery until the next IRET (QEMU clears the flag
+ * in its IRET). */
+bool cpustate_nmi_blocked(const struct cpustate *cs);
+void cpustate_block_nmi(struct cpustate *cs);
 
 #endif

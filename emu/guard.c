@@ -316,15 +316,29 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
     e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
 }
 
-/* With --budget: count every block as it starts. */
+/* With --budget: count every block as it starts. When the APIC has something (irq.c):
+ * stop here, before the block runs, the one point where a stop leaves RIP exact. */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct emu *e = user;
-    (void)uc;
-    uint32_t n = icount_get(&e->icount, addr);
-    e->insns += n ? n : size;   /* an unknown block: its bytes bound its instructions */
-    if (e->insns >= e->cfg.budget && !e->stop)
-        run_finish(e, EMU_BUDGET);
+    if (e->cfg.budget) {
+        uint32_t n = icount_get(&e->icount, addr);
+        e->insns += n ? n : size;   /* an unknown block: its bytes bound its instructions */
+        if (e->insns >= e->cfg.budget && !e->stop)
+            run_finish(e, EMU_BUDGET);
+    }
+    if ((e->irq.kick || e->irq.waiting) && irq_window(e)) {
+        e->irq.kick = true;
+        uc_emu_stop(uc);
+    }
+}
+
+void guard_block_hook(struct emu *e)
+{
+    uc_hook h;
+    if (!e->block_hooked &&
+        uc_hook_add(e->uc, &h, UC_HOOK_BLOCK, (void *)on_block, e, 1, 0) == UC_ERR_OK)
+        e->block_hooked = true;
 }
 
 int guard_install(struct emu *e, char *err, size_t errlen)
@@ -332,8 +346,10 @@ int guard_install(struct emu *e, char *err, size_t errlen)
     uc_hook h;
     uc_err r = uc_hook_add(e->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)on_fetch, e, 1, 0);
     r = r ? r : uc_hook_add(e->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)on_block_done, e, 1, 0);
-    if (!r && e->cfg.budget)
+    if (!r && e->cfg.budget) {
         r = uc_hook_add(e->uc, &h, UC_HOOK_BLOCK, (void *)on_block, e, 1, 0);
+        e->block_hooked = !r;
+    }
     if (r) {
         snprintf(err, errlen, "Unicorn refused the translation guard's hooks: %s", uc_strerror(r));
         return -1;

@@ -7,6 +7,7 @@
 #include <unicorn/unicorn.h>
 #include "emu/cpustate.h"
 #include "emu/emu.h"
+#include "emu/lapic.h"
 #include "emu/pit.h"
 #include "emu/xen_platform.h"
 
@@ -65,6 +66,7 @@ struct emu {
     uint32_t n_stale;            /* before the guest runs again (phys_sync) */
     bool stale_overflow;
     bool sync_stop;              /* the run stopped for phys_sync */
+    bool block_hooked;           /* guard.c's block hook is in place */
     struct vmodel *model;
     bool boot_long;              /* entered in 64-bit mode (raw or ELF64), else flat 32-bit */
 
@@ -113,6 +115,14 @@ struct emu {
         uint32_t id;
         uint64_t redir[IOAPIC_PINS];
     } ioapic;
+    struct lapic lapic;          /* irq.c: the local APIC (lapic.c) */
+    struct {
+        bool active;             /* the guest used the APIC: interrupts are looked for */
+        bool hooked;             /* ... and every block start checks for a window */
+        bool kick;               /* something became pending: stop at the block's end */
+        bool waiting;            /* a vector is pending behind IF or the STI/MOV SS shadow */
+        uint64_t deadline_tsc;   /* the next timer's, or UINT64_MAX */
+    } irq;
     uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
     struct {
         uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
@@ -182,6 +192,8 @@ void machine_enter(struct emu *e, uint64_t entry, bool long_mode);
 
 /* guard.c: the translator's view, one instruction at a time (see the file) */
 int guard_install(struct emu *e, char *err, size_t errlen);
+/* From now on every block start is seen (the budget, interrupt windows). */
+void guard_block_hook(struct emu *e);
 enum guard_verdict {
     GUARD_PASS,       /* Unicorn may translate it */
     GUARD_UD,         /* #UD on a CPU, and Unicorn 2.0.1 might abort: FF /3 or /5 through
@@ -254,6 +266,15 @@ void run_finish(struct emu *e, enum emu_stop why);
 /* An exception for the run loop to deliver once Unicorn stops. */
 void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,
                uint64_t insn, enum exc_source source);
+
+/* irq.c: the local APIC on the bus, its timer on the clock, vectors taken between runs */
+void irq_reset(struct emu *e);
+uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size);
+void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value);
+void irq_clock_moved(struct emu *e);        /* a timer may be due: stop at the block's end */
+bool irq_service(struct emu *e);            /* at a boundary: deliver what the CPU can take */
+bool irq_idle(struct emu *e);               /* HLT: sleep until a vector comes; false: never */
+bool irq_window(struct emu *e);             /* a waiting vector could now be taken */
 
 /* deliver.c: through the guest's IDT as the CPU would, or a report and a stop */
 bool deliver_exception(struct emu *e, const struct exc *x);

@@ -148,6 +148,7 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
     msr_platform_reset(e);
     hpet_reset(e);
     ioapic_reset(e);
+    irq_reset(e);
     if (guard_install(e, err, errlen))
         return -1;
     if (prime(e)) {

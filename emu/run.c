@@ -135,6 +135,11 @@ void emu_run(struct emu *e, struct emu_result *res)
             }
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
+        if (irq_service(e)) {
+            if (e->stop)
+                break;
+            spins = 0;
+        }
         phys_sync(e);
         e->guard_refused = GUARD_PASS;
         e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
@@ -159,6 +164,12 @@ void emu_run(struct emu *e, struct emu_result *res)
         if (e->stop)
             break;
         if (e->halted) {
+            if (irq_idle(e)) {   /* woken by an interrupt: on from its handler */
+                if (e->stop)
+                    break;
+                spins = 0;
+                continue;
+            }
             run_finish(e, EMU_HALTED);
             break;
         }
@@ -198,9 +209,9 @@ void emu_run(struct emu *e, struct emu_result *res)
             run_finish(e, EMU_TIMEOUT);
             break;
         }
-        if (now == ran_until || e->sync_stop) {
+        if (now == ran_until || e->sync_stop || e->irq.kick) {
             spins = 0;
-            continue;   /* the guard's run-to point, or stale code to drop */
+            continue;   /* the guard's run-to point, stale code to drop, or a vector */
         }
         /* Nothing asked for this stop. Resume, unless it makes no progress at all. */
         if (++spins > 1000) {

@@ -50,6 +50,8 @@ static void regs_write(struct emu *e, const int *which, uint64_t *v, int n)
 void trap_clock(struct emu *e, unsigned kind)
 {
     vmodel_advance(e->model, cost[kind]);
+    if (e->irq.deadline_tsc != UINT64_MAX)
+        irq_clock_moved(e);
 }
 
 void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, uint64_t rip)
