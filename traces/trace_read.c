@@ -5,91 +5,47 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "traces/linebuf.h"
 #include "traces/trace_lex.h"
 #include "viridian/model.h"
 #include "viridian/profile.h"
 
-/* Bytes are read a block at a time and lines found with memchr: reading one character
- * at a time through getc cost 95% of a model-only replay (bench/bench_replay.c). A block
- * holds at least one whole line of the maximum length, so a line is never split. */
-#define READ_BLOCK (128u * 1024u)
-#define READ_SLACK 8u
-
 struct trace_reader {
-    FILE *f;
     unsigned line;
     bool magic;
     bool events;               /* an event has been read: no more config */
     bool failed;               /* errors are final: the stream is mid-line */
-    bool eof;                  /* the stream has nothing after buf[end] */
     struct trace_error failure;
     struct trace_config cfg;
-    size_t pos, end;           /* unread bytes are buf[pos..end) */
-    /* + 1: room for the NUL after a last line with no end; + READ_SLACK: the fast path
-     * reads a few bytes past a line (trace_fast.c) */
-    char buf[READ_BLOCK + 1 + READ_SLACK];
+    struct linebuf in;
 };
-
-/* Move the unread bytes to the front and fill the rest of the block. */
-static bool refill(struct trace_reader *r, struct trace_error *err)
-{
-    size_t avail = r->end - r->pos;
-    memmove(r->buf, r->buf + r->pos, avail);
-    r->pos = 0;
-    r->end = avail;
-    size_t got = fread(r->buf + avail, 1, READ_BLOCK - avail, r->f);
-    r->end += got;
-    if (got < READ_BLOCK - avail) {
-        if (ferror(r->f)) {
-            tlex_fail(err, r->line + 1, 0, "read error: %s", strerror(errno));
-            return false;
-        }
-        r->eof = true;
-    }
-    return true;
-}
 
 /* 1: the next line at *text, *len bytes without its line end, *cut when it is longer
  * than the limit (then *len is the limit); 0: end of file; -1: an error in *err. */
 static int next_line(struct trace_reader *r, char **text, size_t *len, bool *cut,
                      struct trace_error *err)
 {
-    /* The text of a line, then "\r\n" that the limit does not count. */
-    const size_t window = TRACE_MAX_LINE + 2;
-    char *start, *nl;
-    size_t avail, n;
+    bool whole;
     if (r->line == UINT_MAX) {
         tlex_fail(err, r->line, 0, "more than %u lines", UINT_MAX - 1);
         return -1;
     }
-    for (;;) {
-        start = r->buf + r->pos;
-        avail = r->end - r->pos;
-        nl = memchr(start, '\n', avail < window ? avail : window);
-        if (nl || avail >= window || r->eof)
-            break;
-        if (!refill(r, err))
-            return -1;
+    int got = linebuf_next(&r->in, text, len, &whole);
+    if (got < 0) {
+        tlex_fail(err, r->line + 1, 0, "read error: %s", strerror(errno));
+        return -1;
     }
-    if (nl) {
-        n = (size_t)(nl - start);
-        r->pos += n + 1;
-    } else {
-        if (avail == 0)
-            return 0;
-        /* No line end in reach: the last line, or one too long (an error: the rest of the
-         * stream is never read, since errors are final). */
-        n = avail < window ? avail : window;
-        r->pos += n;
-    }
+    if (got == 0)
+        return 0;
     r->line++;
-    bool crlf = n == TRACE_MAX_LINE + 1 && start[TRACE_MAX_LINE] == '\r';
+    /* The limit counts the line's text, not its "\r\n" (a window of the limit + 2). */
+    size_t n = *len;
+    bool crlf = n == TRACE_MAX_LINE + 1 && (*text)[TRACE_MAX_LINE] == '\r';
     *cut = n > TRACE_MAX_LINE && !crlf;
     if (n > TRACE_MAX_LINE)
         n = TRACE_MAX_LINE;
-    else if (n && start[n - 1] == '\r')
+    else if (n && (*text)[n - 1] == '\r')
         n--;
-    *text = start;
     *len = n;
     return 1;
 }
@@ -270,7 +226,7 @@ static enum trace_rc next_item(struct trace_reader *r, struct trace_item *item,
         /* Most lines of a large trace are events as the writer writes them: the fast path
          * takes only printable ASCII and no trailing blanks, so its lines pass every byte
          * rule unchecked. */
-        size_t slack = (size_t)(r->buf + sizeof r->buf - (text + len));
+        size_t slack = linebuf_slack(&r->in, text, len);
         if (r->magic && !cut && trace_event_parse_fast(text, len, slack, r->line, item)) {
             r->events = true;
             return TRACE_OK;
@@ -306,13 +262,11 @@ static enum trace_rc next_item(struct trace_reader *r, struct trace_item *item,
 
 struct trace_reader *trace_reader_new(FILE *f)
 {
+    /* Not calloc: the 128 KiB block needs no zeroing, only the fields do. */
     struct trace_reader *r = malloc(sizeof *r);
     if (r) {
-        /* Not calloc: the 128 KiB block needs no zeroing, only the fields and the slack
-         * past the block's end do (never decisive, but never uninitialised). */
-        memset(r, 0, offsetof(struct trace_reader, buf));
-        memset(r->buf + READ_BLOCK, 0, 1 + READ_SLACK);
-        r->f = f;
+        memset(r, 0, offsetof(struct trace_reader, in));
+        linebuf_init(&r->in, f, TRACE_MAX_LINE + 2);
     }
     return r;
 }
