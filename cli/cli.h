@@ -32,6 +32,7 @@ int cmd_fuzz(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* "vsbox: " + message, one line on stderr. Returns EXIT_BAD_INPUT for `return fail(...)`. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -201,3 +201,10 @@ int trace_write_line(FILE *f, const struct vevent *ev, const struct vres *res,
     trace_format_line(buf, sizeof buf, ev, res, comment);
     return fprintf(f, "%s\n", buf) < 0 ? -1 : 0;
 }
+
+int trace_write_comment(FILE *f, const char *text)
+{
+    char clean[TRACE_MAX_COMMENT];
+    int rc = clean_comment(text, clean) ? fprintf(f, "# %s\n", clean) : fputs("#\n", f);
+    return rc < 0 ? -1 : 0;
+}
