@@ -85,7 +85,7 @@ static void summary(const char *name, const struct kvm_import *im)
         { s->filtered, "skipped: kvm lines of other threads (--pid, --task)" },
         { s->headers, "skipped: header lines" },
         { s->other_lines, "skipped: other text and blank lines" },
-        { s->rejoined, "tolerated: kvm lines wrapped after the event name, rejoined" },
+        { s->rejoined, "tolerated: kvm lines wrapped onto the next line, rejoined" },
         { s->cut, "tolerated: kvm lines cut short (no arguments)" },
         { s->malformed, "tolerated: kvm lines whose arguments match no known format" },
         { s->annotated, "tolerated: kvm lines with text after their arguments" },

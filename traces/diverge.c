@@ -166,14 +166,20 @@ static void advice(char *buf, size_t len, const struct vmodel *m, const struct v
         say(buf, len, " (%s `%s`)", x.enable ? "enable" : "disable", vgroup_info(x.group)->name);
 }
 
-/* Four ASCII bytes of a register, as the vendor and interface leaves spell them. */
-static void ascii4(char out[5], uint64_t v)
+/* " (\"Hv#1\")": a register as the vendor and interface leaves spell it, when it is text. */
+static void ascii4(char out[12], uint64_t v)
 {
+    char s[5];
     for (int i = 0; i < 4; i++) {
         unsigned char c = (unsigned char)(v >> (8 * i));
-        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '.';
+        if (c < 0x20 || c >= 0x7f) {
+            out[0] = '\0';
+            return;
+        }
+        s[i] = (char)c;
     }
-    out[4] = '\0';
+    s[4] = '\0';
+    snprintf(out, 12, " (\"%s\")", s);
 }
 
 /* The leaves whose registers are sets of flags: one cause per bit. */
@@ -223,12 +229,12 @@ static void cpuid_cause(struct diverge *d, const struct vmodel *m, const struct 
                 continue;
             }
             if (!c->n) {
-                char a[5], b[5];
+                char a[12], b[12];
                 ascii4(a, want);
                 ascii4(b, have);
                 snprintf(c->text, sizeof c->text,
-                         "CPUID 0x%" PRIx32 " %s: the capture answered 0x%" PRIx64 " (\"%s\"), "
-                         "this config 0x%" PRIx64 " (\"%s\")", leaf, regs[r], want, a, have, b);
+                         "CPUID 0x%" PRIx32 " %s: the capture answered 0x%" PRIx64 "%s, "
+                         "this config 0x%" PRIx64 "%s", leaf, regs[r], want, a, have, b);
                 if (leaf == 0x40000002)
                     say(c->text, sizeof c->text, ": the hypervisor's version, expected to differ");
             }

@@ -53,11 +53,13 @@ struct kvm_import {
     uint32_t tsc_khz;
     struct slot window[WINDOW];
     size_t head, count;
-    /* A kvm line with no arguments: perhaps wrapped, its arguments on the next line. */
+    /* A kvm line with no arguments, or arguments that fit no format: perhaps wrapped,
+     * the rest on the next line (mail and bug trackers wrap long lines). */
     bool cut;
     struct kvm_line cut_line;
     unsigned cut_lineno;
     char cut_text[512];
+    char joined[1024];
 };
 
 struct kvm_import *kvm_import_new(const struct kvm_import_opts *opts, kvm_emit_fn emit,
@@ -129,6 +131,39 @@ static void comment_add(struct trace_item *it, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Comment text is built by appending: snprintf per field was most of the import's time. */
+struct text {
+    char *buf;
+    size_t cap, n;
+};
+
+static void add(struct text *t, const char *s, size_t len)
+{
+    size_t k = t->n + len < t->cap ? len : t->cap - 1 - t->n;
+    memcpy(t->buf + t->n, s, k);
+    t->n += k;
+    t->buf[t->n] = '\0';
+}
+
+static void add_str(struct text *t, const char *s)
+{
+    add(t, s, strlen(s));
+}
+
+static void add_num(struct text *t, long v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--i] = '-';
+    add(t, tmp + i, sizeof tmp - i);
+}
+
 /* ---- the window: events leave it in capture order once nothing waits on them ---- */
 
 static void put(struct kvm_import *im, struct slot *s)
@@ -137,10 +172,15 @@ static void put(struct kvm_import *im, struct slot *s)
     if (im->emit_failed || it->kind == TRACE_BLANK)
         return;
     if (it->kind == TRACE_EVENT) {
-        comment_add(it, " vcpu=%u%s", (unsigned)it->ev.vcpu,
-                    s->guess ? " (guessed: the thread named no vCPU)" : "");
-        if (s->also)
-            comment_add(it, " +%s", s->also);
+        struct text t = { it->comment, sizeof it->comment, strlen(it->comment) };
+        add_str(&t, t.n ? " vcpu=" : "vcpu=");
+        add_num(&t, it->ev.vcpu);
+        if (s->guess)
+            add_str(&t, " (guessed: the thread named no vCPU)");
+        if (s->also) {
+            add_str(&t, " +");
+            add_str(&t, s->also);
+        }
         if (s->guess)
             im->st.guessed++;
     }
@@ -365,15 +405,25 @@ static enum trace_rc vcpu_of(struct kvm_import *im, int t, const struct kvm_line
 /* "t=1165.185227 task=qemu-system-x86 pid=613 pcpu=1" */
 static void where(const struct kvm_line *l, char *buf, size_t len)
 {
-    int n = snprintf(buf, len, "t=%.*s", (int)l->ts_len, l->ts);
-    if (l->task_len && n >= 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " task=%.*s", (int)l->task_len, l->task);
-    if (l->pid >= 0 && n >= 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " pid=%ld", l->pid);
-    if (l->tgid >= 0 && n >= 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " tgid=%ld", l->tgid);
-    if (l->cpu >= 0 && n >= 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " pcpu=%d", l->cpu);
+    struct text t = { buf, len, 0 };
+    buf[0] = '\0';
+    if (l->ts_len) {
+        add_str(&t, "t=");
+        add(&t, l->ts, l->ts_len);
+    }
+    if (l->task_len) {
+        add_str(&t, t.n ? " task=" : "task=");
+        add(&t, l->task, l->task_len);
+    }
+    const struct {
+        const char *name;
+        long v;
+    } nums[] = { { " pid=", l->pid }, { " tgid=", l->tgid }, { " pcpu=", l->cpu } };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        if (nums[i].v >= 0) {
+            add_str(&t, t.n ? nums[i].name : nums[i].name + 1);
+            add_num(&t, nums[i].v);
+        }
 }
 
 /* What vsbox models: the hypervisor CPUID range, and the MSRs of the model's table or
@@ -542,20 +592,42 @@ static void hypercall_done(struct kvm_import *im, int t, const struct kvm_args *
 }
 
 /* One kvm tracepoint's line, its arguments present. */
+static void stash(struct kvm_import *im, const struct kvm_line *l, const char *text, size_t len,
+                  unsigned lineno);
+
+/* One kvm tracepoint's line. may_wrap: the line is whole as read (not joined yet), so
+ * arguments that fit no format may go on on the next line. */
 static enum trace_rc kvm_event(struct kvm_import *im, const struct kvm_line *l, unsigned lineno,
+                               const char *text, size_t len, bool may_wrap,
                                struct trace_error *err)
 {
     struct kvm_args a;
     size_t n;
-    if (!kvm_formats(l->event, l->event_len, &n)) {
+    const struct kvm_format *f = kvm_formats(l->event, l->event_len, &n);
+    if (!f) {
         im->st.kvm_other++;
         return TRACE_OK;
     }
+    if (f->tp == KVM_TP_VCPU && l->pid >= 0) {
+        /* kvm_entry and kvm_exit are most of a `-e kvm:*` capture: once their thread's
+         * vCPU is known they only end what the thread was doing. */
+        for (size_t i = 0; i < im->nthreads; i++)
+            if (im->threads[i].pub.pid == l->pid && im->threads[i].pub.vcpu >= 0 &&
+                !im->threads[i].pub.guessed) {
+                struct slot *w = waiting(im, (int)i);
+                if (w)
+                    settle(im, w);
+                drain(im);
+                im->st.kvm_other++;
+                return TRACE_OK;
+            }
+    }
     if (!kvm_match_args(l->event, l->event_len, l->args, l->args_len, &a)) {
         /* kvm_exit before 4.8 names no vCPU: nothing lost. */
-        const struct kvm_format *f = kvm_formats(l->event, l->event_len, &n);
         if (f->tp == KVM_TP_VCPU)
             im->st.kvm_other++;
+        else if (may_wrap)
+            stash(im, l, text, len, lineno);
         else
             im->st.malformed++;
         return TRACE_OK;
@@ -656,18 +728,56 @@ static enum trace_rc split_and_import(struct kvm_import *im, const char *text, s
         return TRACE_OK;
     }
     if (l.args_len == 0) {
-        /* Mail and bug trackers wrap long lines: the arguments may be the next line. Keep
-         * a copy, the line's text is gone by then. */
-        if (len < sizeof im->cut_text) {
-            memcpy(im->cut_text, text, len);
-            im->cut = kvm_split_line(im->cut_text, len, &im->cut_line) == KVM_LINE_EVENT;
-            im->cut_lineno = lineno;
-        }
-        if (!im->cut)
-            im->st.cut++;
+        stash(im, &l, text, len, lineno);
         return TRACE_OK;
     }
-    return kvm_event(im, &l, lineno, err);
+    return kvm_event(im, &l, lineno, text, len, true, err);
+}
+
+/* Keep a copy of a kvm line that may go on on the next line: the text is gone by then. */
+static void stash(struct kvm_import *im, const struct kvm_line *l, const char *text, size_t len,
+                  unsigned lineno)
+{
+    if (len < sizeof im->cut_text) {
+        memcpy(im->cut_text, text, len);
+        im->cut = kvm_split_line(im->cut_text, len, &im->cut_line) == KVM_LINE_EVENT;
+        im->cut_lineno = lineno;
+    }
+    if (!im->cut)
+        im->st.cut += l->args_len == 0;
+    if (!im->cut)
+        im->st.malformed += l->args_len != 0;
+}
+
+/* The stashed line's rest is text (the next line's), or there is none (NULL). */
+static enum trace_rc unstash(struct kvm_import *im, const char *text, size_t len,
+                             struct trace_error *err)
+{
+    struct kvm_line *l = &im->cut_line;
+    im->cut = false;
+    if (!text) {
+        im->st.cut += l->args_len == 0;
+        im->st.malformed += l->args_len != 0;
+        return TRACE_OK;
+    }
+    const char *s = text, *e = text + len;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    size_t n = l->args_len;
+    if (n + 1 + (size_t)(e - s) >= sizeof im->joined) {
+        im->st.malformed++;
+        return TRACE_OK;
+    }
+    memcpy(im->joined, l->args, n);
+    if (n && !(im->joined[n - 1] == ' '))
+        im->joined[n++] = ' ';
+    memcpy(im->joined + n, s, (size_t)(e - s));
+    l->args = im->joined;
+    l->args_len = n + (size_t)(e - s);
+    im->st.rejoined++;
+    return kvm_event(im, l, im->cut_lineno, NULL, 0, false, err);
 }
 
 enum trace_rc kvm_import_line(struct kvm_import *im, const char *text, size_t len,
@@ -678,32 +788,18 @@ enum trace_rc kvm_import_line(struct kvm_import *im, const char *text, size_t le
         return fail(err, line, "a binary file, not text: for trace-cmd's trace.dat run "
                                "'trace-cmd report FILE', for perf.data 'perf script -i FILE'");
     if (im->cut) {
-        im->cut = false;
         struct kvm_line next;
-        enum kvm_line_kind kind = kvm_split_line(text, len, &next);
-        if (kind == KVM_LINE_OTHER) {
-            /* The whole line is the arguments of the event cut before it. */
-            const char *s = text, *e = text + len;
-            while (s < e && (*s == ' ' || *s == '\t'))
-                s++;
-            while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                e--;
-            im->cut_line.args = s;
-            im->cut_line.args_len = (size_t)(e - s);
-            im->st.rejoined++;
-            return kvm_event(im, &im->cut_line, im->cut_lineno, err);
-        }
-        im->st.cut++;
+        if (kvm_split_line(text, len, &next) == KVM_LINE_OTHER)
+            return unstash(im, text, len, err);
+        unstash(im, NULL, 0, err);
     }
     return split_and_import(im, text, len, line, err);
 }
 
 enum trace_rc kvm_import_finish(struct kvm_import *im, struct trace_error *err)
 {
-    if (im->cut) {
-        im->cut = false;
-        im->st.cut++;
-    }
+    if (im->cut)
+        unstash(im, NULL, 0, err);
     while (im->count)
         force_oldest(im);
     if (im->emit_failed)

@@ -106,7 +106,8 @@ const struct kvm_format *kvm_formats(const char *event, size_t len, size_t *n)
 {
     *n = 0;
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        if (strlen(formats[i].event) != len || memcmp(formats[i].event, event, len) != 0)
+        if (formats[i].event[0] != event[0] || strncmp(formats[i].event, event, len) != 0 ||
+            formats[i].event[len] != '\0')
             continue;
         while (i + *n < sizeof formats / sizeof formats[0] &&
                strcmp(formats[i + *n].event, formats[i].event) == 0)

@@ -1,0 +1,277 @@
+/* Replay and import at disk speed: `vsbox replay` of a 10-million-event trace and
+ * `vsbox import kvm` of a 5-million-line capture, each beside `wc -l` and
+ * `awk 'END{print NR}'` on the same file, in one run. The files are made here (in
+ * $TMPDIR, removed at the end) and read once first so that every tool reads them from
+ * the page cache; each tool runs BENCH_ROUNDS times (default 5) interleaved, the fastest
+ * run counts. Peak memory is measured on a file a tenth the size too: it must not grow
+ * with the trace. Targets (issue 12): replay >= 0.15x wc -l, import >= 0.05x. */
+/* wait4(): the peak memory of each child, not of all children so far. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "traces/trace.h"
+#include "viridian/hvmpv.h"
+#include "viridian/model.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct run {
+    double seconds;
+    long max_rss_kb;
+};
+
+/* argv with stdout to /dev/null; stderr too unless it fails. */
+static struct run run(char *const argv[])
+{
+    fflush(stdout);
+    fflush(stderr);
+    double t = now();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("bench: fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0) {
+        perror("bench: wait");
+        exit(2);
+    }
+    struct run r = { now() - t, ru.ru_maxrss };
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: %s %s failed (status %d)\n", argv[0], argv[1], status);
+        exit(2);
+    }
+    return r;
+}
+
+static void check(bool ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
+        exit(2);
+    }
+}
+
+/* A trace that replays clean: a fixed cycle of events, their results from the model. */
+static void make_trace(const char *path, unsigned long events)
+{
+    static const struct vevent cycle[] = {
+        { .kind = VEV_CPUID, .a = { 0x40000003, 0 } },
+        { .kind = VEV_RDMSR, .a = { HV_X64_MSR_VP_INDEX } },
+        { .kind = VEV_RDMSR, .vcpu = 1, .a = { HV_X64_MSR_VP_INDEX } },
+        { .kind = VEV_WRMSR, .a = { HV_X64_MSR_GUEST_OS_ID, 0x1040601001db0 } },
+        { .kind = VEV_RDMSR, .a = { HV_X64_MSR_TSC_FREQUENCY } },
+        { .kind = VEV_WRMSR, .vcpu = 1, .a = { HV_X64_MSR_TPR, 0x20 } },
+        { .kind = VEV_RDMSR, .vcpu = 1, .a = { HV_X64_MSR_TPR } },
+        { .kind = VEV_ADVANCE, .a = { 1000 } },
+        { .kind = VEV_RDTSC },
+        { .kind = VEV_HYPERCALL, .a = { HvNotifyLongSpinWait, 0x7ffe0000, 0x7ffe1000 } },
+        { .kind = VEV_WRMSR, .a = { HV_X64_MSR_APIC_ASSIST_PAGE, 0x12345000 } },
+        { .kind = VEV_CPUID, .vcpu = 1, .a = { 0x40000000, 0 } },
+        { .kind = VEV_CPUID, .a = { 0x40000001, 0 } },
+        { .kind = VEV_RDMSR, .a = { MSR_IA32_TSC } },
+    };
+    struct vconfig cfg = { .viridian = HVMPV_base_freq, .vcpus = 2 };
+    struct vmodel *m;
+    check(vmodel_create(&cfg, &m) == VERR_OK, "model");
+    FILE *f = fopen(path, "w");
+    check(f != NULL, path);
+    fputs("vsbox-trace 1\nconfig host=xen-4.5 viridian=base,freq vcpus=2\n", f);
+    char line[256];
+    for (unsigned long i = 0; i < events; i++) {
+        struct vevent ev = cycle[i % (sizeof cycle / sizeof cycle[0])];
+        struct vres res;
+        ev.legacy = -1;
+        vmodel_apply(m, &ev, &res);
+        int n = trace_format_line(line, sizeof line, &ev, &res, NULL);
+        line[n] = '\n';
+        fwrite(line, 1, (size_t)n + 1, f);
+    }
+    check(fclose(f) == 0, path);
+    vmodel_destroy(m);
+}
+
+/* A capture as `trace-cmd report` prints `-e kvm:*` for a two-vCPU Windows guest: exits,
+ * entries, MSRs, CPUID, a hypercall and its status, a SynIC write. */
+static void make_capture(const char *path, unsigned long lines)
+{
+    FILE *f = fopen(path, "w");
+    check(f != NULL, path);
+    fputs("cpus=4\n", f);
+    unsigned long t = 2360123456ul;
+    for (unsigned long i = 0; i < lines; i++, t += 7) {
+        int v = (int)(i / 10 % 2);
+        char head[80];
+        snprintf(head, sizeof head, "       CPU %d/KVM-%d  [%03d]  %lu.%06lu: ", v, 3066 + v, 2 + v,
+                 t / 1000000, t % 1000000);
+        const char *ev, *args;
+        char buf[160];
+        switch (i % 10) {
+        case 0:
+            ev = "kvm_exit";
+            snprintf(buf, sizeof buf, "vcpu %d reason MSR_READ rip 0xfffff8031964a727 info1 "
+                     "0x0000000000000000 info2 0x0000000000000000 intr_info 0x00000000 "
+                     "error_code 0x00000000", v);
+            args = buf;
+            break;
+        case 1:
+            ev = "kvm_msr";
+            snprintf(buf, sizeof buf, "msr_read 40000020 = 0x%lx", t / 100);
+            args = buf;
+            break;
+        case 2:
+            ev = "kvm_entry";
+            snprintf(buf, sizeof buf, "vcpu %d, rip 0xfffff8031964a729", v);
+            args = buf;
+            break;
+        case 3:
+            ev = "kvm_cpuid";
+            args = "func 40000003 idx 0 rax 3fff rbx 2bf7 rcx 2 rdx 3ffbfe, cpuid entry found";
+            break;
+        case 4:
+            ev = "kvm_msr";
+            args = "msr_write 40000072 = 0x0";
+            break;
+        case 5:
+            ev = "kvm_hv_hypercall";
+            args = "code 0x8 fast var_cnt 0x0 rep_cnt 0x0 idx 0x0 in 0x0 out 0x0";
+            break;
+        case 6:
+            ev = "kvm_hv_hypercall_done";
+            args = "result 0x0";
+            break;
+        case 7:
+            ev = "kvm_hv_synic_set_msr";
+            snprintf(buf, sizeof buf, "vcpu_id %d msr 0x40000084 data 0x0 host 0", v);
+            args = buf;
+            break;
+        case 8:
+            ev = "kvm_msr";
+            args = "msr_write 40000084 = 0x0";
+            break;
+        default:
+            ev = "kvm_msr";
+            args = "msr_read 40000022 = 0xb2d05e00";
+            break;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "%s:", ev);
+        fprintf(f, "%s%-23s%s\n", head, name, args);
+    }
+    check(fclose(f) == 0, path);
+}
+
+static void cache(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    static char buf[1 << 20];
+    check(f != NULL, path);
+    while (fread(buf, 1, sizeof buf, f) > 0)
+        ;
+    fclose(f);
+}
+
+static long file_mb(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    check(f != NULL, path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n >> 20;
+}
+
+/* Best of rounds for each command, interleaved so that a busy moment hits all alike. */
+static void best_of(char **cmds[], size_t n, int rounds, struct run best[])
+{
+    for (size_t k = 0; k < n; k++)
+        best[k] = (struct run){ 1e30, 0 };
+    for (int r = 0; r < rounds; r++)
+        for (size_t k = 0; k < n; k++) {
+            struct run x = run(cmds[k]);
+            if (x.seconds < best[k].seconds)
+                best[k].seconds = x.seconds;
+            if (x.max_rss_kb > best[k].max_rss_kb)
+                best[k].max_rss_kb = x.max_rss_kb;
+        }
+}
+
+static void report(const char *title, const char *path, unsigned long lines, struct run b[3],
+                   double target)
+{
+    printf("%s: %s, %lu lines, %ld MB\n", title, path, lines, file_mb(path));
+    printf("  %-26s %8.3f s\n", "wc -l", b[0].seconds);
+    printf("  %-26s %8.3f s   %.2fx wc -l\n", "awk 'END{print NR}'", b[1].seconds,
+           b[0].seconds / b[1].seconds);
+    printf("  %-26s %8.3f s   %.3fx wc -l (target >= %.2fx), %.2fx awk, %.1fM lines/s\n",
+           title, b[2].seconds, b[0].seconds / b[2].seconds, target,
+           b[1].seconds / b[2].seconds, (double)lines / b[2].seconds / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long events = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000000ul;
+    unsigned long capture_lines = events / 2;
+    int rounds = getenv("BENCH_ROUNDS") ? atoi(getenv("BENCH_ROUNDS")) : 5;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char big[512], small[512], cap[512], capsmall[512];
+    snprintf(big, sizeof big, "%s/vsbox-bench-%d.trace", tmp, (int)getpid());
+    snprintf(small, sizeof small, "%s/vsbox-bench-%d-small.trace", tmp, (int)getpid());
+    snprintf(cap, sizeof cap, "%s/vsbox-bench-%d.txt", tmp, (int)getpid());
+    snprintf(capsmall, sizeof capsmall, "%s/vsbox-bench-%d-small.txt", tmp, (int)getpid());
+    fprintf(stderr, "bench: writing %lu events and %lu capture lines to %s ...\n", events,
+            capture_lines, tmp);
+    make_trace(big, events);
+    make_trace(small, events / 10);
+    make_capture(cap, capture_lines);
+    make_capture(capsmall, capture_lines / 10);
+    cache(big);
+    cache(cap);
+
+    char *wc[] = { "wc", "-l", big, NULL }, *awk[] = { "awk", "END{print NR}", big, NULL };
+    char *rep[] = { VSBOX_BINARY, "replay", big, NULL };
+    char *rep_small[] = { VSBOX_BINARY, "replay", small, NULL };
+    char **replay_cmds[] = { wc, awk, rep };
+    struct run b[3];
+    best_of(replay_cmds, 3, rounds, b);
+    struct run small_run = run(rep_small);
+    report("vsbox replay", big, events + 2, b, 0.15);
+    printf("  peak memory %ld KB at %lu events, %ld KB at %lu\n\n", small_run.max_rss_kb,
+           events / 10, b[2].max_rss_kb, events);
+    double replay_ratio = b[0].seconds / b[2].seconds;
+
+    char *cwc[] = { "wc", "-l", cap, NULL }, *cawk[] = { "awk", "END{print NR}", cap, NULL };
+    char *imp[] = { VSBOX_BINARY, "import", "kvm", cap, "-o", "/dev/null", NULL };
+    char *imp_small[] = { VSBOX_BINARY, "import", "kvm", capsmall, "-o", "/dev/null", NULL };
+    char **import_cmds[] = { cwc, cawk, imp };
+    best_of(import_cmds, 3, rounds, b);
+    small_run = run(imp_small);
+    report("vsbox import kvm", cap, capture_lines + 1, b, 0.05);
+    printf("  peak memory %ld KB at %lu lines, %ld KB at %lu\n\n", small_run.max_rss_kb,
+           capture_lines / 10, b[2].max_rss_kb, capture_lines);
+    printf("ratios: replay %.3fx wc -l (>= 0.15), import kvm %.3fx wc -l (>= 0.05)\n",
+           replay_ratio, b[0].seconds / b[2].seconds);
+    remove(big);
+    remove(small);
+    remove(cap);
+    remove(capsmall);
+    return 0;
+}
