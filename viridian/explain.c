@@ -55,7 +55,8 @@ bool vexplain_event(const struct vmodel *m, const struct vevent *ev, const struc
     *out = (struct vexplain){ .group = -1 };
     if (m->host->param == VPARAM_BOOLEAN) {
         uint64_t other = m->param ? 0 : 1;
-        if (!answer(m, other, ev, &res) || !matches(&res, want, reg, bit))
+        if ((ev->kind == VEV_CPUID && !other) || !answer(m, other, ev, &res) ||
+            !matches(&res, want, reg, bit))
             return false;
         out->boolean = true;
         out->enable = other != 0;
@@ -65,6 +66,10 @@ bool vexplain_event(const struct vmodel *m, const struct vevent *ev, const struc
         uint64_t param;
         if (!(m->host->groups & (1u << g)) || !flipped_param(m, g, &param) ||
             param == m->param || vparam_check(m->host, 0, param, false) != VRES_OK)
+            continue;
+        /* Without base the leaves at 0x40000000 are Xen's own: a bit there says nothing
+         * about Hyper-V's. */
+        if (ev->kind == VEV_CPUID && !(param & HVMPV_base_freq))
             continue;
         if (answer(m, param, ev, &res) && matches(&res, want, reg, bit)) {
             out->group = g;
