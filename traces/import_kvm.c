@@ -171,6 +171,12 @@ static void put(struct kvm_import *im, struct slot *s)
     struct trace_item *it = &s->item;
     if (im->emit_failed || it->kind == TRACE_BLANK)
         return;
+    /* A vCPU learnt after its thread's events were queued may be one trace v1 cannot
+     * name. */
+    if (it->kind == TRACE_EVENT && it->ev.vcpu >= VMODEL_MAX_VCPUS) {
+        im->st.big_vcpu++;
+        return;
+    }
     if (it->kind == TRACE_EVENT) {
         struct text t = { it->comment, sizeof it->comment, strlen(it->comment) };
         add_str(&t, t.n ? " vcpu=" : "vcpu=");

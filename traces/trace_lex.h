@@ -104,8 +104,8 @@ enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item);
 /* The same grammar for lines as the writer writes them (trace_fast.c): single blanks,
  * no comment, numbers that fit. true: *item holds the event exactly as
  * trace_event_parse() would give it; false: nothing is decided, parse the line with
- * trace_event_parse() (which also gives every error). slack: how many bytes after the
- * line may be read (never used to decide anything). */
+ * trace_event_parse() (which also gives every error; *item is then left half written).
+ * slack: how many bytes after the line may be read (never used to decide anything). */
 bool trace_event_parse_fast(const char *s, size_t len, size_t slack, unsigned line,
                             struct trace_item *item);
 /* The PROFILE of host=PROFILE (migrate, config): unknown names are an error at v. */
