@@ -113,3 +113,26 @@ Test(linebuf, the_slack_after_a_line_may_be_read)
     free(lb);
     fclose(f);
 }
+
+Test(linebuf, a_caller_may_find_lines_itself)
+{
+    /* The trace reader's fast path looks at the unread data and takes what it parsed. */
+    FILE *f = stream("abc\ndef\ngh", 10);
+    struct linebuf *lb = malloc(sizeof *lb);
+    linebuf_init(lb, f, 16);
+    size_t avail;
+    linebuf_peek(lb, &avail);
+    cr_expect_eq(avail, 0, "nothing is read before the first line is asked for");
+    next(lb, "abc", true);
+    const char *s = linebuf_peek(lb, &avail);
+    cr_assert_eq(avail, 6);
+    cr_expect(memcmp(s, "def\ngh", 6) == 0);
+    /* Past the data: zeros, never bytes of an earlier block. */
+    for (size_t i = avail; i < LINEBUF_SLACK; i++)
+        cr_expect_eq(s[i], '\0', "byte %zu past the data", i - avail);
+    linebuf_take(lb, 4);
+    next(lb, "gh", true); /* the last line, whole though it has no line end */
+    end(lb);
+    free(lb);
+    fclose(f);
+}

@@ -22,6 +22,8 @@ static int refill(struct linebuf *lb)
     lb->end = avail;
     size_t got = fread(lb->buf + avail, 1, LINEBUF_BLOCK - avail, lb->f);
     lb->end += got;
+    /* Overreads past the data see zeros, not bytes left from an earlier block. */
+    memset(lb->buf + lb->end, 0, LINEBUF_SLACK);
     if (got < LINEBUF_BLOCK - avail) {
         if (ferror(lb->f))
             return -1;

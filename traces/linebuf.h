@@ -9,8 +9,9 @@
 #include <stdio.h>
 
 #define LINEBUF_BLOCK (128u * 1024u)
-/* Bytes after a line that may always be read (trace_fast.c reads eight at a time). */
-#define LINEBUF_SLACK 8u
+/* Bytes after the start of any unread data that may always be read (trace_fast.c reads
+ * TRACE_FAST_READ); those past the data are zeros. */
+#define LINEBUF_SLACK 144u
 
 struct linebuf {
     FILE *f;
@@ -36,6 +37,19 @@ int linebuf_skip_rest(struct linebuf *lb);
 static inline size_t linebuf_slack(const struct linebuf *lb, const char *text, size_t len)
 {
     return (size_t)(lb->buf + sizeof lb->buf - (text + len));
+}
+
+/* The unread data in the block, *avail bytes at the result (LINEBUF_SLACK more may be
+ * read), for a caller that finds lines itself; linebuf_take() then consumes them. */
+static inline char *linebuf_peek(struct linebuf *lb, size_t *avail)
+{
+    *avail = lb->end - lb->pos;
+    return lb->buf + lb->pos;
+}
+
+static inline void linebuf_take(struct linebuf *lb, size_t n)
+{
+    lb->pos += n;
 }
 
 #endif

@@ -86,8 +86,11 @@ struct number_arg {
 };
 
 /* One row per event of the grammar (trace_event.c). */
+#define TRACE_FORM_WORD 16u
+
 struct event_form {
-    const char *word;
+    /* Zero-padded: the fast path compares it eight bytes at a time. */
+    char word[TRACE_FORM_WORD];
     enum vev_kind kind;
     struct number_arg args[3];   /* the numbers after the word, in order */
     enum trace_rc (*parse)(struct tlex *, struct vevent *); /* instead of args */
@@ -102,12 +105,21 @@ const struct event_form *trace_event_forms(size_t *n);
 enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item);
 
 /* The same grammar for lines as the writer writes them (trace_fast.c): single blanks,
- * no comment, numbers that fit. true: *item holds the event exactly as
- * trace_event_parse() would give it; false: nothing is decided, parse the line with
- * trace_event_parse() (which also gives every error; *item is then left half written).
- * slack: how many bytes after the line may be read (never used to decide anything). */
-bool trace_event_parse_fast(const char *s, size_t len, size_t slack, unsigned line,
-                            struct trace_item *item);
+ * no comment, numbers that fit, at most TRACE_FAST_LINE bytes before the line end ('\n'
+ * or "\r\n"). s: the line and what follows it, avail bytes of which are data; the
+ * first TRACE_FAST_READ bytes at s are read whatever avail is (what lies past avail is
+ * never used to decide anything). Returns the bytes the line takes with its line end,
+ * *item holding the event exactly as trace_event_parse() would give it; 0: nothing is
+ * decided, the line is for the general route (which also gives every error; *item is
+ * then left half written). cache: the shapes of lines parsed before (trace_fast_new()),
+ * or NULL. */
+#define TRACE_FAST_LINE 127u
+#define TRACE_FAST_READ 144u
+struct trace_fast;
+struct trace_fast *trace_fast_new(void);
+void trace_fast_free(struct trace_fast *cache);
+size_t trace_event_parse_fast(struct trace_fast *cache, const char *s, size_t avail,
+                              unsigned line, struct trace_item *item);
 /* The PROFILE of host=PROFILE (migrate, config): unknown names are an error at v. */
 enum trace_rc trace_parse_host(struct tlex *x, const struct tlex_token *v,
                                const struct vprofile **host);
