@@ -150,6 +150,11 @@ static int save(const char *path, FILE *body, const char *name, const struct kvm
         free(tmp);
         return fail("%s: cannot create: %s", path, strerror(e));
     }
+    /* mkstemp makes the file 0600: give it the mode the file it replaces had, or the one
+     * a plain create would have given (0666 less the umask). */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask);
     FILE *f = fdopen(fd, "w");
     int rc = f ? write_trace(f, body, name, im) : -1;
     if (!f)

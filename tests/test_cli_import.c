@@ -260,6 +260,28 @@ Test(cli_import, output_goes_to_a_file_whole_or_not_at_all)
     run_result_free(&r);
 }
 
+Test(cli_import, the_output_file_gets_an_ordinary_mode)
+{
+    /* Written under a temporary name first, but not left 0600 as mkstemp makes it: a new
+     * file is 0666 less the umask, a replaced one keeps its mode. */
+    char out[1024];
+    snprintf(out, sizeof out, "%s/mode.trace", test_tmpdir());
+    mode_t mask = umask(022);
+    struct run_result r = import("traces/kvm/ws2012-flush-tlb.txt", "-o", out);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+    struct stat st;
+    cr_assert_eq(stat(out, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0644, "mode %o", (unsigned)(st.st_mode & 07777));
+    cr_assert_eq(chmod(out, 0640), 0);
+    r = import("traces/kvm/ws2012-flush-tlb.txt", "-o", out);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+    cr_assert_eq(stat(out, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0640, "mode %o", (unsigned)(st.st_mode & 07777));
+    umask(mask);
+}
+
 Test(cli_import, standard_input_works_like_a_file)
 {
     const char *args[] = { "import", "kvm", "-", NULL };

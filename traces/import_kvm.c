@@ -60,7 +60,35 @@ struct kvm_import {
     unsigned cut_lineno;
     char cut_text[512];
     char joined[1024];
+    /* The formats of the tracepoints met so far: looking one up in the table by its
+     * name cost more than matching its arguments. */
+    struct {
+        char name[32];
+        size_t len, n;
+        const struct kvm_format *f;
+    } known[16];
+    size_t nknown;
 };
+
+/* kvm_formats(), remembered for the first 16 names (a capture has a handful). */
+static const struct kvm_format *formats_of(struct kvm_import *im, const char *event, size_t len,
+                                           size_t *n)
+{
+    for (size_t i = 0; i < im->nknown; i++)
+        if (im->known[i].len == len && memcmp(im->known[i].name, event, len) == 0) {
+            *n = im->known[i].n;
+            return im->known[i].f;
+        }
+    const struct kvm_format *f = kvm_formats(event, len, n);
+    if (im->nknown < sizeof im->known / sizeof im->known[0] && len < sizeof im->known[0].name) {
+        memcpy(im->known[im->nknown].name, event, len);
+        im->known[im->nknown].len = len;
+        im->known[im->nknown].n = *n;
+        im->known[im->nknown].f = f;
+        im->nknown++;
+    }
+    return f;
+}
 
 struct kvm_import *kvm_import_new(const struct kvm_import_opts *opts, kvm_emit_fn emit,
                                   void *ctx)
@@ -609,7 +637,7 @@ static enum trace_rc kvm_event(struct kvm_import *im, const struct kvm_line *l, 
 {
     struct kvm_args a;
     size_t n;
-    const struct kvm_format *f = kvm_formats(l->event, l->event_len, &n);
+    const struct kvm_format *f = formats_of(im, l->event, l->event_len, &n);
     if (!f) {
         im->st.kvm_other++;
         return TRACE_OK;
@@ -628,7 +656,7 @@ static enum trace_rc kvm_event(struct kvm_import *im, const struct kvm_line *l, 
                 return TRACE_OK;
             }
     }
-    if (!kvm_match_args(l->event, l->event_len, l->args, l->args_len, &a)) {
+    if (!kvm_match_formats(f, n, l->args, l->args_len, &a)) {
         /* kvm_exit before 4.8 names no vCPU: nothing lost. */
         if (f->tp == KVM_TP_VCPU)
             im->st.kvm_other++;

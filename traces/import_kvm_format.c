@@ -134,6 +134,18 @@ static const char *number(const char *s, const char *end, bool hex, bool sign, u
     bool neg = sign && s < end && *s == '-';
     const char *p = s + neg, *start = p;
     uint64_t x = 0;
+    /* Up to 15 hex or 19 decimal digits cannot overflow: no check for them. */
+    for (const char *safe = end - p > (hex ? 15 : 19) ? p + (hex ? 15 : 19) : end; p < safe;
+         p++) {
+        unsigned c = (unsigned char)*p, d;
+        if (c - '0' < 10)
+            d = c - '0';
+        else if (hex && (c | 0x20) - 'a' < 6)
+            d = (c | 0x20) - 'a' + 10;
+        else
+            break;
+        x = hex ? x << 4 | d : x * 10 + d;
+    }
     for (; p < end; p++) {
         unsigned c = (unsigned char)*p, d;
         if (c - '0' < 10)
@@ -176,6 +188,14 @@ static bool match_from(const struct match *m, const char *pat, const char *s, un
                        unsigned alt)
 {
     while (*pat) {
+        /* Literal text first: most of a format is. */
+        if (*pat != ' ' && *pat != '%') {
+            if (s == m->end || *s != *pat)
+                return false;
+            s++;
+            pat++;
+            continue;
+        }
         if (*pat == ' ') {
             /* One or more blanks; none at the very end (trailing blanks are trimmed). */
             const char *t = s;
@@ -184,13 +204,6 @@ static bool match_from(const struct match *m, const char *pat, const char *s, un
             if (t == s && t != m->end)
                 return false;
             s = t;
-            pat++;
-            continue;
-        }
-        if (*pat != '%') {
-            if (s == m->end || *s != *pat)
-                return false;
-            s++;
             pat++;
             continue;
         }
@@ -237,6 +250,12 @@ bool kvm_match_args(const char *event, size_t event_len, const char *args, size_
 {
     size_t n;
     const struct kvm_format *f = kvm_formats(event, event_len, &n);
+    return kvm_match_formats(f, n, args, len, out);
+}
+
+bool kvm_match_formats(const struct kvm_format *f, size_t n, const char *args, size_t len,
+                       struct kvm_args *out)
+{
     for (size_t i = 0; i < n; i++) {
         *out = (struct kvm_args){ .format = &f[i] };
         struct match m = { &f[i], args + len, out };

@@ -84,6 +84,10 @@ const struct kvm_format *kvm_formats(const char *event, size_t len, size_t *n);
 bool kvm_match_args(const char *event, size_t event_len, const char *args, size_t len,
                     struct kvm_args *out);
 
+/* The same with the tracepoint's formats already looked up (kvm_formats()). */
+bool kvm_match_formats(const struct kvm_format *f, size_t n, const char *args, size_t len,
+                       struct kvm_args *out);
+
 /* Every format, for the documentation test. */
 const struct kvm_format *kvm_format_table(size_t *n);
 

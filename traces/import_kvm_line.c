@@ -8,17 +8,63 @@
  * and excerpts pasted into bug reports with the prefix gone ("kvm_hv_flush_tlb: ...") or
  * another in its place ("A@1451335: kvm:kvm_cpuid: ..."). Task names may hold blanks and
  * dashes, so the line is read outward from the "[cpu]" field. */
+#include <stdint.h>
 #include <string.h>
 #include "traces/import_kvm_internal.h"
 
-static bool blank(char c)
+/* Byte classes, one load per byte: the importer reads every byte of a capture. */
+enum { C_BLANK = 1, C_DIGIT = 2, C_NAME = 4 /* a-z 0-9 _: tracepoint names */ };
+#define C_LOWER(c) [c] = C_NAME
+static const unsigned char cls[256] = {
+    [' '] = C_BLANK, ['\t'] = C_BLANK, ['_'] = C_NAME,
+    ['0'] = C_DIGIT | C_NAME, ['1'] = C_DIGIT | C_NAME, ['2'] = C_DIGIT | C_NAME,
+    ['3'] = C_DIGIT | C_NAME, ['4'] = C_DIGIT | C_NAME, ['5'] = C_DIGIT | C_NAME,
+    ['6'] = C_DIGIT | C_NAME, ['7'] = C_DIGIT | C_NAME, ['8'] = C_DIGIT | C_NAME,
+    ['9'] = C_DIGIT | C_NAME,
+    C_LOWER('a'), C_LOWER('b'), C_LOWER('c'), C_LOWER('d'), C_LOWER('e'), C_LOWER('f'),
+    C_LOWER('g'), C_LOWER('h'), C_LOWER('i'), C_LOWER('j'), C_LOWER('k'), C_LOWER('l'),
+    C_LOWER('m'), C_LOWER('n'), C_LOWER('o'), C_LOWER('p'), C_LOWER('q'), C_LOWER('r'),
+    C_LOWER('s'), C_LOWER('t'), C_LOWER('u'), C_LOWER('v'), C_LOWER('w'), C_LOWER('x'),
+    C_LOWER('y'), C_LOWER('z'),
+};
+#undef C_LOWER
+
+static inline bool blank(char c)
 {
-    return c == ' ' || c == '\t';
+    return cls[(unsigned char)c] & C_BLANK;
 }
 
-static bool digit(char c)
+static inline bool digit(char c)
 {
-    return c >= '0' && c <= '9';
+    return cls[(unsigned char)c] & C_DIGIT;
+}
+
+/* The first byte from p on that is not a blank. Trace-cmd pads its columns with runs of
+ * them, so eight bytes are looked at at once where eight remain. */
+static const char *skip_blanks(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f;
+    while (end - p >= 8) {
+        uint64_t w, sp, tab;
+        memcpy(&w, p, 8);
+        /* A byte's high bit set when it is zero: exact, no borrow between bytes. */
+        sp = w ^ (ones * ' ');
+        sp = ~(((sp & low7) + low7) | sp | low7);
+        tab = w ^ (ones * '\t');
+        tab = ~(((tab & low7) + low7) | tab | low7);
+        uint64_t other = ~(sp | tab) & (ones * 0x80);
+        if (other) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(other) >> 3);
+#else
+            return p + (__builtin_clzll(other) >> 3);
+#endif
+        }
+        p += 8;
+    }
+    while (p < end && blank(*p))
+        p++;
+    return p;
 }
 
 static bool has_prefix(const char *s, size_t len, const char *p)
@@ -60,15 +106,16 @@ static bool header(const char *s, size_t len)
 static bool event_token(const char *s, const char *end, struct kvm_line *out, const char **next)
 {
     const char *p = s, *colon = NULL;
-    while (p < end && !blank(*p)) {
-        char c = *p;
-        if (c == ':') {
-            if (p + 1 < end && !blank(p[1]))
-                colon = p; /* the system's colon, "kvm:kvm_msr:" */
-        } else if (!((c >= 'a' && c <= 'z') || digit(c) || c == '_')) {
+    for (; p < end; p++) {
+        unsigned c = cls[(unsigned char)*p];
+        if (c & C_NAME)
+            continue;
+        if (c & C_BLANK)
+            break;
+        if (*p != ':')
             return false;
-        }
-        p++;
+        if (p + 1 < end && !blank(p[1]))
+            colon = p; /* the system's colon, "kvm:kvm_msr:" */
     }
     if (p - s < 2 || p[-1] != ':')
         return false;
@@ -79,9 +126,7 @@ static bool event_token(const char *s, const char *end, struct kvm_line *out, co
     out->event_len = (size_t)(p - 1 - name);
     if (out->event_len == 0 || (colon && out->system_len == 0))
         return false;
-    while (p < end && blank(*p))
-        p++;
-    *next = p;
+    *next = skip_blanks(p, end);
     return true;
 }
 
@@ -164,9 +209,7 @@ static bool prefixed(const char *s, const char *end, struct kvm_line *out)
         if (p == b + 1 || p == end || *p != ']' || (b > s && !blank(b[-1])))
             continue;
         long cpu = decimal(b + 1, (size_t)(p - b - 1));
-        p++;
-        while (p < end && blank(*p))
-            p++;
+        p = skip_blanks(p + 1, end);
         const char *after;
         if (!timestamp(p, end, &after)) {
             /* The irq/preempt flags ftrace prints: "d..2", ".....", "dNh1." */
@@ -179,9 +222,7 @@ static bool prefixed(const char *s, const char *end, struct kvm_line *out)
         }
         out->ts = p;
         out->ts_len = (size_t)(after - 1 - p);
-        p = after;
-        while (p < end && blank(*p))
-            p++;
+        p = skip_blanks(after, end);
         if (!event_token(p, end, out, &p))
             continue;
         out->cpu = cpu < 0 ? -1 : (int)cpu;
@@ -220,8 +261,7 @@ enum kvm_line_kind kvm_split_line(const char *s, size_t len, struct kvm_line *ou
     const char *end = s + len;
     while (end > s && (blank(end[-1]) || end[-1] == '\r'))
         end--;
-    while (s < end && blank(*s))
-        s++;
+    s = skip_blanks(s, end);
     if (s == end)
         return KVM_LINE_BLANK;
     if (header(s, (size_t)(end - s)))

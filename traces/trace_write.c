@@ -42,22 +42,20 @@ static void put_mem(struct out *o, const char *s, size_t n)
     o->used += n;
 }
 
-static void put_str(struct out *o, const char *s)
+/* Inlined, so that the length of a literal is known when compiling. */
+static inline __attribute__((always_inline)) void put_str(struct out *o, const char *s)
 {
     put_mem(o, s, strlen(s));
 }
 
 static void put_hex(struct out *o, uint64_t v)
 {
-    char tmp[18];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = "0123456789abcdef"[v & 0xf];
-        v >>= 4;
-    } while (v);
-    tmp[--i] = 'x';
-    tmp[--i] = '0';
-    put_mem(o, tmp + i, sizeof tmp - i);
+    /* "0x", then as many digits as v has (clz: no loop to count them). */
+    char tmp[18] = "0x";
+    size_t n = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
+    for (size_t i = n + 1; i >= 2; i--, v >>= 4)
+        tmp[i] = "0123456789abcdef"[v & 0xf];
+    put_mem(o, tmp, n + 2);
 }
 
 static void put_dec(struct out *o, uint64_t v)
@@ -161,8 +159,20 @@ static void put_result(struct out *o, const struct vres *res)
  * boundary to TRACE_MAX_COMMENT - 1 and trailing blanks go (the reader drops them). */
 static size_t clean_comment(const char *in, char out[TRACE_MAX_COMMENT])
 {
-    size_t n = 0;
+    size_t n = 0, len = strlen(in);
     const unsigned char *s = (const unsigned char *)in;
+    /* Printable ASCII, by far the common case, eight bytes at a time: no byte below
+     * 0x20 (the first test) and none from 0x7f up (the second). */
+    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
+    while (len - n >= 8 && n + 8 < TRACE_MAX_COMMENT) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        if (((w - ones * 0x20) & ~w & highs) | (((w + ones) | w) & highs))
+            break;
+        memcpy(out + n, s, 8);
+        n += 8;
+        s += 8;
+    }
     while (*s) {
         /* Printable ASCII, by far the common case, needs no decoding. */
         if (*s >= 0x20 && *s < 0x7f) {
@@ -218,9 +228,10 @@ int trace_format_line(char *buf, size_t len, const struct vevent *ev, const stru
         put_str(&o, " -> ");
         put_result(&o, res);
     }
-    if (comment && clean_comment(comment, text)) {
+    size_t n;
+    if (comment && (n = clean_comment(comment, text)) > 0) {
         put_str(&o, "  # ");
-        put_str(&o, text);
+        put_mem(&o, text, n);
     }
     return done(&o);
 }
