@@ -4,7 +4,8 @@
  * $TMPDIR, removed at the end) and read once first so that every tool reads them from
  * the page cache; each tool runs BENCH_ROUNDS times (default 5) interleaved, the fastest
  * run counts. Peak memory is measured on a file a tenth the size too: it must not grow
- * with the trace. Targets (issue 12): replay >= 0.15x wc -l, import >= 0.05x. */
+ * with the trace. Targets (issue 12): replay >= 0.15x wc -l, import >= 0.05x.
+ * BENCH_KEEP=1 leaves the files in place. */
 /* wait4(): the peak memory of each child, not of all children so far. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -70,7 +71,18 @@ static void check(bool ok, const char *what)
     }
 }
 
-/* A trace that replays clean: a fixed cycle of events, their results from the model. */
+/* xorshift64*: the same values on every run. */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dull;
+}
+
+/* A trace that replays clean: a cycle of the events a Windows guest makes, half of them
+ * with values that change from one round to the next (TPR, pages, hypercall buffers,
+ * clock ticks, time), as a recorded guest's do; the results come from the model. */
 static void make_trace(const char *path, unsigned long events)
 {
     static const struct vevent cycle[] = {
@@ -79,12 +91,12 @@ static void make_trace(const char *path, unsigned long events)
         { .kind = VEV_RDMSR, .vcpu = 1, .a = { HV_X64_MSR_VP_INDEX } },
         { .kind = VEV_WRMSR, .a = { HV_X64_MSR_GUEST_OS_ID, 0x1040601001db0 } },
         { .kind = VEV_RDMSR, .a = { HV_X64_MSR_TSC_FREQUENCY } },
-        { .kind = VEV_WRMSR, .vcpu = 1, .a = { HV_X64_MSR_TPR, 0x20 } },
+        { .kind = VEV_WRMSR, .vcpu = 1, .a = { HV_X64_MSR_TPR } },          /* value varies */
         { .kind = VEV_RDMSR, .vcpu = 1, .a = { HV_X64_MSR_TPR } },
-        { .kind = VEV_ADVANCE, .a = { 1000 } },
+        { .kind = VEV_ADVANCE },                                           /* ticks vary */
         { .kind = VEV_RDTSC },
-        { .kind = VEV_HYPERCALL, .a = { HvNotifyLongSpinWait, 0x7ffe0000, 0x7ffe1000 } },
-        { .kind = VEV_WRMSR, .a = { HV_X64_MSR_APIC_ASSIST_PAGE, 0x12345000 } },
+        { .kind = VEV_HYPERCALL, .a = { HvNotifyLongSpinWait } },          /* buffers vary */
+        { .kind = VEV_WRMSR, .a = { HV_X64_MSR_APIC_ASSIST_PAGE } },       /* page varies */
         { .kind = VEV_CPUID, .vcpu = 1, .a = { 0x40000000, 0 } },
         { .kind = VEV_CPUID, .a = { 0x40000001, 0 } },
         { .kind = VEV_RDMSR, .a = { MSR_IA32_TSC } },
@@ -96,8 +108,18 @@ static void make_trace(const char *path, unsigned long events)
     check(f != NULL, path);
     fputs("vsbox-trace 1\nconfig host=xen-4.5 viridian=base,freq vcpus=2\n", f);
     char line[256];
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
     for (unsigned long i = 0; i < events; i++) {
         struct vevent ev = cycle[i % (sizeof cycle / sizeof cycle[0])];
+        uint64_t r = next_random(&seed);
+        if (ev.kind == VEV_WRMSR && ev.a[0] == HV_X64_MSR_TPR)
+            ev.a[1] = r & 0xff;
+        else if (ev.kind == VEV_ADVANCE)
+            ev.a[0] = 500 + r % 5000;
+        else if (ev.kind == VEV_HYPERCALL)
+            ev.a[1] = (r & 0xfffff000) | 0x10000, ev.a[2] = ev.a[1] + 0x1000;
+        else if (ev.kind == VEV_WRMSR && ev.a[0] == HV_X64_MSR_APIC_ASSIST_PAGE)
+            ev.a[1] = (r & 0x3ffff000) | 1;
         struct vres res;
         ev.legacy = -1;
         vmodel_apply(m, &ev, &res);
@@ -269,9 +291,11 @@ int main(int argc, char **argv)
            capture_lines / 10, b[2].max_rss_kb, capture_lines);
     printf("ratios: replay %.3fx wc -l (>= 0.15), import kvm %.3fx wc -l (>= 0.05)\n",
            replay_ratio, b[0].seconds / b[2].seconds);
-    remove(big);
-    remove(small);
-    remove(cap);
-    remove(capsmall);
+    if (!getenv("BENCH_KEEP")) {
+        remove(big);
+        remove(small);
+        remove(cap);
+        remove(capsmall);
+    }
     return 0;
 }
