@@ -419,6 +419,24 @@ FAST uint64_t hex64(const char *s)
     return hex;
 }
 
+/* Which of the 32 bytes at s equal the ones at t (the bits above are 0). */
+FAST uint64_t equal32(const char *s, const char *t)
+{
+#if defined(__SSE2__)
+    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i y0 = _mm_loadu_si128((const __m128i *)(const void *)t);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+    __m128i y1 = _mm_loadu_si128((const __m128i *)(const void *)(t + 16));
+    return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, y0)) |
+           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, y1)) << 16;
+#else
+    uint64_t eq = 0;
+    for (unsigned i = 0; i < 32; i++)
+        eq |= (uint64_t)(s[i] == t[i]) << i;
+    return eq;
+#endif
+}
+
 /* Which of the 64 bytes at s equal the ones at t. */
 FAST uint64_t equal64(const char *s, const char *t)
 {
@@ -532,10 +550,19 @@ size_t trace_event_parse_fast(struct trace_fast *cache, const char *s, size_t av
         return 0;
     if (!cache)
         return parse_full(s, avail, line, item, &rec);
-    /* Where the line ends, and its key. */
+    /* Where the line ends, and its key: half the lines of a trace end within 32 bytes. */
     uint64_t blank0, nl0, blank1 = 0, nl1 = 0;
-    probe64(s, &blank0, &nl0);
-    nl0 &= below(avail);
+    unsigned b[4], n[4], h[4];
+    classify16(s, &b[0], &n[0], &h[0]);
+    classify16(s + 16, &b[1], &n[1], &h[1]);
+    blank0 = b[0] | (uint64_t)b[1] << 16;
+    nl0 = (n[0] | (uint64_t)n[1] << 16) & below(avail);
+    if (!nl0) {
+        classify16(s + 32, &b[2], &n[2], &h[2]);
+        classify16(s + 48, &b[3], &n[3], &h[3]);
+        blank0 |= (uint64_t)b[2] << 32 | (uint64_t)b[3] << 48;
+        nl0 = ((uint64_t)n[2] << 32 | (uint64_t)n[3] << 48) & below(avail);
+    }
     unsigned next;
     if (nl0) {
         next = (unsigned)__builtin_ctzll(nl0) + 1;
@@ -555,7 +582,8 @@ size_t trace_event_parse_fast(struct trace_fast *cache, const char *s, size_t av
         const struct fast_shape *sh = &set->way[w];
         if (sh->key != key)
             continue;
-        uint64_t eq0 = equal64(s, sh->text), eq1 = next > 64 ? equal64(s + 64, sh->text + 64) : 0;
+        uint64_t eq0 = next <= 32 ? equal32(s, sh->text) : equal64(s, sh->text);
+        uint64_t eq1 = next > 64 ? equal64(s + 64, sh->text + 64) : 0;
         size_t took = from_shape(sh, s, eq0, eq1, line, item);
         if (took) {
             set->evict = !w;
