@@ -117,7 +117,7 @@ static int write_trace(FILE *out, FILE *body, const char *name, const struct kvm
     if (trace_write_comment(out, note) || trace_write_magic(out) ||
         trace_write_config(out, &cfg) || fflush(body) || fseek(body, 0, SEEK_SET))
         return -1;
-    char buf[1 << 16];
+    static char buf[1 << 20];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, body)) > 0)
         if (fwrite(buf, 1, n, out) != n)
@@ -174,6 +174,11 @@ static int import(const char *name, FILE *in, const char *out_path,
 {
     struct sink sink = { tmpfile() };
     struct linebuf *lb = malloc(sizeof *lb);
+    /* A line per event: stdio's 4 KiB buffer made a write call per forty of them (glibc
+     * takes a size only with a buffer). */
+    char *bodybuf = malloc(1u << 20);
+    if (sink.body && bodybuf)
+        setvbuf(sink.body, bodybuf, _IOFBF, 1u << 20);
     struct kvm_import *im = sink.body ? kvm_import_new(opts, emit, &sink) : NULL;
     int status = EXIT_BAD_INPUT;
     struct trace_error err = { 0 };
@@ -223,6 +228,7 @@ out:
     free(lb);
     if (sink.body)
         fclose(sink.body);
+    free(bodybuf);
     return status;
 }
 

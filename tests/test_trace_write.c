@@ -76,6 +76,38 @@ Test(trace_writer, writes_every_result_form)
     }
 }
 
+Test(trace_writer, writes_every_width_of_hex_number)
+{
+    /* Each digit count from 1 to 16, every digit value in each place, written by hand. */
+    const struct {
+        uint64_t v;
+        const char *text;
+    } cases[] = {
+        { 0x0, "0x0" },
+        { 0xa, "0xa" },
+        { 0x9f, "0x9f" },
+        { 0x10, "0x10" },
+        { 0xabc, "0xabc" },
+        { 0x1234, "0x1234" },
+        { 0xfedcb, "0xfedcb" },
+        { 0x100000, "0x100000" },
+        { 0x89abcde, "0x89abcde" },
+        { 0xffffffff, "0xffffffff" },
+        { 0x100000000, "0x100000000" },
+        { 0x1040601001db0, "0x1040601001db0" },
+        { 0x0123456789abcdef, "0x123456789abcdef" },
+        { 0xfedcba9876543210, "0xfedcba9876543210" },
+        { 0x8000000000000000, "0x8000000000000000" },
+        { 0xffffffffffffffff, "0xffffffffffffffff" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        struct vres res = { VRES_VALUE, { cases[i].v } };
+        trace_format_result(buf, sizeof buf, &res);
+        cr_expect_str_eq(buf, cases[i].text);
+    }
+}
+
 Test(trace_writer, writes_whole_lines_with_result_and_comment)
 {
     struct vevent ev = { .kind = VEV_CPUID, .a = { 0x40000003, 0 } };

@@ -173,7 +173,8 @@ static void add(struct text *t, const char *s, size_t len)
     t->buf[t->n] = '\0';
 }
 
-static void add_str(struct text *t, const char *s)
+/* Inlined: the length of a literal is then known when compiling. */
+static inline __attribute__((always_inline)) void add_str(struct text *t, const char *s)
 {
     add(t, s, strlen(s));
 }

@@ -92,6 +92,9 @@ static long decimal(const char *s, size_t n)
  * and perf ("# ========"). */
 static bool header(const char *s, size_t len)
 {
+    /* Every header begins with one of these (most event lines do not). */
+    if (s[0] != '#' && s[0] != 'c' && s[0] != 'v' && s[0] != 'C')
+        return false;
     if (s[0] == '#' || has_prefix(s, len, "cpus=") || has_prefix(s, len, "version = "))
         return true;
     if (!has_prefix(s, len, "CPU ") || len < 5 || !digit(s[4]))
