@@ -189,13 +189,17 @@ static bool flag_leaf(uint32_t leaf, int reg)
            (leaf == 0x40000006 && reg == 0);
 }
 
+/* The cause with this key, a new one, or NULL (counted as unplaced) when the report
+ * holds no more. */
 static struct cause *find(struct diverge *d, const uint32_t key[4])
 {
     for (size_t i = 0; i < d->ncauses; i++)
         if (memcmp(d->causes[i].key, key, sizeof d->causes[i].key) == 0)
             return &d->causes[i];
-    if (d->ncauses == MAX_CAUSES)
+    if (d->ncauses == MAX_CAUSES) {
+        d->unplaced++;
         return NULL;
+    }
     struct cause *c = &d->causes[d->ncauses++];
     memcpy(c->key, key, sizeof c->key);
     c->text[0] = '\0';
@@ -224,10 +228,8 @@ static void cpuid_cause(struct diverge *d, const struct vmodel *m, const struct 
         if (!flag_leaf(leaf, r)) {
             uint32_t key[4] = { K_CPUID_REG, leaf, (uint32_t)r, 0 };
             struct cause *c = find(d, key);
-            if (!c) {
-                d->unplaced++;
+            if (!c)
                 continue;
-            }
             if (!c->n) {
                 char a[12], b[12];
                 ascii4(a, want);
@@ -247,10 +249,8 @@ static void cpuid_cause(struct diverge *d, const struct vmodel *m, const struct 
                 continue;
             uint32_t key[4] = { K_CPUID_BIT, leaf, (uint32_t)r, bit << 1 | w };
             struct cause *c = find(d, key);
-            if (!c) {
-                d->unplaced++;
+            if (!c)
                 continue;
-            }
             if (!c->n) {
                 const char *name = LOOKUP(cpuid_bits, BIT(leaf & 0xf, (uint32_t)r, bit));
                 t[0] = '\0';
@@ -275,10 +275,8 @@ static void msr_cause(struct diverge *d, const struct vmodel *m, const struct tr
                                                            ? K_MSR_GP_THERE : K_MSR_VALUE;
     uint32_t key[4] = { k, msr, write, 0 };
     struct cause *c = find(d, key);
-    if (!c) {
-        d->unplaced++;
+    if (!c)
         return;
-    }
     if (!c->n) {
         char nb[24], v[64];
         const char *name = msr_name(msr, nb);
@@ -327,10 +325,8 @@ static void hypercall_cause(struct diverge *d, const struct trace_item *it, cons
     uint32_t have = got->kind == VRES_VALUE ? (uint16_t)got->v[0] : 0xffffffffu;
     uint32_t key[4] = { K_HYPERCALL, code, want, have };
     struct cause *c = find(d, key);
-    if (!c) {
-        d->unplaced++;
+    if (!c)
         return;
-    }
     if (!c->n) {
         const char *name = LOOKUP(hypercalls, code);
         const char *wn = want == 0xffffffffu ? "#UD" : LOOKUP(statuses, want);
@@ -356,10 +352,8 @@ void diverge_add(struct diverge *d, const struct vmodel *m, const struct trace_i
         /* One cause covers them all: the Hyper-V interface is not there. */
         uint32_t key[4] = { K_VIRIDIAN_OFF, 0, 0, 0 };
         struct cause *c = find(d, key);
-        if (!c) {
-            d->unplaced++;
+        if (!c)
             return;
-        }
         if (!c->n)
             snprintf(c->text, sizeof c->text, "viridian is off in this config: no Hyper-V "
                      "leaves, MSRs or hypercalls (try --viridian all)");
@@ -380,10 +374,8 @@ void diverge_add(struct diverge *d, const struct vmodel *m, const struct trace_i
     }
     uint32_t key[4] = { K_OTHER, ev->kind, 0, 0 };
     struct cause *c = find(d, key);
-    if (!c) {
-        d->unplaced++;
+    if (!c)
         return;
-    }
     if (!c->n) {
         char e[128], w[128], h[128];
         trace_format_event(e, sizeof e, ev);

@@ -440,20 +440,7 @@ FAST uint64_t equal32(const char *s, const char *t)
 /* Which of the 64 bytes at s equal the ones at t. */
 FAST uint64_t equal64(const char *s, const char *t)
 {
-#if defined(__SSE2__)
-#define EQ16(i)                                                                            \
-    ((uint64_t)(unsigned)_mm_movemask_epi8(                                                \
-         _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + 16 * (i))),    \
-                        _mm_loadu_si128((const __m128i *)(const void *)(t + 16 * (i)))))   \
-     << (16 * (i)))
-    return EQ16(0) | EQ16(1) | EQ16(2) | EQ16(3);
-#undef EQ16
-#else
-    uint64_t eq = 0;
-    for (unsigned i = 0; i < 64; i++)
-        eq |= (uint64_t)(s[i] == t[i]) << i;
-    return eq;
-#endif
+    return equal32(s, t) | equal32(s + 32, t + 32) << 32;
 }
 
 /* The shape's key: where the line ends and where its blanks are, which the digits of
