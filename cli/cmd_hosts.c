@@ -2,22 +2,24 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "viridian/spec.h"
-
-static const char usage[] =
-    "usage: vsbox hosts\n"
-    "List the host profiles (--host): the Xen release each pretends to be, whether its\n"
-    "HVM_PARAM_VIRIDIAN is a boolean or a feature mask, and what a boolean 1 means there.\n";
 
 int cmd_hosts(int argc, char **argv)
 {
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            fputs(usage, stdout);
-            return EXIT_OK;
-        }
-        return fail("hosts: unexpected argument '%s'", argv[1]);
-    }
+    static const struct opt opts[] = { { 0 } };
+    static const struct command c = {
+        "hosts", "",
+        "List the host profiles other commands take by name: the Xen release each pretends to\n"
+        "be, whether its "
+        "HVM_PARAM_VIRIDIAN is a boolean or a feature mask, and what a boolean 1\n"
+        "means there.\n",
+        NULL, opts,
+    };
+    const char *none = NULL;
+    int p = opts_parse(&c, argc, argv, &none);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
     printf("%-9s %-7s %-6s %-15s %-10s %s\n", "PROFILE", "PARAM", "MASK", "VIRIDIAN=1 IS", "TSC kHz",
            "SUMMARY");
     for (unsigned i = 0; vprofile_at(i); i++) {

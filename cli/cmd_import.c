@@ -3,30 +3,17 @@
  * go to an unnamed temporary file first: the header needs the vCPU count, known only at
  * the end, and bad input must leave no partial output. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "cli/cli.h"
+#include "cli/input.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "cli/text.h"
 #include "traces/import_kvm.h"
 #include "traces/linebuf.h"
 #include "traces/trace.h"
-
-static const char usage[] =
-    "usage: vsbox import kvm FILE [-o OUT] [--pid N[,N...]] [--task NAME]\n"
-    "Read a capture of Linux KVM's tracepoints - `trace-cmd report`, raw ftrace\n"
-    "(trace/trace_pipe) or `perf script` text - and write it as a trace v1: kvm_msr,\n"
-    "kvm_cpuid, kvm_hv_hypercall and the kvm_hv_* events a guest's access shows in,\n"
-    "with KVM's answers as the expected results, for `vsbox replay` against a host.\n"
-    "FILE may be - for standard input. A summary of what was kept goes to stderr.\n"
-    "  -o OUT        write the trace to OUT (default: standard output)\n"
-    "  --pid N,...   keep only these threads (pid or tid) or processes (tgid)\n"
-    "  --task NAME   keep only threads named NAME ('NAME*': names that start so)\n"
-    "Capture: trace-cmd record -e kvm:kvm_msr -e kvm:kvm_cpuid -e 'kvm:kvm_hv_*'\n"
-    "         -e kvm:kvm_entry; then trace-cmd report > capture.txt\n"
-    "Exit: 0 done, 2 bad input (one line naming the file and line).\n";
 
 /* A longer line is not a tracepoint's: it is read in part and counted as other text. */
 #define IMPORT_MAX_LINE 65536u
@@ -65,8 +52,9 @@ static void summary(const char *name, const struct kvm_import *im)
     struct trace_config cfg;
     kvm_import_config(im, &cfg);
     unsigned long events = s->rdmsr + s->wrmsr + s->cpuid + s->hypercall;
-    fprintf(stderr, "vsbox: import kvm: %s: %lu lines, %lu of a kvm tracepoint\n", name,
-            s->lines, s->kvm_lines);
+    char nb[1024];
+    fprintf(stderr, "vsbox: import kvm: %s: %lu lines, %lu of a kvm tracepoint\n",
+            esc(name, nb, sizeof nb), s->lines, s->kvm_lines);
     fprintf(stderr, "  kept        %lu events (%lu rdmsr, %lu wrmsr, %lu cpuid, %lu hypercall) "
             "on %u vCPU%s\n", events, s->rdmsr, s->wrmsr, s->cpuid, s->hypercall, cfg.vcpus,
             cfg.vcpus == 1 ? "" : "s");
@@ -98,8 +86,8 @@ static void summary(const char *name, const struct kvm_import *im)
     const struct kvm_import_thread *t;
     for (size_t i = 0; (t = kvm_import_thread(im, i)) && i < 8; i++)
         if (t->events)
-            fprintf(stderr, "  thread      %s%s%ld: %lu events as vCPU %d%s\n", t->task,
-                    t->task[0] ? " " : "", t->pid, t->events, t->vcpu,
+            fprintf(stderr, "  thread      %s%s%ld: %lu events as vCPU %d%s\n",
+                    esc(t->task, nb, sizeof nb), t->task[0] ? " " : "", t->pid, t->events, t->vcpu,
                     t->guessed ? " (guessed from the order of threads)" : "");
     if (cfg.have & TRACE_HAVE_TSC_KHZ)
         fprintf(stderr, "  tsc_khz     %u, as KVM answered HV_X64_MSR_TSC_FREQUENCY\n",
@@ -125,48 +113,20 @@ static int write_trace(FILE *out, FILE *body, const char *name, const struct kvm
     return ferror(body) || fflush(out) ? -1 : 0;
 }
 
-/* A regular file (or none yet) is replaced whole: written under a fresh name in its
- * directory, then renamed over it. Anything else (/dev/null, a pipe) is written through. */
-static int save(const char *path, FILE *body, const char *name, const struct kvm_import *im)
+/* The trace to out_path ("-": standard output) through cli/output.c: a file appears
+ * whole or not at all, /dev/null and pipes are written in place. */
+static int save(const char *out_path, FILE *body, const char *name, const struct kvm_import *im)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        FILE *f = fopen(path, "w");
-        if (!f)
-            return fail("%s: cannot open: %s", path, strerror(errno));
-        int rc = write_trace(f, body, name, im);
-        if (fclose(f) || rc)
-            return fail("%s: cannot write: %s", path, strerror(errno));
-        return EXIT_OK;
-    }
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
-        return fail("out of memory");
-    snprintf(tmp, n + 16, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    struct output o;
+    if (output_open(&o, "-o", out_path) != 0)
+        return EXIT_BAD_INPUT;
+    if (write_trace(o.f, body, name, im) != 0 && !ferror(o.f)) {
         int e = errno;
-        free(tmp);
-        return fail("%s: cannot create: %s", path, strerror(e));
+        output_discard(&o);
+        return fail("import: cannot read back the temporary file: %s", strerror(e));
     }
-    /* mkstemp makes the file 0600: give it the mode the file it replaces had, or the one
-     * a plain create would have given (0666 less the umask). */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask);
-    FILE *f = fdopen(fd, "w");
-    int rc = f ? write_trace(f, body, name, im) : -1;
-    if (!f)
-        close(fd);
-    if ((f && fclose(f)) || rc || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return fail("%s: cannot write: %s", path, strerror(e));
-    }
-    free(tmp);
-    return EXIT_OK;
+    /* A failed write to o is reported here, once. */
+    return output_commit(&o, "-o") != 0 ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
 static int import(const char *name, FILE *in, const char *out_path,
@@ -212,12 +172,7 @@ static int import(const char *name, FILE *in, const char *out_path,
     }
     if (kvm_import_finish(im, &err))
         goto bad;
-    if (out_path)
-        status = save(out_path, sink.body, name, im);
-    else if (write_trace(stdout, sink.body, name, im))
-        status = fail("import: cannot write the output");
-    else
-        status = EXIT_OK;
+    status = save(out_path ? out_path : "-", sink.body, name, im);
     if (status == EXIT_OK)
         summary(name, im);
     goto out;
@@ -235,51 +190,48 @@ out:
 int cmd_import(int argc, char **argv)
 {
     struct kvm_import_opts opts = { 0 };
-    const char *file = NULL, *out = NULL;
-    bool kvm = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return EXIT_OK;
-        }
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--pid") == 0 || strcmp(a, "--task") == 0) {
-            if (i + 1 >= argc)
-                return fail("import: %s needs a value", a);
-            const char *v = argv[++i];
-            if (strcmp(a, "-o") == 0)
-                out = v;
-            else if (strcmp(a, "--task") == 0)
-                opts.task = v;
-            else if (!parse_pids(v, &opts))
-                return fail("import: --pid takes up to %d numbers, comma-separated, not '%s'",
-                            KVM_IMPORT_MAX_PIDS, v);
-            continue;
-        }
-        if (a[0] == '-' && a[1] != '\0')
-            return fail("import: unknown option '%s' (see vsbox import --help)", a);
-        if (!kvm) {
-            if (strcmp(a, "kvm") != 0)
-                return fail("import: unknown capture format '%s' (vsbox imports kvm)", a);
-            kvm = true;
-        } else if (file) {
-            return fail("import: one capture at a time ('%s' and '%s')", file, a);
-        } else {
-            file = a;
-        }
+    const char *file = NULL, *out = NULL, *pids = NULL;
+    const struct opt table[] = {
+        { "-o", "OUT", "write the trace to OUT (default: standard output)", &out, NULL,
+          "--output" },
+        { "--pid", "N,...", "keep only these threads (pid or tid) or processes (tgid)", &pids,
+          NULL, NULL },
+        { "--task", "NAME", "keep only threads named NAME ('NAME*': names that start so)",
+          &opts.task, NULL, NULL },
+        { 0 },
+    };
+    const struct command c = {
+        "import kvm", "FILE [OPTIONS]",
+        "Read a capture of Linux KVM's tracepoints - `trace-cmd report`, raw ftrace\n"
+        "(trace/trace_pipe) or `perf script` text - and write it as a trace v1: kvm_msr,\n"
+        "kvm_cpuid, kvm_hv_hypercall and the kvm_hv_* events a guest's access shows in,\n"
+        "with KVM's answers as the expected results, for `vsbox replay` against a host.\n"
+        "FILE may be - for standard input. A summary of what was kept goes to stderr.\n"
+        "Capture: trace-cmd record -e kvm:kvm_msr -e kvm:kvm_cpuid -e 'kvm:kvm_hv_*'\n"
+        "         -e kvm:kvm_entry; then trace-cmd report > capture.txt\n"
+        "Exit: 0 done, 2 bad input (one line naming the file and line).\n",
+        "FILE", table,
+    };
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        opts_help(stdout, &c);
+        return EXIT_OK;
     }
-    if (!kvm || !file)
+    if (argc < 2)
         return fail("import: which capture? (vsbox import kvm FILE)");
-    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (strcmp(argv[1], "kvm") != 0)
+        return fail("import: unknown capture format '%s' (vsbox imports kvm)", argv[1]);
+    int p = opts_parse(&c, argc - 1, argv + 1, &file);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
+    if (pids && !parse_pids(pids, &opts))
+        return fail("import: --pid takes up to %d numbers, comma-separated, not '%s'",
+                    KVM_IMPORT_MAX_PIDS, pids);
+    if (!file)
+        return fail("import: which capture? (vsbox import kvm FILE)");
+    FILE *in = input_open(file, 1);
     if (!in)
-        return fail("%s: cannot open: %s", file, strerror(errno));
-    struct stat st;
-    if (in != stdin && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(in);
-        return fail("%s: a directory, not a capture", file);
-    }
+        return EXIT_BAD_INPUT;
     int status = import(file, in, out, &opts);
-    if (in != stdin)
-        fclose(in);
+    input_close(in);
     return status;
 }

@@ -306,7 +306,7 @@ Test(cli_import, bad_invocations_get_one_line)
     expect_usage_error(LINES("import"), "which capture?");
     expect_usage_error(LINES("import", "xen", "f"), "unknown capture format 'xen'");
     expect_usage_error(LINES("import", "kvm", "/nonexistent/x"), "cannot open");
-    expect_usage_error(LINES("import", "kvm", "/"), "a directory, not a capture");
+    expect_usage_error(LINES("import", "kvm", "/"), "/: is a directory");
     expect_usage_error(LINES("import", "kvm", "x", "--pid", "12a"), "--pid takes up to");
     expect_usage_error(LINES("import", "kvm", "x", "--frob"), "unknown option '--frob'");
     expect_usage_error(LINES("import", "kvm", "x", "-o"), "-o needs a value");
@@ -318,5 +318,12 @@ Test(cli_import, help_explains_the_capture)
     struct run_result r = run_vsbox(LINES("import", "--help"), NULL);
     cr_assert_eq(r.status, 0);
     cr_expect(strstr(r.out, "trace-cmd record -e kvm:kvm_msr"), "%s", r.out);
+    run_result_free(&r);
+    /* The option table's lines, the same after the format's name. */
+    r = run_vsbox(LINES("import", "kvm", "--help"), NULL);
+    cr_assert_eq(r.status, 0);
+    cr_expect(strstr(r.out, "usage: vsbox import kvm FILE [OPTIONS]"), "%s", r.out);
+    cr_expect(strstr(r.out, "--pid N,..."), "%s", r.out);
+    cr_expect(strstr(r.out, "--task NAME"), "%s", r.out);
     run_result_free(&r);
 }

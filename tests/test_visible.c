@@ -134,3 +134,27 @@ Test(visible, capturing_does_not_disturb_the_model)
     cr_assert(a.msr_write[0], "IA32_TSC is writable");
     vmodel_destroy(m);
 }
+
+/* Xen 4.4 shows Xen leaves up to base+2, 4.5 up to base+4 (XEN_CPUID_MAX_NUM_LEAVES):
+ * the leaves that go are named, and the incarnation is not read from a leaf that is gone. */
+Test(visible, xen_leaves_that_vanish_are_named_as_such)
+{
+    struct vmodel *m = on("xen-4.5", 1);
+    struct vvisible before, after;
+    struct seen s = { 0 };
+    vmodel_visible(m, &before);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1), VRES_OK);
+    vmodel_visible(m, &after);
+    vvisible_diff(&before, &after, collect, &s);
+    cr_assert(has(&s, VDIFF_NOTE, "Xen leaf 0x40000103 (time) disappeared (max Xen leaf "
+                                  "0x40000104 -> 0x40000102)"));
+    cr_assert(has(&s, VDIFF_NOTE, "Xen leaf 0x40000104 (HVM features) disappeared (max Xen "
+                                  "leaf 0x40000104 -> 0x40000102)"));
+    for (int i = 0; i < s.n; i++)
+        cr_assert_null(strstr(s.lines[i], "incarnation"), "%s", s.lines[i]);
+    s.n = 0;
+    vvisible_diff(&after, &before, collect, &s);
+    cr_assert(has(&s, VDIFF_NOTE, "Xen leaf 0x40000103 (time) appeared (max Xen leaf "
+                                  "0x40000102 -> 0x40000104)"));
+    vmodel_destroy(m);
+}
