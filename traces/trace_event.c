@@ -5,26 +5,11 @@
 #include "viridian/model.h"
 #include "viridian/profile.h"
 
-struct number_arg {
-    const char *what; /* for "expected ..." */
-    unsigned bits;
-};
-
-/* Adding an event is one row here, one case in trace_write.c and a line in the docs. */
-struct event_form {
-    const char *word;
-    enum vev_kind kind;
-    struct number_arg args[3];   /* the numbers after the word, in order */
-    enum trace_rc (*parse)(struct tlex *, struct vevent *); /* instead of args */
-    const char *results;         /* for messages; NULL: the event takes no result */
-    struct number_arg values[4]; /* a numeric result: one value, or four registers */
-    enum vres_kind words[4];     /* the word results allowed (VRES_NONE ends the list) */
-};
-
 static enum trace_rc parse_param_set(struct tlex *x, struct vevent *ev);
 static enum trace_rc parse_param_get(struct tlex *x, struct vevent *ev);
 static enum trace_rc parse_migrate(struct tlex *x, struct vevent *ev);
 
+/* Adding an event is one row here, one case in trace_write.c and a line in the docs. */
 static const struct event_form forms[] = {
     { .word = "cpuid", .kind = VEV_CPUID,
       .args = { { "a leaf", 32 }, { "a subleaf", 32 } },
@@ -53,6 +38,12 @@ static const struct event_form forms[] = {
       .results = "ok or refused", .words = { VRES_OK, VRES_REFUSED } },
 };
 
+const struct event_form *trace_event_forms(size_t *n)
+{
+    *n = sizeof forms / sizeof forms[0];
+    return forms;
+}
+
 static const struct {
     const char *word;
     enum vres_kind kind;
@@ -76,7 +67,7 @@ static enum trace_rc number(struct tlex *x, const struct number_arg *arg, uint64
     struct tlex_token t;
     if (!tlex_peek(x, &t) || tlex_is(&t, "->"))
         return missing(x, arg->what);
-    tlex_next(x, &t);
+    tlex_take(x, &t);
     return tlex_number(x, &t, arg->bits, out);
 }
 
@@ -155,19 +146,21 @@ static enum trace_rc parse_result(struct tlex *x, const struct tlex_token *arrow
         return tlex_fail(x->err, x->line, arrow->col, "%s takes no result", f->word);
     if (!tlex_peek(x, &t))
         return missing(x, f->results);
-    for (size_t i = 0; i < sizeof result_words / sizeof result_words[0]; i++) {
+    /* No result word starts with a digit, and numbers always do. */
+    bool digit = t.p[0] >= '0' && t.p[0] <= '9';
+    for (size_t i = 0; i < sizeof result_words / sizeof result_words[0] && !digit; i++) {
         if (!tlex_is(&t, result_words[i].word))
             continue;
         for (size_t k = 0; k < sizeof f->words / sizeof f->words[0]; k++)
             if (f->words[k] == result_words[i].kind) {
-                tlex_next(x, &t);
+                tlex_take(x, &t);
                 res->kind = result_words[i].kind;
                 return TRACE_OK;
             }
         return missing(x, f->results);
     }
     /* Anything but a digit is a wrong word ("expected ok or #GP, not 'OK'"), not a bad number. */
-    if (!f->values[0].what || t.p[0] < '0' || t.p[0] > '9')
+    if (!f->values[0].what || !digit)
         return missing(x, f->results);
     res->kind = f->values[1].what ? VRES_REGS : VRES_VALUE;
     for (size_t k = 0; k < sizeof f->values / sizeof f->values[0] && f->values[k].what; k++)
@@ -223,7 +216,7 @@ enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item)
     }
     const struct event_form *f = NULL;
     for (size_t i = 0; i < sizeof forms / sizeof forms[0] && !f; i++)
-        if (tlex_is(&t, forms[i].word))
+        if (t.p[0] == forms[i].word[0] && tlex_is(&t, forms[i].word))
             f = &forms[i];
     if (!f)
         return tlex_fail(x->err, x->line, t.col, "unknown event '%s'%s", tlex_show(&t, b),
