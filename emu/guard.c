@@ -186,7 +186,7 @@ static enum guard_verdict fetchable(struct emu *e, uint64_t la)
         struct mmu m;
         struct mmu_fault f;
         mmu_load(e, &m);
-        if (mmu_translate(e, &m, la, MMU_FETCH, e->guard_cpl == 3 ? MMU_USER : MMU_SUPERVISOR,
+        if (mmu_walk(e, &m, la, MMU_FETCH, e->guard_cpl == 3 ? MMU_USER : MMU_SUPERVISOR,
                           false, &pa, &f))
             return GUARD_FAULT;
         if (la < e->ram_size && (pa & ~4095ull) != page)

@@ -50,7 +50,7 @@ static uint64_t beyond_ram(struct emu *e, uint64_t la, unsigned size, bool write
     uint64_t pa = la;
     mmu_load(e, &m);
     if (mmu_paging(&m))
-        mmu_translate(e, &m, la, write ? MMU_WRITE : MMU_READ, MMU_SUPERVISOR, false, &pa, &f);
+        mmu_walk(e, &m, la, write ? MMU_WRITE : MMU_READ, MMU_SUPERVISOR, false, &pa, &f);
     if (write) {
         phys_write(e, pa, &v, size);
         return 0;
