@@ -327,7 +327,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         if (e->insns >= e->cfg.budget && !e->stop)
             run_finish(e, EMU_BUDGET);
     }
-    if ((e->irq.kick || e->irq.waiting) && irq_window(e)) {
+    if ((e->irq.kick || e->irq.waiting) && irq_window(e, addr)) {
         e->irq.kick = true;
         uc_emu_stop(uc);
     }

@@ -122,6 +122,7 @@ struct emu {
         bool kick;               /* something became pending: stop at the block's end */
         bool waiting;            /* a vector is pending behind IF or the STI/MOV SS shadow */
         uint64_t deadline_tsc;   /* the next timer's, or UINT64_MAX */
+        uint64_t shadow_at;      /* the instruction in an STI shadow, run before any vector */
     } irq;
     uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
     struct {
@@ -274,7 +275,7 @@ void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
 void irq_clock_moved(struct emu *e);        /* a timer may be due: stop at the block's end */
 bool irq_service(struct emu *e);            /* at a boundary: deliver what the CPU can take */
 bool irq_idle(struct emu *e);               /* HLT: sleep until a vector comes; false: never */
-bool irq_window(struct emu *e);             /* a waiting vector could now be taken */
+bool irq_window(struct emu *e, uint64_t block); /* a waiting vector could be taken here */
 
 /* deliver.c: through the guest's IDT as the CPU would, or a report and a stop */
 bool deliver_exception(struct emu *e, const struct exc *x);

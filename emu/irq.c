@@ -47,7 +47,7 @@ void irq_reset(struct emu *e)
 {
     lapic_reset(&e->lapic, 0);
     e->irq.active = e->irq.kick = e->irq.waiting = false;
-    e->irq.deadline_tsc = UINT64_MAX;
+    e->irq.deadline_tsc = e->irq.shadow_at = UINT64_MAX;
 }
 
 /* vlapic_ipi(): route an ICR write. One vCPU: its own APIC is the only target. */
@@ -108,6 +108,9 @@ static bool take(struct emu *e)
         x.vector = (uint8_t)vec;
     } else {
         e->irq.waiting = true;
+        /* In the STI/MOV SS shadow the next instruction runs first: QEMU gives it a
+         * block of its own, whose start must not stop the run again. */
+        e->irq.shadow_at = cpustate_irq_shadow(&e->cpu) ? rip : UINT64_MAX;
         return false;
     }
     e->irq.waiting = false;
@@ -137,6 +140,13 @@ bool irq_idle(struct emu *e)
 {
     if (!e->irq.active)
         return false;
+    /* HLT ends the STI shadow it sits in (`sti; hlt` sleeps with interrupts on), as
+     * QEMU's own HLT does; vsbox's HLT is a trap, so the flag is cleared here. */
+    cpustate_load(&e->cpu, e->uc);
+    if (cpustate_irq_shadow(&e->cpu)) {
+        cpustate_clear_irq_shadow(&e->cpu);
+        cpustate_store(&e->cpu, e->uc);
+    }
     for (int i = 0; i < 2; i++) {
         if (take(e))
             return true;
@@ -152,8 +162,12 @@ bool irq_idle(struct emu *e)
     return take(e);
 }
 
-bool irq_window(struct emu *e)
+bool irq_window(struct emu *e, uint64_t block)
 {
+    if (block == e->irq.shadow_at) {
+        e->irq.shadow_at = UINT64_MAX;
+        return false;
+    }
     if (e->irq.kick)
         return true;
     if (!e->irq.waiting)

@@ -77,6 +77,7 @@ static void do_init(struct lapic *l)
     l->sw_disabled = true;
     l->nmi_pending = false;
     l->last_update_ns = l->next_ns = l->period_ns = 0;
+    l->counting = l->armed = false;
 }
 
 void lapic_reset(struct lapic *l, uint32_t vcpu)
@@ -99,7 +100,7 @@ static uint32_t ppr(const struct lapic *l)
 static uint32_t tmcct(const struct lapic *l, uint64_t now)
 {
     uint32_t tmict = get(l, APIC_TMICT);
-    if (!tmict || !l->last_update_ns)
+    if (!tmict || !l->counting)
         return 0;
     uint64_t passed = (now - l->last_update_ns) / ((uint64_t)APIC_BUS_CYCLE_NS * l->divisor);
     if (timer_mode(l) == TIMER_PERIODIC)
@@ -138,7 +139,7 @@ static void update_timer(struct lapic *l, uint32_t lvtt, bool tmict_updated,
     uint64_t period = (uint64_t)get(l, APIC_TMICT) * APIC_BUS_CYCLE_NS * old_divisor, delta = 0;
     if (tmict_updated) {
         delta = period;
-    } else if (period && l->last_update_ns) {
+    } else if (period && l->counting) {
         uint64_t passed = now - l->last_update_ns;
         if (timer_mode(l) == TIMER_PERIODIC)
             passed %= period;
@@ -153,10 +154,12 @@ static void update_timer(struct lapic *l, uint32_t lvtt, bool tmict_updated,
         l->next_ns = now + delta;
         l->period_ns = mode == TIMER_PERIODIC ? period : 0;
         l->last_update_ns = now;
+        l->counting = l->armed = true;
         if (!tmict_updated)
             l->last_update_ns -= period - delta;
     } else {
         l->last_update_ns = l->next_ns = l->period_ns = 0;
+        l->counting = l->armed = false;
     }
 }
 
@@ -357,7 +360,7 @@ int lapic_eoi(struct lapic *l)
 
 bool lapic_timer_next(const struct lapic *l, uint64_t *ns)
 {
-    if (!l->next_ns)
+    if (!l->armed)
         return false;
     *ns = l->next_ns;
     return true;
@@ -365,7 +368,7 @@ bool lapic_timer_next(const struct lapic *l, uint64_t *ns)
 
 void lapic_timer_fire(struct lapic *l, uint64_t now_ns)
 {
-    if (!l->next_ns || now_ns < l->next_ns)
+    if (!l->armed || now_ns < l->next_ns)
         return;
     uint32_t lvtt = get(l, APIC_LVTT);
     if (!(lvtt & APIC_LVT_MASKED) && !l->sw_disabled)
@@ -377,6 +380,6 @@ void lapic_timer_fire(struct lapic *l, uint64_t now_ns)
         l->last_update_ns = due;
         l->next_ns = due + l->period_ns;
     } else {
-        l->next_ns = 0;   /* one-shot: TMCCT reads 0 from here (last_update stays) */
+        l->armed = false;   /* one-shot: TMCCT reads 0 from here (it keeps counting past) */
     }
 }

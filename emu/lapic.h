@@ -41,9 +41,11 @@ struct lapic {
     bool sw_disabled;          /* SPIV bit 8 clear */
     bool nmi_pending;
     uint32_t divisor;          /* TDCR decoded: 1..128 */
-    /* The timer: last_update is Xen's timer_last_update (0: stopped); next is the
-     * guest time it fires next, period 0 for one-shot. */
+    /* The timer: last_update is Xen's timer_last_update, counting its "non-zero"
+     * (guest time 0 is a real time here); armed: next_ns is when it fires next;
+     * period 0 for one-shot. */
     uint64_t last_update_ns, next_ns, period_ns;
+    bool counting, armed;
 };
 
 /* vlapic_reset(): power-on state, ID vcpu*2 as Xen gives it. */
