@@ -7,7 +7,7 @@
 #include "emu/cpustate.h"
 
 enum {
-    CTX_HEADER = 16,          /* struct uc_context: size, mode, arch, then the state */
+    CTX_HEADER = CPUSTATE_CTX_HEADER,          /* struct uc_context: size, mode, arch, then the state */
     CTX_STATE_SIZE = 5528,    /* offsetof(CPUX86State, retaddr) */
     OFF_REGS = 0, OFF_EIP = 128, OFF_EFLAGS = 136, OFF_HFLAGS = 176, OFF_HFLAGS2 = 180,
     OFF_SEGS = 184, SEG_SIZE = 24, SEG_BASE = 8, SEG_LIMIT = 16, SEG_FLAGS = 20,
@@ -182,6 +182,11 @@ bool cpustate_irq_shadow(const struct cpustate *cs)
 void cpustate_clear_irq_shadow(struct cpustate *cs)
 {
     put32(cs->data + OFF_HFLAGS, get32(cs->data + OFF_HFLAGS) & ~HF_INHIBIT_IRQ);
+}
+
+uint64_t cpustate_eflags(const struct cpustate *cs)
+{
+    return get64(cs->data + OFF_EFLAGS);
 }
 
 bool cpustate_nmi_blocked(const struct cpustate *cs)

@@ -310,7 +310,7 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
     struct emu *e = user;
     (void)uc, (void)prev;
     site_restore(e);
-    if (e->cfg.budget && e->tb_insns)
+    if ((e->cfg.budget || e->smp) && e->tb_insns)
         icount_put(&e->icount, tb->pc, e->tb_insns);
     e->tb_insns = 0;
     e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
@@ -321,13 +321,21 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct emu *e = user;
-    if (e->cfg.budget) {
+    if (e->cfg.budget || e->smp) {
         uint32_t n = icount_get(&e->icount, addr);
-        e->insns += n ? n : size;   /* an unknown block: its bytes bound its instructions */
-        if (e->insns >= e->cfg.budget && !e->stop)
+        n = n ? n : size;   /* an unknown block: its bytes bound its instructions */
+        e->insns += n;
+        if (e->cfg.budget && e->insns >= e->cfg.budget && !e->stop)
             run_finish(e, EMU_BUDGET);
+        if (e->smp) {
+            vcpu_slice(e, n);
+            if (e->resched) {
+                uc_emu_stop(uc);
+                return;
+            }
+        }
     }
-    if ((e->irq.kick || e->irq.waiting) && irq_window(e, addr)) {
+    if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr)) {
         e->irq.kick = true;
         uc_emu_stop(uc);
     }

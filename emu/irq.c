@@ -25,10 +25,22 @@ static uint64_t ns_to_tsc(const struct emu *e, uint64_t ns)
     return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
+/* The earliest timer of any vCPU. */
 static void update_deadline(struct emu *e)
 {
-    uint64_t ns;
-    e->irq.deadline_tsc = lapic_timer_next(&e->lapic, &ns) ? ns_to_tsc(e, ns) : UINT64_MAX;
+    uint64_t best = UINT64_MAX, ns;
+    for (uint32_t i = 0; i < e->n_vcpus; i++)
+        if (lapic_timer_next(&e->vcpus[i].lapic, &ns) && ns_to_tsc(e, ns) < best)
+            best = ns_to_tsc(e, ns);
+    e->irq.deadline_tsc = best;
+}
+
+static void fire_timers(struct emu *e)
+{
+    uint64_t now = now_ns(e);
+    for (uint32_t i = 0; i < e->n_vcpus; i++)
+        lapic_timer_fire(&e->vcpus[i].lapic, now);
+    update_deadline(e);
 }
 
 /* Look for a vector at the next block start. Never a stop here: this may be the middle
@@ -45,33 +57,56 @@ static void kick(struct emu *e)
 
 void irq_reset(struct emu *e)
 {
-    lapic_reset(&e->lapic, 0);
-    e->irq.active = e->irq.kick = e->irq.waiting = false;
-    e->irq.deadline_tsc = e->irq.shadow_at = UINT64_MAX;
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
+        lapic_reset(&e->vcpus[i].lapic, i);
+        e->vcpus[i].waiting = false;
+        e->vcpus[i].shadow_at = UINT64_MAX;
+    }
+    e->irq.active = e->irq.kick = false;
+    e->irq.deadline_tsc = UINT64_MAX;
 }
 
-/* vlapic_ipi(): route an ICR write. One vCPU: its own APIC is the only target. */
+/* vlapic_ipi(): an ICR write reaches every vCPU it names (a lowest-priority one only the
+ * named vCPU whose processor priority is lowest, the first such in vCPU order). */
 static void route(struct emu *e, uint32_t lo, uint32_t hi)
 {
-    if (!lapic_ipi_send_ok(&e->lapic, lo))
+    struct lapic *src = &vcpu_cur(e)->lapic;
+    if (!lapic_ipi_send_ok(src, lo))
         return;
     uint32_t dm = lo & APIC_DM_MASK;
-    if (dm == APIC_DM_INIT || dm == APIC_DM_STARTUP)
-        return;   /* no other vCPU to start, and Xen does not reset the sender */
-    if (lapic_match_dest(&e->lapic, &e->lapic, lo, hi))
-        lapic_accept(&e->lapic, lo);
+    int lowest = -1;
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
+        struct lapic *t = &e->vcpus[i].lapic;
+        if (!lapic_match_dest(t, src, lo, hi))
+            continue;
+        if (dm == APIC_DM_INIT) {
+            if (!(lo & APIC_INT_LEVELTRIG) || (lo & APIC_INT_ASSERT))   /* not a de-assert */
+                vcpu_init_ipi(e, i);
+        } else if (dm == APIC_DM_STARTUP) {
+            vcpu_startup_ipi(e, i, (uint8_t)lo);
+        } else if (dm == APIC_DM_LOWEST) {
+            if (!t->sw_disabled && (lowest < 0 || lapic_mmio_read(t, APIC_PROCPRI, 4, 0) <
+                                                   lapic_mmio_read(&e->vcpus[lowest].lapic, APIC_PROCPRI, 4, 0)))
+                lowest = (int)i;
+        } else {
+            lapic_accept(t, lo);
+        }
+    }
+    if (lowest >= 0)
+        lapic_accept(&e->vcpus[lowest].lapic, lo);
 }
 
 uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size)
 {
     kick(e);
-    return lapic_mmio_read(&e->lapic, (uint32_t)off, size, now_ns(e));
+    return lapic_mmio_read(&vcpu_cur(e)->lapic, (uint32_t)off, size, now_ns(e));
 }
 
 void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
 {
     uint32_t lo, hi;
-    if (lapic_mmio_write(&e->lapic, (uint32_t)off, size, (uint32_t)value, now_ns(e), &lo, &hi))
+    if (lapic_mmio_write(&vcpu_cur(e)->lapic, (uint32_t)off, size, (uint32_t)value, now_ns(e),
+                         &lo, &hi))
         route(e, lo, hi);
     update_deadline(e);
     kick(e);
@@ -87,33 +122,34 @@ void irq_clock_moved(struct emu *e)
  * delivering it ended the run: e->stop). */
 static bool take(struct emu *e)
 {
-    lapic_timer_fire(&e->lapic, now_ns(e));
-    update_deadline(e);
-    int vec = lapic_pending(&e->lapic);
-    if (!e->lapic.nmi_pending && vec < 0) {
-        e->irq.waiting = false;
+    fire_timers(e);
+    struct vcpu *v = vcpu_cur(e);
+    struct lapic *l = &v->lapic;
+    int vec = lapic_pending(l);
+    if (!l->nmi_pending && vec < 0) {
+        v->waiting = false;
         return false;
     }
     cpustate_load(&e->cpu, e->uc);
     uint64_t rip = emu_reg(e, UC_X86_REG_RIP);
     struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL };
-    if (e->lapic.nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
-        e->lapic.nmi_pending = false;
+    if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
+        l->nmi_pending = false;
         cpustate_block_nmi(&e->cpu);
         cpustate_store(&e->cpu, e->uc);
         x.vector = VEC_NMI;
     } else if (vec >= 0 && (emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) &&
                !cpustate_irq_shadow(&e->cpu)) {
-        lapic_ack(&e->lapic, (uint8_t)vec, false);
+        lapic_ack(l, (uint8_t)vec, false);
         x.vector = (uint8_t)vec;
     } else {
-        e->irq.waiting = true;
+        v->waiting = true;
         /* In the STI/MOV SS shadow the next instruction runs first: QEMU gives it a
          * block of its own, whose start must not stop the run again. */
-        e->irq.shadow_at = cpustate_irq_shadow(&e->cpu) ? rip : UINT64_MAX;
+        v->shadow_at = cpustate_irq_shadow(&e->cpu) ? rip : UINT64_MAX;
         return false;
     }
-    e->irq.waiting = false;
+    v->waiting = false;
     e->halted = false;
     deliver_exception(e, &x);
     return true;
@@ -138,8 +174,6 @@ bool irq_service(struct emu *e)
 
 bool irq_idle(struct emu *e)
 {
-    if (!e->irq.active)
-        return false;
     /* HLT ends the STI shadow it sits in (`sti; hlt` sleeps with interrupts on), as
      * QEMU's own HLT does; vsbox's HLT is a trap, so the flag is cleared here. */
     cpustate_load(&e->cpu, e->uc);
@@ -147,32 +181,49 @@ bool irq_idle(struct emu *e)
         cpustate_clear_irq_shadow(&e->cpu);
         cpustate_store(&e->cpu, e->uc);
     }
+    if (e->smp) {
+        /* Asleep: another vCPU runs, or the next timer wakes one (vcpu.c). */
+        vcpu_cur(e)->halted = true;
+        return vcpu_schedule(e);
+    }
+    if (!e->irq.active)
+        return false;
     for (int i = 0; i < 2; i++) {
         if (take(e))
             return true;
-        if (!(emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) && !e->lapic.nmi_pending)
+        if (!(emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) && !vcpu_cur(e)->lapic.nmi_pending)
             return false;   /* HLT with interrupts off: nothing can wake it */
-        if (e->irq.deadline_tsc == UINT64_MAX)
-            return false;
         /* Asleep until the next timer: the clock jumps there, as an idle vCPU's does. */
-        uint64_t t = vmodel_tsc(e->model);
-        if (e->irq.deadline_tsc > t)
-            vmodel_advance(e->model, e->irq.deadline_tsc - t);
+        if (!irq_sleep_to_next_timer(e))
+            return false;
     }
     return take(e);
 }
 
 bool irq_window(struct emu *e, uint64_t block)
 {
-    if (block == e->irq.shadow_at) {
-        e->irq.shadow_at = UINT64_MAX;
+    struct vcpu *v = vcpu_cur(e);
+    if (block == v->shadow_at) {
+        v->shadow_at = UINT64_MAX;
         return false;
     }
     if (e->irq.kick)
         return true;
-    if (!e->irq.waiting)
+    if (!v->waiting)
         return false;
-    if (e->lapic.nmi_pending)
+    if (v->lapic.nmi_pending)
         return true;
     return (emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) != 0;
+}
+
+bool irq_sleep_to_next_timer(struct emu *e)
+{
+    update_deadline(e);
+    if (e->irq.deadline_tsc == UINT64_MAX)
+        return false;
+    uint64_t t = vmodel_tsc(e->model);
+    if (e->irq.deadline_tsc > t)
+        vmodel_advance(e->model, e->irq.deadline_tsc - t);
+    fire_timers(e);
+    return true;
 }

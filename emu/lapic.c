@@ -80,6 +80,11 @@ static void do_init(struct lapic *l)
     l->counting = l->armed = false;
 }
 
+void lapic_init(struct lapic *l)
+{
+    do_init(l);
+}
+
 void lapic_reset(struct lapic *l, uint32_t vcpu)
 {
     memset(l, 0, sizeof *l);

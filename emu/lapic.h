@@ -50,6 +50,8 @@ struct lapic {
 
 /* vlapic_reset(): power-on state, ID vcpu*2 as Xen gives it. */
 void lapic_reset(struct lapic *l, uint32_t vcpu);
+/* vlapic_do_init(): what an INIT IPI leaves (ID kept). */
+void lapic_init(struct lapic *l);
 
 /* MMIO at offset off (any size that fits one 32-bit register, as Xen allows). */
 uint32_t lapic_mmio_read(const struct lapic *l, uint32_t off, unsigned size, uint64_t now_ns);

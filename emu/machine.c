@@ -137,6 +137,8 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "Unicorn refused a CPU context");
         return -1;
     }
+    if (vcpu_setup(e, err, errlen))
+        return -1;
     static const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
     csh *handles[3] = { &e->cs16, &e->cs32, &e->cs64 };
     for (int i = 0; i < 3; i++)

@@ -135,6 +135,17 @@ void emu_run(struct emu *e, struct emu_result *res)
             }
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
+        if (e->smp_pending) {
+            /* A second vCPU is up: block starts count slices from here, and blocks
+             * translated before have no such call. */
+            e->smp_pending = false;
+            guard_block_hook(e);
+            uc_ctl_flush_tlb(e->uc);
+        }
+        if (e->resched && !vcpu_schedule(e)) {
+            run_finish(e, EMU_HALTED);
+            break;
+        }
         if (irq_service(e)) {
             if (e->stop)
                 break;
@@ -209,9 +220,9 @@ void emu_run(struct emu *e, struct emu_result *res)
             run_finish(e, EMU_TIMEOUT);
             break;
         }
-        if (now == ran_until || e->sync_stop || e->irq.kick) {
+        if (now == ran_until || e->sync_stop || e->irq.kick || e->resched) {
             spins = 0;
-            continue;   /* the guard's run-to point, stale code to drop, or a vector */
+            continue;   /* the guard's run-to point, stale code, a vector, a slice's end */
         }
         /* Nothing asked for this stop. Resume, unless it makes no progress at all. */
         if (++spins > 1000) {

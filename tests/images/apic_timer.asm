@@ -6,29 +6,17 @@
 bits 64
 org 0x100000
 %include "sys64.inc"
-%define APIC 0xfee00000
 %macro exit_unless 2
     j%1 %%ok
     mov al, %2
     out 0xf4, al
 %%ok:
 %endmacro
-    ; Map the APIC page (vsbox's boot tables map the first 16 MiB): PDPT[3] -> a PD at
-    ; 0xa000 whose entry 0x1f7 is the 2 MiB page at 0xfee00000, uncached.
-    mov rdi, 0xa000
-    xor eax, eax
-    mov ecx, 1024
-    rep stosd
-    mov rax, APIC | 0x93
-    mov [0xa000 + 0x1f7 * 8], rax
-    mov qword [0x3000 + 3 * 8], 0xa000 | 3
-    mov rax, cr3
-    mov cr3, rax
+    apic_map
     gate64 0x40, timer_handler, 0x8e, 0
     gate64 0x41, ipi_handler, 0x8e, 0
     idt_load
     xor r12d, r12d
-    mov rbx, APIC                       ; the page, through RBX (a 32-bit address would sign-extend)
     mov dword [rbx + 0xf0], 0x1ff      ; SPIV: enabled, spurious vector 0xff
     mov dword [rbx + 0x3e0], 0xb       ; TDCR: divide by 1
     mov dword [rbx + 0x320], 0x40      ; LVTT: one-shot, vector 0x40
