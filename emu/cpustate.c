@@ -184,6 +184,11 @@ void cpustate_clear_irq_shadow(struct cpustate *cs)
     put32(cs->data + OFF_HFLAGS, get32(cs->data + OFF_HFLAGS) & ~HF_INHIBIT_IRQ);
 }
 
+uint64_t cpustate_efer(const struct cpustate *cs)
+{
+    return get64(cs->data + OFF_EFER);
+}
+
 uint64_t cpustate_eflags(const struct cpustate *cs)
 {
     return get64(cs->data + OFF_EFLAGS);

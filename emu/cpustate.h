@@ -84,6 +84,7 @@ void cpustate_clear_irq_shadow(struct cpustate *cs);
 bool cpustate_nmi_blocked(const struct cpustate *cs);
 /* EFLAGS as saved (the system bits; a context saved between runs holds them all). */
 uint64_t cpustate_eflags(const struct cpustate *cs);
+uint64_t cpustate_efer(const struct cpustate *cs);
 void cpustate_block_nmi(struct cpustate *cs);
 
 #endif

@@ -52,6 +52,15 @@ struct icount_map {
     uint32_t cap, used;
 };
 
+/* A SYSCALL the hook performed, for the run loop to finish (syscall.c). */
+struct syscall_entry {
+    bool pending;
+    uint64_t rip;
+    uint16_t sel;
+    bool long_mode, tf;
+    bool sce, sce_pending;       /* an EFER write's SCE, to set past QEMU's mask */
+};
+
 /* One vCPU besides its registers (which are Unicorn's while it runs, else ctx). */
 struct vcpu {
     uc_context *ctx;
@@ -109,6 +118,7 @@ struct emu {
     struct exc exc;              /* an exception to deliver once Unicorn stops */
     bool halted;                 /* the guest executed HLT */
     bool rip_fix;                /* a trap site reached after a stop: run it again */
+    struct syscall_entry syscall;
     uint64_t rip_fix_to;
     uint64_t insns;              /* guest instructions executed (counted with --budget) */
     volatile sig_atomic_t cancelled;
@@ -283,6 +293,11 @@ void run_finish(struct emu *e, enum emu_stop why);
 /* An exception for the run loop to deliver once Unicorn stops. */
 void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,
                uint64_t insn, enum exc_source source);
+
+/* syscall.c: SYSCALL, performed in two halves (the hook, then the run loop) */
+void syscall_trap(struct emu *e, uint64_t rip, unsigned len);
+bool syscall_finish(struct emu *e);
+void syscall_efer_written(struct emu *e, uint64_t value);
 
 /* irq.c: the local APIC on the bus, its timer on the clock, vectors taken between runs */
 void irq_reset(struct emu *e);

@@ -166,6 +166,8 @@ void emu_run(struct emu *e, struct emu_result *res)
         site_restore(e);
         if (e->rip_fix)
             emu_set_reg(e, UC_X86_REG_RIP, e->rip_fix_to);
+        if (syscall_finish(e))
+            spins = 0;
         if (e->exc.pending && !e->stop) {
             if (!deliver_exception(e, &e->exc))
                 break;

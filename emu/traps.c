@@ -115,6 +115,8 @@ static void do_msr(struct emu *e, bool write, const struct trap_regs *r)
         uc_x86_msr m = { msr, value };
         if (write) {
             uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
+            if (msr == 0xc0000080)
+                syscall_efer_written(e, value);
         } else {
             uc_reg_read(e->uc, UC_X86_REG_MSR, &m);
             uint64_t out[2] = { m.value & 0xffffffffu, m.value >> 32 };
@@ -199,6 +201,8 @@ static void cpuid_trap(struct emu *e, uint64_t rip, bool rip_known)
         cpuid_native(e, leaf, sub, r);
         if (leaf == 1)   /* the initial APIC ID: vCPU n's is 2n, as Xen numbers them */
             r[1] = (r[1] & 0x00ffffffu) | (e->cur * 2) << 24;
+        if (leaf == 0x80000001u)   /* SYSCALL: emulated (syscall.c), so advertised */
+            r[3] |= 1u << 11;
     }
     for (int i = 0; i < 4; i++)
         out[i] = r[i];
@@ -255,13 +259,6 @@ static void hypercall(struct emu *e, uint64_t rip)
         hypercall_viridian(e, rip, wide);
     else
         xen_hypercall(e, rip, wide, cpustate_cpl(&e->cpu));
-}
-
-/* A genuine SYSCALL: the instruction Unicorn 2.0.1 only reports. Without EFER.SCE it is
- * #UD, as on a CPU; vsbox's guests and XTF's HVM tests never enable it. */
-static void syscall_insn(struct emu *e, uint64_t rip)
-{
-    run_raise(e, 6, false, 0, rip, rip, EXC_CPU);
 }
 
 /* The ports vsbox answers: the 0xE9 console, the 0xF4 exit, the PIT. */
@@ -356,7 +353,7 @@ void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r)
         hypercall(e, rip);
         return;
     case SITE_SYSCALL:
-        syscall_insn(e, rip);
+        syscall_trap(e, rip, s->len);
         return;
     case SITE_HLT:
         if (cpl_of(e, r) != 0) {

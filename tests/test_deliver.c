@@ -90,3 +90,10 @@ Test(deliver, protected_mode_gates_with_and_without_a_privilege_change)
     cr_assert_eq(r.status, 0, "exit %d (the failed step): %s", r.status, r.err);
     run_result_free(&r);
 }
+
+Test(deliver, syscall_enters_from_star_and_lstar_and_single_steps_with_the_tf_it_leaves)
+{
+    struct run_result r = run_image("syscall64.bin", NULL);
+    cr_assert_eq(r.status, 0, "step %d failed\n%s", r.status, r.err);
+    run_result_free(&r);
+}

@@ -32,6 +32,7 @@ static const struct row rows[] = {
     { "exc_triple_fault.bin", "SHUTDOWN", 3, NULL },
     { "exc_single_step.bin", "HALT", 0, NULL },
     { "apic_timer.bin", "EXIT 0", 0, NULL },
+    { "syscall64.bin", "EXIT 0", 0, NULL },
 };
 
 static char *qemu_run(const char *image)
