@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: a -Werror build and CTest, then the Xen Test Framework (built
 # out of tree from ../shared/xtf, every test run twice and recorded, checked against
-# tests/xtf-expected.txt), then CTest again under ASan+UBSan,
+# tests/xtf-expected.txt), then CTest and XTF again under ASan+UBSan,
 # then a short run of every libFuzzer harness on its seed corpus, then the
 # ClusterFuzzLite build (.clusterfuzzlite/build.sh) as the engine runs it, and each
 # fuzzer it produced for a few seconds.
@@ -19,6 +19,11 @@ if [ "${1:-}" != "--quick" ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp \
         ctest --test-dir build-asan --output-on-failure -j 2
+    # XTF again on the sanitized vsbox: guest code nobody here wrote, through every
+    # platform path (the same build of XTF; an ASan report ends a test as a CRASH).
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp VSBOX=$PWD/build-asan/vsbox \
+        bash scripts/xtf.sh ${XTF_DIR:+"$XTF_DIR"} --check tests/xtf-expected.txt
     bash fuzz/run.sh --smoke
     bash scripts/cflite.sh 4
 fi
