@@ -101,7 +101,7 @@ ParameterizedTestParameters(migrate, seed_scenarios)
         { "xen-4.5:base", "xen-4.4:1", 4, "restore refused: xen-4.4 takes HVM_PARAM_VIRIDIAN only as a boolean; the mask stream carries 0x3: HVMPV_no_freq", "" },
         { "xen-4.5:base", "xen-4.3", 4, "restore refused: xen-4.3 takes HVM_PARAM_VIRIDIAN only as a boolean", "" },
         /* The destination's own config set a different value: EEXIST. */
-        { "xen-4.5:1", "xen-4.5:base", 4, "the destination was built with HVM_PARAM_VIRIDIAN 0x3; the stream's 0x1 may not replace it (EEXIST)", "" },
+        { "xen-4.5:1", "xen-4.5:base", 4, "the destination was built with HVM_PARAM_VIRIDIAN 0x3; the stream's 0x5 may not replace it (EEXIST)", "" },
     };
     return cr_make_param_array(struct scenario, s, sizeof s / sizeof s[0]);
 }
