@@ -9,7 +9,21 @@
 static const char usage[] =
     "usage: vsbox msrs [--viridian SPEC] [--host PROFILE] [--tsc-khz N] [--config FILE]\n"
     "Print, as a trace v1, a read of every viridian MSR and of Xen's own hypercall-page\n"
-    "MSR, each with its result, TLFS name and the group that gates it.\n";
+    "MSR, each with its result, TLFS name, the group that gates it and the release that\n"
+    "added it.\n";
+
+/* "group synic", or for the crash MSRs "no group (crash_ctl only advertises it)". */
+static void describe(const struct vmsr_info *row, uint32_t msr, char *c, size_t len)
+{
+    char name[48];
+    vmsr_name(row, msr, name, sizeof name);
+    if (row->gate == VMSR_UNGATED)
+        snprintf(c, len, "%s, no group (%s only advertises it), Xen 4.%u+", name,
+                 vgroup_info(row->group)->name, row->since);
+    else
+        snprintf(c, len, "%s, group %s, Xen 4.%u+%s", name, vgroup_info(row->gate)->name,
+                 row->since, row->rd ? "" : ", write-only");
+}
 
 int cmd_msrs(int argc, char **argv)
 {
@@ -31,17 +45,16 @@ int cmd_msrs(int argc, char **argv)
         return EXIT_BAD_INPUT;
     int rc = 0;
 
-    size_t n;
-    const struct vmsr_info *table = vmsr_table(&n);
     char c[200];
-    for (size_t i = 0; i < n; i++) {
-        if (table[i].group == VMSR_ARCH)
+    for (size_t i = 0; i < vmsr_count(); i++) {
+        uint32_t msr = vmsr_at(i);
+        const struct vmsr_info *row = vmsr_find(msr, NULL);
+        if (row->gate == VMSR_ARCH)
             continue;
-        struct vevent ev = { .kind = VEV_RDMSR, .a = { table[i].msr } };
+        struct vevent ev = { .kind = VEV_RDMSR, .a = { msr } };
         struct vres res;
         vmodel_apply(m, &ev, &res);
-        snprintf(c, sizeof c, "%s, group %s%s", table[i].name, vgroup_info(table[i].group)->name,
-                 table[i].rd ? "" : ", write-only");
+        describe(row, msr, c, sizeof c);
         rc |= trace_write_line(stdout, &ev, &res, c);
     }
     struct vevent ev = { .kind = VEV_RDMSR, .a = { vmodel_xen_msr_base(m) } };

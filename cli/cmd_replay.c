@@ -120,10 +120,16 @@ static void emit(struct replay_job *job, const struct trace_item *it, const stru
     case TRACE_COMMENT:
         fprintf(job->events ? job->out : job->head, "# %s\n", it->comment);
         break;
-    case TRACE_EVENT:
-        trace_write_line(job->out, &it->ev, got->kind == VRES_NONE ? NULL : got,
+    case TRACE_EVENT: {
+        struct vevent ev = it->ev;
+        if (it->has_input) {
+            ev.input = it->input;
+            ev.input_words = it->input_words;
+        }
+        trace_write_line(job->out, &ev, got->kind == VRES_NONE ? NULL : got,
                          it->comment[0] ? it->comment : NULL);
         break;
+    }
     }
 }
 

@@ -15,7 +15,7 @@
 const char common_flags_help[] =
     "  --viridian SPEC   viridian groups: 'base,freq', 'all,!freq', 'defaults', 0/1, or\n"
     "                    the xl.cfg list '[ \"all\", \"!freq\" ]' (default: 0, as xl)\n"
-    "  --host PROFILE    host profile (default xen-4.5)\n"
+    "  --host PROFILE    host profile: a Xen release (default: the newest, see hosts)\n"
     "  --tsc-khz N       guest TSC frequency in kHz (default: the host's)\n"
     "  --config FILE     read viridian, vcpus and memory from an xl.cfg file\n"
     "  --verbose         say which xl.cfg keys were ignored\n";

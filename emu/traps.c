@@ -3,6 +3,7 @@
 #include <string.h>
 #include "emu/internal.h"
 #include "viridian/planted.h"
+#include "viridian/hypercall.h"
 #include "viridian/xen_hypercall.h"
 
 /* Ticks of guest time each kind of exit costs: the clock moves only at traps, so a
@@ -254,6 +255,8 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, uint32_t len)
     struct vevent ev = { .kind = VEV_HYPERCALL, .a = { in, gin, gout }, .legacy = -1 };
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
+    /* The input block it read goes into the record (`in=`): replay has no guest memory. */
+    ev.input = vmodel_hypercall_input(e->model, &ev.input_words);
     trap_event(e, &ev, &res, rip);
     if (res.kind == VRES_UD) {
         raise_exception(e, 6, false, 0, rip);
@@ -278,6 +281,8 @@ static void hypercall_xen(struct emu *e, uint64_t rip, uint32_t len)
                                       &rax, &ev);
     if (param) {
         struct vres res = { .kind = VRES_VALUE, .v = { vmodel_param(e->model) } };
+        if (ev.kind == VEV_PARAM_GET && rax != 0) /* 4.6+: a guest's read is EPERM */
+            res = (struct vres){ .kind = VRES_EPERM };
         if (ev.kind == VEV_PARAM_SET)
             res = (struct vres){ .kind = rax == 0 ? VRES_OK
                                          : rax == (uint64_t)-1 ? VRES_EPERM

@@ -524,7 +524,7 @@ Test(trace_header, the_sample_file_of_every_form_reads_as_written)
     cr_assert_str_eq(p.cfg.viridian, "all,!freq");
     cr_assert_eq(p.cfg.tsc_khz, 2500000);
     cr_assert_eq(p.cfg.vcpus, 4);
-    cr_assert_eq(p.count, 20);
+    cr_assert_eq(p.count, 25);
     cr_assert_eq(p.items[0].kind, TRACE_COMMENT);
     cr_assert_eq(p.items[1].kind, TRACE_COMMENT);
     cr_assert_eq(p.items[2].kind, TRACE_BLANK);
@@ -567,6 +567,16 @@ Test(trace_header, the_sample_file_of_every_form_reads_as_written)
           { .kind = VRES_REFUSED }, "" },
         { 23, { .kind = VEV_RDTSC, .vcpu = 63, .legacy = -1 }, false, { .kind = VRES_NONE },
           "  indented comment, kept as written" },
+        { 24, { .kind = VEV_POLL, .vcpu = 2, .a = { 3 }, .legacy = -1 }, true,
+          { VRES_VALUE, { 1 } }, "" },
+        { 25, { .kind = VEV_MIGRATE, .host = host("xen-4.22"), .a = { 20000000 }, .legacy = -1 },
+          true, { .kind = VRES_OK }, "" },
+        { 26, { .kind = VEV_HYPERCALL, .a = { 0x10002, 0x3000, 0 }, .legacy = -1 }, true,
+          { VRES_VALUE, { 0x100000000ull } }, "" },
+        { 27, { .kind = VEV_HYPERCALL, .a = { 2, 0x3000, 0 }, .legacy = -1 }, true,
+          { VRES_VALUE, { 5 } }, "" },
+        { 28, { .kind = VEV_PARAM_GET, .from_guest = true, .legacy = -1 }, true,
+          { .kind = VRES_EPERM }, "" },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const struct trace_item *it = &p.items[3 + i];
@@ -580,6 +590,16 @@ Test(trace_header, the_sample_file_of_every_form_reads_as_written)
             expect_result(it, want[i].res, what);
         cr_expect_str_eq(it->comment, want[i].comment, "%s", what);
     }
+    /* The hypercalls' recorded input blocks. */
+    const struct trace_item *h = &p.items[3 + 19];
+    cr_assert(h->has_input);
+    cr_assert_eq(h->input_words, 3);
+    cr_assert_eq(h->input[0], 0);
+    cr_assert_eq(h->input[1], 1);
+    cr_assert_eq(h->input[2], 0xf);
+    cr_assert(h[1].has_input);
+    cr_assert_eq(h[1].input_words, 0);
+    cr_assert_not(p.items[3 + 6].has_input);
 }
 
 /* ---- errors: line, column, message ---- */
@@ -694,7 +714,12 @@ Test(trace_errors, rejects_a_result_that_does_not_fit_the_event)
     EVENT_ERROR_AT("hypercall 0x1 0x2 0x3 -> ok", 26, "expected RAX or #UD, not 'ok'");
     EVENT_ERROR_AT("param-set viridian 0x1 from=guest -> refused", 38,
                    "expected ok, EPERM, EEXIST or EINVAL, not 'refused'");
-    EVENT_ERROR_AT("param-get viridian -> EPERM", 23, "expected a value, not 'EPERM'");
+    EVENT_ERROR_AT("param-get viridian -> EEXIST", 23, "expected a value or EPERM, not 'EEXIST'");
+    EVENT_ERROR_AT("poll -> 0x1", 6, "expected the SIM slots the guest holds");
+    EVENT_ERROR_AT("poll 0x10000", 6, "number does not fit in 16 bits");
+    EVENT_ERROR_AT("migrate host=xen-4.22 downtime=", 32, "expected a tick count");
+    EVENT_ERROR_AT("hypercall 0x2 0x0 0x0 in=0x1,,0x2", 30, "expected a 64-bit word");
+    EVENT_ERROR_AT("hypercall 0x2 0x0 0x0 in=0x1,zz", 30, "expected a number");
     EVENT_ERROR_AT("migrate host=xen-4.5 -> #GP", 25, "expected ok or refused, not '#GP'");
     EVENT_ERROR_AT("migrate host=xen-4.5 -> 0x1", 25, "expected ok or refused, not '0x1'");
 }
@@ -769,10 +794,10 @@ Test(trace_errors, rejects_config_values_out_of_range)
     EVENT_ERROR_AT("config tsc_khz=0", 16, "tsc_khz must be positive");
     EVENT_ERROR_AT("config tsc_khz=4294967296", 16, "does not fit in 32 bits");
     EVENT_ERROR_AT("config tsc_khz=2.5e6", 16, "expected a number");
-    static char spec[300];
+    static char spec[400];
     strcpy(spec, MAGIC "config viridian=");
-    memset(spec + strlen(spec), 'a', 128);
-    error_at_bytes(spec, strlen(spec), 2, 17, "viridian spec longer than 127");
+    memset(spec + strlen(spec), 'a', 256);
+    error_at_bytes(spec, strlen(spec), 2, 17, "viridian spec longer than 255");
 }
 
 Test(trace_errors, rejects_binary_data)

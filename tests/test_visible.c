@@ -41,7 +41,7 @@ Test(visible, boolean_viridian_from_4_3_to_4_4_grows_the_feature_set)
     struct vvisible before, after;
     struct seen s = { 0 };
     vmodel_visible(m, &before);
-    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1), VRES_OK);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1, 0), VRES_OK);
     vmodel_visible(m, &after);
     unsigned changes = vvisible_diff(&before, &after, collect, &s);
     cr_assert(has(&s, VDIFF_NOTE, "Xen version 4.3 -> 4.4 (host xen-4.3 -> xen-4.4)"));
@@ -61,7 +61,7 @@ Test(visible, the_mask_keeps_the_set_across_a_4_5_migration)
     vmodel_wrmsr(m, 0, HV_X64_MSR_GUEST_OS_ID, 0x1040601001db0ull);
     vmodel_advance(m, 1000);
     vmodel_visible(m, &before);
-    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.5"), -1), VRES_OK);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.5"), -1, 0), VRES_OK);
     vmodel_visible(m, &after);
     cr_assert_eq(vvisible_diff(&before, &after, collect, &s), 0);
     cr_assert_eq(s.n, 1);
@@ -76,7 +76,7 @@ Test(visible, a_legacy_stream_onto_4_5_brings_the_freq_msrs)
     struct vvisible before, after;
     struct seen s = { 0 };
     vmodel_visible(m, &before);
-    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.5"), 1), VRES_OK);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.5"), 1, 0), VRES_OK);
     vmodel_visible(m, &after);
     vvisible_diff(&before, &after, collect, &s);
     cr_assert(has(&s, VDIFF_CHANGE, "HV_X64_MSR_TSC_FREQUENCY appeared"));
