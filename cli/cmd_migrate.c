@@ -15,15 +15,19 @@
 
 static const char usage[] =
     "usage: vsbox migrate IMAGE --from PROFILE[:SPEC] --to PROFILE[:SPEC] --at N\n"
-    "                     [--strict] [--record FILE] [--raw ADDR] [--memory MiB]\n"
-    "                     [--budget TICKS] [--timeout S] [--trace-insns]\n"
-    "Run IMAGE on the source host with viridian SPEC, save it right after trapped event\n"
-    "N, restore it on the destination the way its toolstack would (the destination's\n"
-    "SPEC is its own config: a different non-zero value is refused, as Xen's EEXIST),\n"
-    "report everything the guest could see change, and run on. --record writes one trace\n"
-    "with a `migrate` event at the switch, which `vsbox replay` reproduces.\n"
+    "                     [--downtime TICKS] [--strict] [--record FILE] [--raw ADDR]\n"
+    "                     [--memory MiB] [--budget TICKS] [--timeout S] [--trace-insns]\n"
+    "Run IMAGE on the source host with viridian SPEC, pause it right after trapped event\n"
+    "N (the reference counter freezes), let the clock run for the downtime while the\n"
+    "toolstack collects the context (default 10 ms of guest time: the guest TSC does not\n"
+    "stop for a pause), restore it on the destination the way its toolstack would (the\n"
+    "destination's SPEC is its own config: a different non-zero value is refused, as\n"
+    "Xen's EEXIST; a release that cannot load the records refuses them), report everything\n"
+    "the guest could see change, and run on. --record writes one trace with a `migrate`\n"
+    "event at the switch, which `vsbox replay` reproduces.\n"
     "  vsbox migrate migration --from xen-4.3:1 --to xen-4.4:1 --at 40   (the old bug)\n"
     "  vsbox migrate migration --from xen-4.5:1 --to xen-4.5:1 --at 40   (the seed's fix)\n"
+    "  vsbox migrate ref-time --from xen-4.21:defaults --to xen-4.22 --at 12\n"
     "Exit: as vsbox run; 4 when the destination refuses the guest (or --strict and\n"
     "something changed).\n";
 
@@ -56,11 +60,12 @@ static bool host_spec(const char *flag, const char *arg, const struct vprofile *
 }
 
 static void record_migrate(struct session *out, const struct vprofile *to, int legacy,
-                           bool refused)
+                           uint64_t downtime, bool refused)
 {
     if (!out->out)
         return;
-    struct vevent ev = { .kind = VEV_MIGRATE, .host = to, .legacy = legacy };
+    struct vevent ev = { .kind = VEV_MIGRATE, .host = to, .legacy = legacy,
+                         .a = { downtime } };
     struct vres res = { .kind = refused ? VRES_REFUSED : VRES_OK };
     out->err |= trace_write_line(out->out, &ev, &res, NULL);
 }
@@ -69,7 +74,7 @@ int cmd_migrate(int argc, char **argv)
 {
     struct run_flags rf = { 0 };
     const char *image = NULL, *from = NULL, *to_arg = NULL, *at = NULL, *raw = NULL,
-               *memory = NULL;
+               *memory = NULL, *down = NULL;
     for (int i = 1; i < argc; i++) {
         int c = run_flag(&rf, argc, argv, &i);
         if (c < 0)
@@ -82,6 +87,7 @@ int cmd_migrate(int argc, char **argv)
                           : strcmp(a, "--at") == 0       ? &at
                           : strcmp(a, "--raw") == 0      ? &raw
                           : strcmp(a, "--memory") == 0   ? &memory
+                          : strcmp(a, "--downtime") == 0 ? &down
                                                          : NULL;
         if (slot) {
             if (i + 1 >= argc)
@@ -104,7 +110,7 @@ int cmd_migrate(int argc, char **argv)
         return fail("migrate: --at is the save point; use vsbox run --save-at to keep a file");
     if (run_flags_parse(&rf))
         return EXIT_BAD_INPUT;
-    uint64_t n, raw_addr = 0, mib = 16, src_mask, dst_mask;
+    uint64_t n, raw_addr = 0, mib = 16, src_mask, dst_mask, downtime = 0;
     const struct vprofile *src, *dst;
     if (!parse_u64(at, 1, UINT64_MAX, &n))
         return fail("--at: '%s' is not an event number (1 or more)", at);
@@ -112,6 +118,9 @@ int cmd_migrate(int argc, char **argv)
         return fail("--raw: '%s' is not an address", raw);
     if (memory && !parse_u64(memory, 1, 4096, &mib))
         return fail("--memory: '%s' is not a size from 1 to 4096 MiB", memory);
+    /* At most a day at the fastest rate the model takes: far beyond any real downtime. */
+    if (down && !parse_u64(down, 0, 86400ull * VMODEL_TSC_KHZ_MAX * 1000, &downtime))
+        return fail("--downtime: '%s' is not a tick count (0 to a day of ticks)", down);
     if (!host_spec("--from", from, &src, &src_mask) || !host_spec("--to", to_arg, &dst, &dst_mask))
         return EXIT_BAD_INPUT;
 
@@ -161,9 +170,21 @@ int cmd_migrate(int argc, char **argv)
         status = fail("out of memory");
         goto out;
     }
+    /* arch_domain_pause(): the counter freezes; what the guest saw last is now. Then the
+     * toolstack takes its time, and the guest TSC runs on (hvm_get_guest_tsc() does not
+     * stop for a pause) until the context is collected. */
+    struct vmodel *m = emu_model(e);
+    if (!down)
+        downtime = (uint64_t)vmodel_tsc_khz(m) * 10; /* 10 ms */
+    vmodel_pause(m);
     struct vvisible before;
-    vmodel_visible(emu_model(e), &before);
+    vmodel_visible(m, &before);
+    vmodel_advance(m, downtime);
     emu_save(e, snap);
+    /* The downtime belongs to the migrate event: the next event's advance starts after it. */
+    uint64_t last;
+    if (snap_reg_get(&snap->machine, "last_event", &last))
+        snap_reg_set(&snap->machine, "last_event", last + downtime);
     fprintf(stderr, "vsbox: %s: migrating after event %llu: %s -> %s\n", path,
             (unsigned long long)n, src->name, dst->name);
     cfg.save_at = 0;
@@ -171,7 +192,7 @@ int cmd_migrate(int argc, char **argv)
     bool refused = vrestore_check(&snap->model, dst, dst_mask, why, sizeof why) != VRES_OK;
     status = session_restore(path, snap, dst, dst_mask, 0, rf.strict, &before, &cfg, &e2);
     /* --strict stops after a restore the host accepted: the trace still says ok. */
-    record_migrate(&out, dst, snap->model.legacy, refused);
+    record_migrate(&out, dst, snap->model.legacy, downtime, refused);
     if (status != EXIT_OK)
         goto out;
     emu_destroy(e); /* after the restore: the snapshot's RAM was this emulator's */
