@@ -22,8 +22,16 @@ void vmodel_visible(const struct vmodel *m, struct vvisible *v)
         vmodel_cpuid(&probe, 0, 0x40000000u + i, 0, v->leaf[i]);
     v->xen_base = viridian ? 0x40000100u : 0x40000000u;
     uint32_t r[4];
+    vmodel_cpuid(&probe, 0, v->xen_base, 0, r);
+    v->xen_limit = r[0];
     vmodel_cpuid(&probe, 0, v->xen_base + 1, 0, r);
     v->xen_version = r[0];
+    if (m->host->xen_leaf_limit >= 4) {
+        vmodel_cpuid(&probe, 0, v->xen_base + 4, 0, r);
+        v->xen_leaf4 = r[0];
+    }
+    v->wrmsr_unknown_gp = m->host->wrmsr_unknown_gp;
+    v->crash_shutdown = m->host->crash == VCRASH_SHUTDOWN;
     if (m->host->xen_leaf_limit >= 3) {
         vmodel_cpuid(&probe, 0, v->xen_base + 3, 0, r);
         v->incarnation = r[3];
@@ -101,6 +109,20 @@ unsigned vvisible_diff(const struct vvisible *a, const struct vvisible *b, vdiff
             vb ? "appeared" : "disappeared", vb ? "Microsoft Hv" : "XenVMMXenVMM");
     if (a->xen_base != b->xen_base)
         say(&o, VDIFF_CHANGE, "Xen's leaves moved 0x%x -> 0x%x", a->xen_base, b->xen_base);
+    else if (a->xen_limit != b->xen_limit)
+        say(&o, VDIFF_CHANGE, "Xen's leaves now end at 0x%x (were 0x%x)", b->xen_limit,
+            a->xen_limit);
+    if (a->xen_base == b->xen_base && a->xen_limit >= a->xen_base + 4 &&
+        b->xen_limit >= b->xen_base + 4 && a->xen_leaf4 != b->xen_leaf4)
+        say(&o, VDIFF_CHANGE, "CPUID 0x%x EAX (Xen's HVM features) changed 0x%x -> 0x%x",
+            b->xen_base + 4, a->xen_leaf4, b->xen_leaf4);
+    if (a->wrmsr_unknown_gp != b->wrmsr_unknown_gp)
+        say(&o, VDIFF_CHANGE, "an MSR write Xen has no handler for now %s (it %s)",
+            b->wrmsr_unknown_gp ? "raises #GP" : "is dropped",
+            b->wrmsr_unknown_gp ? "was dropped, up to Xen 4.10" : "raised #GP, from Xen 4.11");
+    if (a->crash_shutdown != b->crash_shutdown && va && vb)
+        say(&o, VDIFF_NOTE, "a CrashNotify %s the domain's shutdown code to crash",
+            b->crash_shutdown ? "now also sets" : "no longer sets");
     for (uint32_t i = 0; i < 7 && va && vb; i++)
         for (int reg = 0; reg < 4; reg++)
             if (a->leaf[i][reg] != b->leaf[i][reg] && !(i == 2 && reg == 1))

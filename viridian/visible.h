@@ -18,6 +18,10 @@ struct vvisible {
     uint32_t msr[VVISIBLE_MSRS];  /* the MSR numbers probed, vmsr_at() order */
     uint32_t xen_base;            /* where Xen's leaves are */
     uint32_t xen_version;         /* Xen leaf 1 EAX */
+    uint32_t xen_limit;           /* Xen leaf 0 EAX: its last leaf */
+    uint32_t xen_leaf4;           /* Xen leaf 4 EAX (HVM features), when it has one */
+    bool wrmsr_unknown_gp;        /* an MSR write Xen has no handler for faults */
+    bool crash_shutdown;          /* CrashNotify sets the crash shutdown code */
     uint32_t incarnation;         /* Xen time leaf EDX, when the host shows that leaf */
     bool msr_read[VVISIBLE_MSRS]; /* per vmsr_table() row: rdmsr works */
     bool msr_write[VVISIBLE_MSRS];
