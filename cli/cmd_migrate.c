@@ -200,6 +200,8 @@ int cmd_migrate(int argc, char **argv)
     emu_run(e2, &res);
     fflush(stdout);
     status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    /* Xen's shutdown code is the domain's, not the stream's: only the last host counts. */
+    status = crash_status(path, emu_model(e2), status);
 out:
     free(snap);
     emu_destroy(e);

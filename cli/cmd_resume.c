@@ -107,6 +107,7 @@ int cmd_resume(int argc, char **argv)
     emu_run(e, &res);
     fflush(stdout);
     status = run_status(file, &res, rf.budget_ticks, rf.timeout_s);
+    status = crash_status(file, emu_model(e), status);
     if (res.stop == EMU_SAVE_POINT) {
         struct snapshot *next = calloc(1, sizeof *next);
         if (!next) {

@@ -106,6 +106,7 @@ int cmd_run(int argc, char **argv)
     emu_run(e, &res);
     fflush(stdout);
     int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    status = crash_status(path, emu_model(e), status);
     if (rf.save_at && res.stop != EMU_SAVE_POINT && status != EXIT_CRASHED) {
         fail("%s: --save-at %llu: the guest stopped after %llu events, before the save point",
              path, (unsigned long long)rf.save_at_event, (unsigned long long)res.events);

@@ -197,6 +197,22 @@ int run_status(const char *path, const struct emu_result *res, uint64_t budget,
     return EXIT_CRASHED;
 }
 
+int crash_status(const char *path, const struct vmodel *m, int status)
+{
+    const struct vcrash *c = vmodel_crash(m);
+    if (!c->notified)
+        return status;
+    fprintf(stderr, "vsbox: %s: the guest reported a crash on vCPU %u (HV_X64_MSR_CRASH_CTL "
+            "CrashNotify): P0 0x%llx P1 0x%llx P2 0x%llx P3 0x%llx P4 0x%llx\n", path, c->vcpu,
+            (unsigned long long)c->params[0], (unsigned long long)c->params[1],
+            (unsigned long long)c->params[2], (unsigned long long)c->params[3],
+            (unsigned long long)c->params[4]);
+    fprintf(stderr, "vsbox: %s: %s logs \"%s\"%s\n", path, vmodel_host(m)->name, c->log,
+            c->shutdown ? " and sets the domain's shutdown code to crash"
+                        : " and nothing else (the shutdown code is set from Xen 4.12)");
+    return c->shutdown && status == EXIT_OK ? EXIT_DIVERGED : status;
+}
+
 int snapshot_write_file(const char *path, const struct snapshot *snap)
 {
     char tmp[4096];
@@ -277,6 +293,8 @@ int session_restore(const char *name, struct snapshot *snap, const struct vprofi
         fprintf(stderr, "vsbox: %s: restore refused: %s\n", name, why);
         return EXIT_INCOMPATIBLE;
     }
+    if (why[0])
+        fprintf(stderr, "vsbox: %s: note: %s\n", name, why);
     struct vvisible seen, now;
     if (!before) {
         struct vmodel *src;
@@ -289,6 +307,7 @@ int session_restore(const char *name, struct snapshot *snap, const struct vprofi
     }
     if (tsc_khz)
         snap->model.tsc_khz = tsc_khz;
+    snap->model.dest_param = dest_param;
     if (emu_restore(cfg, snap, to, out, err, sizeof err))
         return fail("%s: %s", name, err);
     vmodel_visible(emu_model(*out), &now);

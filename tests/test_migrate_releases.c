@@ -1,9 +1,11 @@
 /* Migration between releases uses the destination's rules: hvm_allow_set_param() /
  * hvm_set_param() take HVM_PARAM_VIRIDIAN only within the destination's
- * HVMPV_feature_mask (4.3/4.4: 0 or 1), and _hvm_check_entry() loads a viridian record
- * only if it fits the destination's struct (strict before 4.5 / 4.7, zero-extended after).
- * Each pair below is worked out from those two rules and the row's values in
- * test_releases.c. */
+ * HVMPV_feature_mask (4.3/4.4: 0 or 1), set once (EEXIST); the destination's toolstack
+ * decides what a refused set means (4.3/4.4 xc_domain_restore() sets 1 and 4.5's sets the
+ * stream's value, both ignoring the result; 4.6+ handle_hvm_params() fails); and
+ * _hvm_check_entry() loads a viridian record only if it fits the destination's struct
+ * (strict before 4.5 / 4.7, zero-extended after). Each pair below is worked out from
+ * those rules and the row's values in test_releases.c. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,7 +54,9 @@ Test(migrate_releases, backward_steps_are_refused_where_a_bit_or_a_record_does_n
 {
     static const struct { unsigned from; enum vres_kind r; const char *why; } back[] = {
         { 4, VRES_OK, "" },     /* a legacy 1: 4.3 takes it (the MSRs vanish) */
-        { 5, VRES_REFUSED, "xen-4.4 takes HVM_PARAM_VIRIDIAN only as a boolean" },
+        /* 4.4's restore sets the boolean 1 (result ignored); its strict load refuses the
+         * longer record. */
+        { 5, VRES_REFUSED, "VIRIDIAN_DOMAIN record: 24 bytes where its hvm_viridian_domain_context has 16" },
         { 6, VRES_REFUSED, "VIRIDIAN_DOMAIN record: 32 bytes where its hvm_viridian_domain_context has 24" },
         { 7, VRES_REFUSED, "HVMPV_apic_assist (apic_assist group)" },
         { 8, VRES_OK, "" },
@@ -130,5 +134,66 @@ Test(migrate_releases, a_4_9_guest_goes_to_4_22_and_hears_what_changed)
     cr_assert(said(&s, "note: a CrashNotify now also sets the domain's shutdown code to crash"));
     cr_assert_eq(changes, 3, "%d lines, first: %s", s.n, s.lines[0]);
     cr_assert_eq(b.time_ref, a.time_ref, "the counter carried over exactly");
+    vmodel_destroy(m);
+}
+
+static struct vsave saved(unsigned minor, const char *spec)
+{
+    char name[16];
+    snprintf(name, sizeof name, "xen-4.%u", minor);
+    const struct vprofile *h = vprofile_find(name);
+    uint64_t mask;
+    struct vspec_error err;
+    cr_assert_eq(vspec_parse(h, spec, &mask, &err), VERR_OK);
+    struct vconfig cfg = { .host = h, .viridian = mask };
+    struct vmodel *m = NULL;
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+    struct vsave s;
+    vmodel_save(m, h->param == VPARAM_BOOLEAN, &s);
+    vmodel_destroy(m);
+    return s;
+}
+
+Test(migrate_releases, each_toolstack_treats_a_refused_parameter_its_own_way)
+{
+    uint64_t p;
+    enum vres_kind ignored;
+    char why[512];
+    /* 4.4 -> 4.5 with xl's viridian=1 on both: 4.5's libxl sets its defaults 0x5 first;
+     * the stream's 1 is EEXIST, which xc_domain_restore() ignores (RELEASE-4.5.0
+     * tools/libxc/xc_domain_restore.c: "xc_hvm_param_set(xch, dom, HVM_PARAM_VIRIDIAN,
+     * pagebuf.viridian)", result unused): the guest runs with 0x5. */
+    struct vsave s = saved(4, "1");
+    cr_assert_eq(vrestore_param(&s, vprofile_find("xen-4.5"), 0x5, &p, &ignored), VRES_OK);
+    cr_assert_eq(p, 0x5);
+    cr_assert_eq(ignored, VRES_EEXIST);
+    cr_assert_eq(vrestore_check(&s, vprofile_find("xen-4.5"), 0x5, why, sizeof why), VRES_OK);
+    cr_assert(strstr(why, "xen-4.5's restore (xc_domain_restore) ignores the failure and the "
+                          "guest runs with 0x5"), "%s", why);
+    /* 4.5 -> 4.4 with no records in the way (viridian off there is not this case: a
+     * viridian guest's 24-byte record is refused): 4.4 sets 1 for any non-zero value
+     * (RELEASE-4.4.0 xc_domain_restore.c: "xc_set_hvm_param(xch, dom, HVM_PARAM_VIRIDIAN,
+     * 1)"). */
+    s = saved(5, "defaults");
+    cr_assert_eq(vrestore_param(&s, vprofile_find("xen-4.4"), 0, &p, &ignored), VRES_OK);
+    cr_assert_eq(p, 1);
+    cr_assert_eq(ignored, VRES_OK);
+    /* 4.6 -> 4.7 with viridian=1 on both: 4.7's defaults add apic_assist (0x25), and
+     * handle_hvm_params() (RELEASE-4.7.0 tools/libxc/xc_sr_restore_x86_hvm.c) fails the
+     * restore on the EEXIST from hvm_allow_set_param(). */
+    s = saved(6, "1");
+    cr_assert_eq(vrestore_param(&s, vprofile_find("xen-4.7"), 0x25, &p, &ignored), VRES_EEXIST);
+    cr_assert_eq(vrestore_check(&s, vprofile_find("xen-4.7"), 0x25, why, sizeof why),
+                 VRES_EEXIST);
+    /* The same stream with no value set by the destination's config goes through. */
+    cr_assert_eq(vrestore_param(&s, vprofile_find("xen-4.7"), 0, &p, &ignored), VRES_OK);
+    cr_assert_eq(p, 0x5);
+    /* vmodel_restore() follows dest_param. */
+    s = saved(4, "1");
+    s.dest_param = 0x5;
+    struct vmodel *m = NULL;
+    cr_assert_eq(vmodel_restore(&s, vprofile_find("xen-4.5"), (struct vmem_ops){ 0 }, &m),
+                 VRES_OK);
+    cr_assert_eq(vmodel_param(m), 0x5);
     vmodel_destroy(m);
 }

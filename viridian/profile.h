@@ -22,6 +22,16 @@ enum vsave_layout {
     VSAVE_4_13,     /* vcpu + simp_msr, sint_msr[16], stimer_config_msr[4], stimer_count_msr[4] */
 };
 
+/* What the destination's toolstack does with the stream's HVM_PARAM_VIRIDIAN. */
+enum vrestore_kind {
+    VRESTORE_V2,      /* 4.6+ handle_hvm_params() (xc_sr_restore_x86_hvm.c): a refused
+                         xc_hvm_param_set() fails the restore */
+    VRESTORE_BOOL,    /* 4.3-4.4 xc_domain_restore(): "if (pagebuf.viridian != 0)
+                         xc_set_hvm_param(..., HVM_PARAM_VIRIDIAN, 1)", result ignored */
+    VRESTORE_IGNORED, /* 4.5 xc_domain_restore(): sets the stream's value, result ignored:
+                         a refused value leaves the destination's own */
+};
+
 /* What HV_X64_MSR_VP_ASSIST_PAGE does with its page (viridian.c/synic.c). */
 enum vassist_kind {
     VASSIST_DWORD,  /* 4.3-4.6: a write zeroes the first dword; Xen never uses the page */
@@ -56,6 +66,7 @@ struct vprofile {
     uint32_t default_groups;
 
     enum vsave_layout save;
+    enum vrestore_kind restore;
 
     /* Behaviour changes, each named where the code that reads it cites the source. */
     bool leaf2_ws2008;         /* leaf 2 is 6.0 build 0x1772, not Xen's version (4.9+) */

@@ -150,13 +150,12 @@ enum vres_kind vmodel_restore(const struct vsave *s, const struct vprofile *to,
     if (s->vcpus < 1 || s->vcpus > VMODEL_MAX_VCPUS || s->tsc_khz < VMODEL_TSC_KHZ_MIN ||
         s->tsc_khz > VMODEL_TSC_KHZ_MAX || s->layout > VSAVE_4_13)
         return VRES_EINVAL;
-    /* xc_domain_restore(): "if (pagebuf.viridian != 0) xc_hvm_param_set(...)" */
-    if (s->param != 0 && vparam_check(to, 0, s->param, false) != VRES_OK)
+    enum vres_kind ignored;
+    if (vrestore_param(s, to, s->dest_param, &cfg.viridian, &ignored) != VRES_OK)
         return VRES_REFUSED;
     uint32_t have, want;
     if (s->records && unloadable(s->layout, to->save, &have, &want))
         return VRES_REFUSED;
-    cfg.viridian = s->param;
     struct vmodel *m;
     if (vmodel_create(&cfg, &m) != VERR_OK)
         return VRES_EINVAL;
@@ -204,29 +203,54 @@ static void name_bits(uint64_t bits, char *buf, size_t len)
                  (unsigned long long)bits);
 }
 
+enum vres_kind vrestore_param(const struct vsave *s, const struct vprofile *to,
+                              uint64_t dest_param, uint64_t *param, enum vres_kind *ignored)
+{
+    *param = dest_param;
+    *ignored = VRES_OK;
+    if (s->param == 0) /* Xen writes no chunk / param entry for 0 */
+        return VRES_OK;
+    uint64_t value = to->restore == VRESTORE_BOOL ? 1 : s->param;
+    enum vres_kind r = vparam_check(to, dest_param, value, false);
+    if (r == VRES_OK)
+        *param = value;
+    else if (to->restore == VRESTORE_V2)
+        return r;
+    else
+        *ignored = r;
+    return VRES_OK;
+}
+
 enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
                               uint64_t dest_param, char *why, size_t len)
 {
     char names[512];
-    uint64_t bits = vprofile_refused_bits(to, s->param);
-    if (bits) {
-        name_bits(bits, names, sizeof names);
-        if (to->param == VPARAM_BOOLEAN)
-            snprintf(why, len, "%s takes HVM_PARAM_VIRIDIAN only as a boolean; the %s stream "
-                     "carries 0x%llx: %s", to->name, s->legacy >= 0 ? "legacy" : "mask",
-                     (unsigned long long)s->param, names);
-        else
-            snprintf(why, len, "%s refuses HVM_PARAM_VIRIDIAN 0x%llx from the stream: %s not in "
-                     "its feature mask 0x%x", to->name, (unsigned long long)s->param, names,
-                     to->feature_mask);
-        return VRES_REFUSED;
-    }
+    uint64_t param;
+    enum vres_kind ignored;
+    why[0] = 0;
+    enum vres_kind r = vrestore_param(s, to, dest_param, &param, &ignored);
     /* libxl sets the destination's own value at domain build, before the stream's. */
-    if (dest_param && s->param && vparam_check(to, dest_param, s->param, false) == VRES_EEXIST) {
+    if (r == VRES_EEXIST || ignored == VRES_EEXIST)
         snprintf(why, len, "the destination was built with HVM_PARAM_VIRIDIAN 0x%llx; the "
                  "stream's 0x%llx may not replace it (EEXIST)", (unsigned long long)dest_param,
                  (unsigned long long)s->param);
-        return VRES_EEXIST;
+    else if (r != VRES_OK || ignored != VRES_OK) {
+        name_bits(vprofile_refused_bits(to, s->param), names, sizeof names);
+        snprintf(why, len, "%s refuses HVM_PARAM_VIRIDIAN 0x%llx from the stream: %s not in "
+                 "its feature mask 0x%x", to->name, (unsigned long long)s->param, names,
+                 to->feature_mask);
+    }
+    if (r != VRES_OK)
+        return r == VRES_EEXIST ? VRES_EEXIST : VRES_REFUSED;
+    if (ignored != VRES_OK) {
+        /* xc_domain_restore() does not look at the result: the domain runs on with what
+         * the destination's own config set, or without viridian. */
+        size_t n = strlen(why);
+        snprintf(why + n, len - n, "; %s's restore (xc_domain_restore) ignores the failure "
+                 "and the guest runs with 0x%llx", to->name, (unsigned long long)param);
+    } else if (to->restore == VRESTORE_BOOL && s->param > 1) {
+        snprintf(why, len, "%s's restore (xc_domain_restore) sets HVM_PARAM_VIRIDIAN to 1 "
+                 "for the stream's 0x%llx", to->name, (unsigned long long)s->param);
     }
     uint32_t have, want;
     const char *rec = s->records && s->layout <= VSAVE_4_13

@@ -40,6 +40,10 @@ struct vsave {
     enum vsave_layout layout;     /* the source release's record layout */
     struct vsave_domain domain;
     struct vsave_vcpu vcpu[VMODEL_MAX_VCPUS];
+    /* Not in the stream: the HVM_PARAM_VIRIDIAN the destination's libxl set from its own
+     * config at build (libxl__build_pre), before the stream's is applied; 0 for none.
+     * vmodel_restore() follows it; snapshot files never carry it. */
+    uint64_t dest_param;
 };
 
 /* Record sizes of a layout, as hvm_save_entry() writes them. */
@@ -69,12 +73,20 @@ enum vres_kind vmodel_rewind(const struct vsave *s, struct vmem_ops mem, struct 
 /* The mask bits a host refuses in a value (0 when it takes it). */
 uint64_t vprofile_refused_bits(const struct vprofile *host, uint64_t value);
 
+/* The HVM_PARAM_VIRIDIAN a restore of s onto `to` ends with when the destination was
+ * built with dest_param (0: none), by `to`'s toolstack (enum vrestore_kind): VRES_OK and
+ * *param, with *ignored the result of a set the legacy restore ignored (VRES_OK when the
+ * set took); or the refusal (VRES_EINVAL, VRES_EEXIST) that fails a 4.6+ restore. */
+enum vres_kind vrestore_param(const struct vsave *s, const struct vprofile *to,
+                              uint64_t dest_param, uint64_t *param, enum vres_kind *ignored);
+
 /* Would a restore of s onto `to` go through, when the destination's own config has
  * already set HVM_PARAM_VIRIDIAN to dest_param (0: not set)? VRES_OK, VRES_REFUSED
  * (the host's rules refuse the stream's value, or it cannot load the records) or
  * VRES_EEXIST (the destination was built with a different non-zero value, which the
  * stream may not replace). When not OK, why gets one line naming the value, the bits
- * and their groups, or the record. */
+ * and their groups, or the record; when OK, it is empty or a note on what a legacy
+ * restore did instead (4.3-4.5 ignore a refused value). */
 enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
                               uint64_t dest_param, char *why, size_t len);
 
