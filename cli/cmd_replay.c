@@ -29,6 +29,7 @@ struct replay_job {
     char *head_buf;
     size_t head_len;
     unsigned long events, diverged;
+    bool defect_said;   /* a Xen defect this trace reaches was reported */
 };
 
 static int read_error(const char *name, const struct trace_error *err)
@@ -160,6 +161,11 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
                 goto out;
             }
             job->events++;
+            if (vmodel_defect(m) && !job->defect_said) {
+                fprintf(stderr, "vsbox: %s:%u: note: this reaches a defect of Xen %s: %s\n",
+                        job->name, it.line, vmodel_host(m)->name + 4, vmodel_defect(m));
+                job->defect_said = true;
+            }
         }
         emit(job, &it, &got, step);
         if (migrate && got.kind == VRES_OK) {

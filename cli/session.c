@@ -199,6 +199,9 @@ int run_status(const char *path, const struct emu_result *res, uint64_t budget,
 
 int crash_status(const char *path, const struct vmodel *m, int status)
 {
+    if (vmodel_defect(m))
+        fprintf(stderr, "vsbox: %s: note: this run reached a defect of Xen %s: %s\n", path,
+                vmodel_host(m)->name + 4, vmodel_defect(m));
     const struct vcrash *c = vmodel_crash(m);
     if (!c->notified)
         return status;

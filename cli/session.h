@@ -49,7 +49,8 @@ uint8_t *read_whole(const char *path, size_t max, size_t *len, const char *what)
 int run_status(const char *path, const struct emu_result *res, uint64_t budget,
                uint64_t timeout_s);
 
-/* After a run: if the guest wrote CrashNotify to HV_X64_MSR_CRASH_CTL, report its
+/* After a run: name the Xen defect (an XSA the release still had) the run reached, if
+ * any; if the guest wrote CrashNotify to HV_X64_MSR_CRASH_CTL, report its
  * parameters and Xen's log line on stderr; where the release also set the domain's
  * shutdown code to crash (4.12+), a run that would have ended well ends with
  * EXIT_DIVERGED (1), as the toolstack's on_crash would. Otherwise status unchanged. */

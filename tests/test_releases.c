@@ -189,6 +189,24 @@ Test(releases, save_records_have_the_release_layout)
     }
 }
 
+/* What the destination's toolstack does with the stream's HVM_PARAM_VIRIDIAN:
+ *   4.3/4.4 tools/libxc/xc_domain_restore.c: "if (pagebuf.viridian != 0)
+ *           xc_set_hvm_param(xch, dom, HVM_PARAM_VIRIDIAN, 1);" (result unused)
+ *   4.5     the same file: "xc_hvm_param_set(xch, dom, HVM_PARAM_VIRIDIAN,
+ *           pagebuf.viridian);" (result unused)
+ *   4.6+    tools/libxc/xc_sr_restore_x86_hvm.c (tools/libs/guest/xg_sr_restore_x86_hvm.c
+ *           from 4.15) handle_hvm_params(): "PERROR(\"set HVM param ...\"); return rc;" */
+Test(releases, each_toolstack_restores_the_parameter_its_own_way)
+{
+    for (size_t i = 0; i < NRULES; i++) {
+        const struct vprofile *h = vprofile_find(rules[i].host);
+        enum vrestore_kind want = h->xen_minor <= 4   ? VRESTORE_BOOL
+                                  : h->xen_minor == 5 ? VRESTORE_IGNORED
+                                                      : VRESTORE_V2;
+        cr_expect_eq(h->restore, want, "%s", h->name);
+    }
+}
+
 /* The groups a release's libxl_types.idl names: the first release that accepts each. */
 Test(releases, each_group_name_is_known_from_its_first_release)
 {
