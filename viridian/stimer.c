@@ -9,6 +9,18 @@ static int64_t ref_now(const struct vmodel *m)
     return (int64_t)vtime_ref_count(m);
 }
 
+/* Xen's int64_t arithmetic on guest-chosen counts wraps (two's complement, as its
+ * compiler gives it); in C that must be spelled out, or it is undefined. */
+static int64_t add(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static int64_t sub(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
 static bool cfg(const struct vstimer *vs, uint64_t bit)
 {
     return (vs->config & bit) != 0;
@@ -27,7 +39,7 @@ void vstimer_fire_due(struct vmodel *m, uint32_t vcpu)
     int64_t now = ref_now(m);
     for (unsigned x = 0; x < HV_STIMER_COUNT; x++) {
         struct vstimer *vs = &v->stimer[x];
-        if (vs->armed && vs->expiration - now <= 0) {
+        if (vs->armed && sub(vs->expiration, now) <= 0) {
             vs->armed = false;
             expire(v, x);
         }
@@ -59,11 +71,11 @@ void vstimer_start(struct vmodel *m, uint32_t vcpu, unsigned x)
     if (cfg(vs, HV_STIMER_PERIODIC)) {
         /* "if the timer is lazy then we skip over any missed expirations" */
         if (!vs->started || cfg(vs, HV_STIMER_LAZY)) {
-            expiration = now + (int64_t)vs->count;
+            expiration = add(now, (int64_t)vs->count);
         } else {
             uint64_t missed = 0;
-            expiration = vs->expiration + (int64_t)vs->count;
-            if (expiration - now <= 0) {
+            expiration = add(vs->expiration, (int64_t)vs->count);
+            if (sub(expiration, now) <= 0) {
                 if (!vs->count) {
                     /* Before 4.22 a periodic timer with count 0 re-arms by dividing by
                      * it (commit 8e54ad2c8c). The model stops the timer instead. */
@@ -73,17 +85,17 @@ void vstimer_start(struct vmodel *m, uint32_t vcpu, unsigned x)
                     vs->started = vs->armed = false;
                     return;
                 }
-                missed = (uint64_t)(now - expiration) / vs->count + 1;
+                missed = (uint64_t)sub(now, expiration) / vs->count + 1;
             }
             /* "the choice of number here is a pure guess" */
             if (missed > 3)
-                expiration = now + (int64_t)vs->count;
+                expiration = add(now, (int64_t)vs->count);
             else if (missed)
-                expiration = now + (int64_t)(vs->count / missed);
+                expiration = add(now, (int64_t)(vs->count / missed));
         }
     } else {
         expiration = (int64_t)vs->count;
-        if (expiration - now <= 0) {
+        if (sub(expiration, now) <= 0) {
             vs->expiration = expiration;
             expire(v, x);
             return;
@@ -141,11 +153,11 @@ static uint64_t tsc_when(const struct vmodel *m, int64_t expiration)
 {
     /* Search a bounded window: the counter's arithmetic wraps far beyond it. */
     uint64_t lo = m->tsc, hi = lo > UINT64_MAX - (1ull << 60) ? UINT64_MAX : lo + (1ull << 60);
-    if ((int64_t)vtime_count_at(m, hi) - expiration < 0)
+    if (sub((int64_t)vtime_count_at(m, hi), expiration) < 0)
         return UINT64_MAX;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if ((int64_t)vtime_count_at(m, mid) - expiration >= 0)
+        if (sub((int64_t)vtime_count_at(m, mid), expiration) >= 0)
             hi = mid;
         else
             lo = mid + 1;
