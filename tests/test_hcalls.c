@@ -6,22 +6,10 @@
 #include "viridian/hvmpv.h"
 #include "viridian/hypercall.h"
 #include "viridian/model.h"
+#include "tests/support.h"
 
-#define RAM 0x10000u
 #define IN 0x2000u
 
-struct ram {
-    uint8_t b[RAM];
-};
-
-static int rd(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(buf, r->b + gpa, len);
-    return 0;
-}
 
 struct calls {
     int irqs;
@@ -47,7 +35,7 @@ static void flush_tlb(void *ctx, uint32_t from, uint64_t targets)
     c->flush_targets = targets;
 }
 
-static struct ram ram;
+static struct test_ram ram;
 static struct calls calls;
 
 static struct vmodel *on(const char *host, uint32_t vcpus)
@@ -55,7 +43,7 @@ static struct vmodel *on(const char *host, uint32_t vcpus)
     memset(&ram, 0, sizeof ram);
     memset(&calls, 0, sizeof calls);
     struct vconfig cfg = { .host = vprofile_find(host), .viridian = HVMPV_base_freq,
-                           .vcpus = vcpus, .mem = { &ram, rd, NULL },
+                           .vcpus = vcpus, .mem = test_ram_ops(&ram, false),
                            .platform = { .ctx = &calls, .set_irq = set_irq,
                                          .flush_tlb = flush_tlb } };
     struct vmodel *m = NULL;
@@ -106,7 +94,7 @@ Test(hcalls, flush_refuses_the_fast_form_and_unreadable_input)
     /* "These hypercalls should never use the fast-call convention." */
     cr_assert_eq(call(m, 0, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE | FAST, IN, 0),
                  HV_STATUS_INVALID_PARAMETER);
-    cr_assert_eq(call(m, 0, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, RAM - 8, 0),
+    cr_assert_eq(call(m, 0, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, TEST_RAM - 8, 0),
                  HV_STATUS_INVALID_PARAMETER, "hvm_copy_from_guest_phys() failed");
     cr_assert_eq(calls.flushes, 0);
     /* HV_FLUSH_ALL_PROCESSORS: every vCPU that exists */

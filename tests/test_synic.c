@@ -8,31 +8,10 @@
 #include "viridian/hvmpv.h"
 #include "viridian/model.h"
 #include "viridian/save.h"
+#include "tests/support.h"
 
-#define RAM 0x10000u
 #define SIM 0x4000u
 
-struct ram {
-    uint8_t b[RAM];
-};
-
-static int rd(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(buf, r->b + gpa, len);
-    return 0;
-}
-
-static int wr(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(r->b + gpa, buf, len);
-    return 0;
-}
 
 /* What the platform was asked to do. */
 struct irqs {
@@ -57,7 +36,7 @@ static bool apic_enabled(void *ctx, uint32_t vcpu)
     return !((struct irqs *)ctx)->apic_off;
 }
 
-static struct ram ram;
+static struct test_ram ram;
 static struct irqs irqs;
 
 #define SYNIC_STIMER (HVMPV_base_freq | HVMPV_time_ref_count | HVMPV_synic | HVMPV_stimer)
@@ -67,7 +46,7 @@ static struct vmodel *on(const char *host, uint64_t viridian)
     memset(&ram, 0x5a, sizeof ram);
     memset(&irqs, 0, sizeof irqs);
     struct vconfig cfg = { .host = vprofile_find(host), .viridian = viridian, .vcpus = 2,
-                           .mem = { &ram, rd, wr },
+                           .mem = test_ram_ops(&ram, true),
                            .platform = { .ctx = &irqs, .set_irq = set_irq,
                                          .apic_enabled = apic_enabled } };
     struct vmodel *m = NULL;

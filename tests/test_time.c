@@ -15,39 +15,18 @@
 #include "viridian/model.h"
 #include "viridian/save.h"
 #include "viridian/visible.h"
+#include "tests/support.h"
 
-#define RAM 0x10000u
 #define PAGE 0x3000u
 
-struct ram {
-    uint8_t b[RAM];
-};
 
-static int rd(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(buf, r->b + gpa, len);
-    return 0;
-}
-
-static int wr(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(r->b + gpa, buf, len);
-    return 0;
-}
-
-static struct ram ram;
+static struct test_ram ram;
 
 static struct vmodel *on(const char *host, uint64_t viridian, uint32_t tsc_khz)
 {
     memset(&ram, 0x5a, sizeof ram);
     struct vconfig cfg = { .host = vprofile_find(host), .viridian = viridian, .tsc_khz = tsc_khz,
-                           .mem = { &ram, rd, wr } };
+                           .mem = test_ram_ops(&ram, true) };
     struct vmodel *m = NULL;
     cr_assert_not_null(cfg.host);
     cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);

@@ -7,31 +7,10 @@
 #include "viridian/model.h"
 #include "viridian/save.h"
 #include "viridian/visible.h"
+#include "tests/support.h"
 
-#define RAM 0x10000u
 #define VPA 0x5000u
 
-struct ram {
-    uint8_t b[RAM];
-};
-
-static int rd(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(buf, r->b + gpa, len);
-    return 0;
-}
-
-static int wr(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (gpa >= RAM || len > RAM - gpa)
-        return -1;
-    memcpy(r->b + gpa, buf, len);
-    return 0;
-}
 
 /* A stand-in for the emulator's xAPIC, to check the model keeps no copy of its own. */
 struct apic {
@@ -66,7 +45,7 @@ static void crash(void *ctx, uint32_t vcpu, const uint64_t params[5], bool shutd
     memcpy(a->params, params, sizeof a->params);
 }
 
-static struct ram ram;
+static struct test_ram ram;
 static struct apic apic;
 
 static struct vmodel *on(const char *host, uint64_t viridian, bool platform)
@@ -74,7 +53,7 @@ static struct vmodel *on(const char *host, uint64_t viridian, bool platform)
     memset(&ram, 0x5a, sizeof ram);
     memset(&apic, 0, sizeof apic);
     struct vconfig cfg = { .host = vprofile_find(host), .viridian = viridian, .vcpus = 4,
-                           .mem = { &ram, rd, wr } };
+                           .mem = test_ram_ops(&ram, true) };
     if (platform)
         cfg.platform = (struct vplatform_ops){ .ctx = &apic, .apic_read = apic_read,
                                                .apic_write = apic_write, .apic_eoi = apic_eoi,

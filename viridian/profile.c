@@ -2,7 +2,7 @@
  * params.h (HVMPV_feature_mask, HVM_NR_PARAMS), libxl_types.idl (the group names),
  * libxl's hvm_set_viridian_features() ("Enable defaults"), save.h (the record layout),
  * viridian.c / viridian/{viridian,synic,time}.c and the MSR intercepts (behaviour).
- * tests/test_profiles.c checks every row against those sources, citing them. */
+ * tests/test_releases.c checks every row against those sources, citing them. */
 #include "viridian/profile.h"
 
 #include <string.h>
@@ -53,6 +53,22 @@
 /* Everything 4.13 brought, and what later releases kept of it. */
 #define SYNIC_4_13 .hcall_ipi = true, .synic = true, .trc_hv_scale = true, .ref_tsc_offset = true
 
+/* What every release from 4.12 on keeps: the mask parameter a guest may not read, 39
+ * HVM params, leaf 2 as Windows Server 2008, #GP for unhandled writes, the 4.11 VP
+ * assist page, CrashNotify's shutdown code, the flush calls, Xen's leaves to base+5. */
+#define SINCE_4_12                                                                    \
+    .param = VPARAM_MASK, .legacy_true_mask = HVMPV_base_freq, .guest_get_eperm = true,  \
+    .hvm_nr_params = 39, .leaf2_ws2008 = true, .wrmsr_unknown_gp = true,              \
+    .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN, .hcall_flush = true,          \
+    .xen_leaf_limit = 5, .leaf6_eax = LEAF6
+
+/* ... and from 4.15: its mask, groups and defaults, the 4.13 records and SynIC, the
+ * _EX calls, the sequence that may be 0xFFFFFFFF (4.14). */
+#define SINCE_4_15                                                                    \
+    SINCE_4_12, .feature_mask = MASK_4_15, .groups = GROUPS_4_15,                     \
+    .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, SYNIC_4_13, .hcall_ex = true, \
+    .ref_tsc_seq_all_ones = true
+
 static const struct vprofile profiles[] = {
     { RELEASE(3), INTEL_HOST, .summary = "boolean viridian: the base set",
       .param = VPARAM_BOOLEAN, .legacy_true_mask = HVMPV_base_freq | HVMPV_no_freq,
@@ -101,93 +117,39 @@ static const struct vprofile profiles[] = {
       .default_groups = DEFAULTS_4_9, .save = VSAVE_4_7, .leaf2_ws2008 = true,
       .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_LOG,
       .hcall_flush = true, .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_11, .leaf6_eax = LEAF6 },
-    { RELEASE(12), INTEL_HOST, .summary = "CrashNotify sets the crash shutdown code",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_9, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_9,
-      .default_groups = DEFAULTS_4_9, .save = VSAVE_4_7, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_11, .leaf6_eax = LEAF6 },
-    { RELEASE(13), INTEL_HOST,
+    { RELEASE(12), INTEL_HOST, SINCE_4_12, .summary = "CrashNotify sets the crash shutdown code",
+      .feature_mask = MASK_4_9, .groups = GROUPS_4_9, .default_groups = DEFAULTS_4_9,
+      .save = VSAVE_4_7, .xen_leaf4 = LEAF4_4_11 },
+    { RELEASE(13), INTEL_HOST, SINCE_4_12,
       .summary = "synic, stimer, hcall_ipi; one offset for the counter and the TSC page",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_13, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_13,
-      .default_groups = DEFAULTS_4_9, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .synic_eom = true, .msg_hdr_4_13 = true,
-      .xsa472 = true, .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_11, .leaf6_eax = LEAF6 },
-    { RELEASE(14), INTEL_HOST, .summary = "the reference TSC sequence may be 0xFFFFFFFF",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_13, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_13,
-      .default_groups = DEFAULTS_4_9, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .synic_eom = true, .xsa472 = true,
-      .ref_tsc_seq_all_ones = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_11, .leaf6_eax = LEAF6 },
-    { RELEASE(15), INTEL_HOST,
+      .feature_mask = MASK_4_13, .groups = GROUPS_4_13, .default_groups = DEFAULTS_4_9,
+      .save = VSAVE_4_13, SYNIC_4_13, .synic_eom = true, .msg_hdr_4_13 = true,
+      .xsa472 = true, .xen_leaf4 = LEAF4_4_11 },
+    { RELEASE(14), INTEL_HOST, SINCE_4_12, .summary = "the reference TSC sequence may be 0xFFFFFFFF",
+      .feature_mask = MASK_4_13, .groups = GROUPS_4_13, .default_groups = DEFAULTS_4_9,
+      .save = VSAVE_4_13, SYNIC_4_13, .synic_eom = true, .ref_tsc_seq_all_ones = true,
+      .xsa472 = true, .xen_leaf4 = LEAF4_4_11 },
+    { RELEASE(15), INTEL_HOST, SINCE_4_15,
       .summary = "ex_processor_masks; no_vp_limit and cpu_hotplug, in defaults",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .hcall_ex = true, .xsa472 = true, .xsa475 = true,
-      .ref_tsc_seq_all_ones = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_11, .leaf6_eax = LEAF6 },
-    { RELEASE(16), INTEL_HOST, .summary = "no viridian change",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .hcall_ex = true, .xsa472 = true, .xsa475 = true,
-      .ref_tsc_seq_all_ones = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_11, .leaf6_eax = LEAF6 },
-    { RELEASE(17), INTEL_HOST, .summary = "Xen's leaf base+4 names the upcall vector",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .hcall_ex = true, .xsa472 = true, .xsa475 = true,
-      .ref_tsc_seq_all_ones = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_17, .leaf6_eax = LEAF6 },
-    { RELEASE(18), INTEL_HOST, .summary = "SINT messages and IPIs skip a disabled local APIC",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .hcall_ex = true, .xsa472 = true, .xsa475 = true,
-      .ref_tsc_seq_all_ones = true, .irq_needs_apic = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_17, .leaf6_eax = LEAF6 },
-    { RELEASE(19), INTEL_HOST, .summary = "no viridian change",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .hcall_flush = true, SYNIC_4_13, .hcall_ex = true, .xsa472 = true, .xsa475 = true,
-      .ref_tsc_seq_all_ones = true, .irq_needs_apic = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_17, .leaf6_eax = LEAF6 },
-    { RELEASE(20), INTEL_HOST, .summary = "the crash log line says GUEST_CRASH",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .crash_log_guest = true, .hcall_flush = true, SYNIC_4_13, .hcall_ex = true,
-      .xsa472 = true, .xsa475 = true, .ref_tsc_seq_all_ones = true, .irq_needs_apic = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_17, .leaf6_eax = LEAF6 },
-    { RELEASE(21), INTEL_HOST, .summary = "XSA-472 and XSA-475 fixed",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .crash_log_guest = true, .hcall_flush = true, SYNIC_4_13, .hcall_ex = true,
-      .ref_tsc_seq_all_ones = true, .irq_needs_apic = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_17, .leaf6_eax = LEAF6 },
-    { RELEASE(22), INTEL_HOST, .summary = "a synthetic timer is never enabled with count 0",
-      .param = VPARAM_MASK, .feature_mask = MASK_4_15, .legacy_true_mask = HVMPV_base_freq,
-      .guest_get_eperm = true, .hvm_nr_params = 39, .groups = GROUPS_4_15,
-      .default_groups = DEFAULTS_4_15, .save = VSAVE_4_13, .leaf2_ws2008 = true,
-      .wrmsr_unknown_gp = true, .vp_assist = VASSIST_4_11, .crash = VCRASH_SHUTDOWN,
-      .crash_log_guest = true, .hcall_flush = true, SYNIC_4_13, .hcall_ex = true,
-      .ref_tsc_seq_all_ones = true, .irq_needs_apic = true, .stimer_zero_count = true,
-      .xen_leaf_limit = 5, .xen_leaf4 = LEAF4_4_17, .leaf6_eax = LEAF6 },
+      .xsa472 = true, .xsa475 = true, .xen_leaf4 = LEAF4_4_11 },
+    { RELEASE(16), INTEL_HOST, SINCE_4_15, .summary = "no viridian change",
+      .xsa472 = true, .xsa475 = true, .xen_leaf4 = LEAF4_4_11 },
+    { RELEASE(17), INTEL_HOST, SINCE_4_15, .summary = "Xen's leaf base+4 names the upcall vector",
+      .xsa472 = true, .xsa475 = true, .xen_leaf4 = LEAF4_4_17 },
+    { RELEASE(18), INTEL_HOST, SINCE_4_15,
+      .summary = "SINT messages and IPIs skip a disabled local APIC",
+      .xsa472 = true, .xsa475 = true, .irq_needs_apic = true, .xen_leaf4 = LEAF4_4_17 },
+    { RELEASE(19), INTEL_HOST, SINCE_4_15, .summary = "no viridian change",
+      .xsa472 = true, .xsa475 = true, .irq_needs_apic = true, .xen_leaf4 = LEAF4_4_17 },
+    { RELEASE(20), INTEL_HOST, SINCE_4_15, .summary = "the crash log line says GUEST_CRASH",
+      .xsa472 = true, .xsa475 = true, .irq_needs_apic = true, .crash_log_guest = true,
+      .xen_leaf4 = LEAF4_4_17 },
+    { RELEASE(21), INTEL_HOST, SINCE_4_15, .summary = "XSA-472 and XSA-475 fixed",
+      .irq_needs_apic = true, .crash_log_guest = true, .xen_leaf4 = LEAF4_4_17 },
+    { RELEASE(22), INTEL_HOST, SINCE_4_15,
+      .summary = "a synthetic timer is never enabled with count 0",
+      .irq_needs_apic = true, .crash_log_guest = true, .stimer_zero_count = true,
+      .xen_leaf4 = LEAF4_4_17 },
 };
 
 #define NPROFILES (sizeof profiles / sizeof profiles[0])
