@@ -15,6 +15,8 @@ enum {
     EXIT_BAD_INPUT = 2,
     EXIT_CRASHED = 3,
     EXIT_INCOMPATIBLE = 4,
+    EXIT_UNSUPPORTED = 5,   /* the guest needs what vsbox cannot emulate (named) */
+    EXIT_INTERRUPTED = 130, /* Ctrl-C: stopped cleanly, what was done so far kept (128+SIGINT) */
 };
 
 struct cmd {
@@ -32,8 +34,10 @@ int cmd_fuzz(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_guests(int argc, char **argv);
 
-/* "vsbox: " + message, one line on stderr. Returns EXIT_BAD_INPUT for `return fail(...)`. */
+/* "vsbox: " + message, one line on stderr, escaped (cli/text.h). Returns EXIT_BAD_INPUT for
+ * `return fail(...)`. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Strict numbers: decimal or 0x hex, whole string, within [min, max]. */
@@ -60,6 +64,8 @@ struct settings {
     uint32_t tsc_khz;
     uint32_t vcpus;
     uint32_t memory_mib;
+    char image[1024];            /* from --config: firmware_override or kernel, "" none */
+    char name[64];               /* from --config: name=, "" none */
 };
 
 struct trace_config;
@@ -76,14 +82,24 @@ struct vmodel *settings_model(const struct settings *s, struct vmem_ops mem);
  * write the trace's magic and config lines to out. NULL after reporting an error. */
 struct vmodel *settings_model_trace(const struct common_flags *flags, FILE *out);
 
+/* The guest memory a trace's memory= gives the model (replay, resumed traces): *size
+ * bytes for its bounds checks only, read as zeroes, writes dropped. */
+struct vmem_ops settings_trace_ram(uint64_t *size);
+
 /* A `config` line for these settings, as trace headers write it. */
 void settings_trace_config(const struct settings *s, struct trace_config *cfg);
 
-/* Common option help text, to append to each command's usage. */
-extern const char common_flags_help[];
-
-/* Take one of the common flags at argv[*i] ("--viridian SPEC" or "--viridian=SPEC").
- * Returns 1 if taken (advancing *i), 0 if not a common flag, -1 on a missing value. */
-int common_flag(struct common_flags *f, int argc, char **argv, int *i);
+/* The common flags' rows in a command's option table (cli/options.h). */
+#define COMMON_OPTS(f)                                                                        \
+    { "--viridian", "SPEC", "viridian groups: 'base,freq', 'all,!freq', 'defaults', 0/1, or\n" \
+      "the xl.cfg list '[ \"all\", \"!freq\" ]' (default: 0, as xl)", &(f)->viridian, NULL,    \
+      NULL },                                                                                 \
+    { "--host", "PROFILE", "host profile, one of vsbox hosts (default: the newest)", &(f)->host, \
+      NULL, NULL },                                                                           \
+    { "--tsc-khz", "N", "guest TSC frequency in kHz (default: the host's)", &(f)->tsc_khz,     \
+      NULL, NULL },                                                                           \
+    { "--config", "FILE", "read viridian, vcpus and memory from an xl.cfg file", &(f)->config, \
+      NULL, NULL },                                                                           \
+    { "--verbose", NULL, "say which xl.cfg keys were ignored", NULL, &(f)->verbose, "-v" }
 
 #endif

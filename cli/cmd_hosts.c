@@ -1,19 +1,11 @@
-/* vsbox hosts: the host profile table, and when each viridian group appeared. */
+/* vsbox hosts: the host profile table and the group table, both from viridian/. */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "viridian/hvmpv.h"
 #include "viridian/save.h"
 #include "viridian/spec.h"
-
-static const char usage[] =
-    "usage: vsbox hosts\n"
-    "List the host profiles (--host), oldest first: the Xen release each is, whether its\n"
-    "HVM_PARAM_VIRIDIAN is a boolean or a feature mask (and which), what `defaults` (or a\n"
-    "boolean 1) means there, the size of its viridian save records, the groups it added\n"
-    "and what else changed for viridian guests. Then every group: its HVM_PARAM_VIRIDIAN\n"
-    "bit, the release that added it and the one that put it in `defaults`. The default\n"
-    "host is the newest release.\n";
 
 /* The groups whose name first appears in this release's libxl. */
 static void new_groups(const struct vprofile *p, const struct vprofile *prev, char *buf,
@@ -40,30 +32,38 @@ static const struct vprofile *default_since(int g)
 
 int cmd_hosts(int argc, char **argv)
 {
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            fputs(usage, stdout);
-            return EXIT_OK;
-        }
-        return fail("hosts: unexpected argument '%s'", argv[1]);
-    }
+    static const struct opt opts[] = { { 0 } };
+    static const struct command c = {
+        "hosts", "",
+        "List the host profiles other commands take by name, oldest first: the Xen release\n"
+        "each is, whether its HVM_PARAM_VIRIDIAN is a boolean or a feature mask (and which),\n"
+        "what `defaults` (or a boolean 1) means there, the size of its viridian save records,\n"
+        "the groups it added and what else changed for viridian guests. Then every group: its\n"
+        "HVM_PARAM_VIRIDIAN bit, the release that added it and the one that put it in\n"
+        "`defaults`. The default host is the newest release.\n",
+        NULL, opts,
+    };
+    const char *none = NULL;
+    int p = opts_parse(&c, argc, argv, &none);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
     printf("%-8s %-7s %-6s %-7s %-7s %-41s %s\n", "PROFILE", "PARAM", "MASK", "DEFAULT",
            "RECORDS", "NEW GROUPS", "ALSO");
     const struct vprofile *prev = NULL;
     for (unsigned i = 0; vprofile_at(i); i++) {
-        const struct vprofile *p = vprofile_at(i);
+        const struct vprofile *h = vprofile_at(i);
         char mask[16], defaults[16], records[16], added[160];
-        uint64_t dflt = p->param == VPARAM_MASK ? vgroups_to_mask(p->default_groups)
-                                                : p->legacy_true_mask;
-        snprintf(mask, sizeof mask, p->param == VPARAM_MASK ? "0x%x" : "0/1", p->feature_mask);
+        uint64_t dflt = h->param == VPARAM_MASK ? vgroups_to_mask(h->default_groups)
+                                                : h->legacy_true_mask;
+        snprintf(mask, sizeof mask, h->param == VPARAM_MASK ? "0x%x" : "0/1", h->feature_mask);
         snprintf(defaults, sizeof defaults, "0x%llx", (unsigned long long)dflt);
-        snprintf(records, sizeof records, "%u/%u", vsave_domain_size(p->save),
-                 vsave_vcpu_size(p->save));
-        new_groups(p, prev, added, sizeof added);
-        printf("%-8s %-7s %-6s %-7s %-7s %-41s %s%s\n", p->name,
-               p->param == VPARAM_MASK ? "mask" : "boolean", mask, defaults, records, added,
-               p->summary, p == vprofile_default() ? " (the default host)" : "");
-        prev = p;
+        snprintf(records, sizeof records, "%u/%u", vsave_domain_size(h->save),
+                 vsave_vcpu_size(h->save));
+        new_groups(h, prev, added, sizeof added);
+        printf("%-8s %-7s %-6s %-7s %-7s %-41s %s%s\n", h->name,
+               h->param == VPARAM_MASK ? "mask" : "boolean", mask, defaults, records, added,
+               h->summary, h == vprofile_default() ? " (the default host)" : "");
+        prev = h;
     }
     printf("\n%-22s %-4s %-6s %-11s %s\n", "GROUP", "BIT", "SINCE", "DEFAULT", "WHAT");
     for (int g = 0; g < VGROUP_COUNT; g++) {

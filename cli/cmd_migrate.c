@@ -3,33 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/guests.h"
+#include "cli/interrupt.h"
+#include "cli/options.h"
 #include "cli/session.h"
+#include "cli/text.h"
 #include "snapshot/snapshot.h"
 #include "traces/trace.h"
 #include "viridian/profile.h"
 #include "viridian/save.h"
 #include "viridian/spec.h"
 #include "viridian/visible.h"
-
-#define MAX_IMAGE (256u << 20)
-
-static const char usage[] =
-    "usage: vsbox migrate IMAGE --from PROFILE[:SPEC] --to PROFILE[:SPEC] --at N\n"
-    "                     [--downtime TICKS] [--strict] [--record FILE] [--raw ADDR]\n"
-    "                     [--memory MiB] [--budget TICKS] [--timeout S] [--trace-insns]\n"
-    "Run IMAGE on the source host with viridian SPEC, pause it right after trapped event\n"
-    "N (the reference counter freezes), let the clock run for the downtime while the\n"
-    "toolstack collects the context (default 10 ms of guest time: the guest TSC does not\n"
-    "stop for a pause), restore it on the destination the way its toolstack would (the\n"
-    "destination's SPEC is its own config: a different non-zero value is refused, as\n"
-    "Xen's EEXIST; a release that cannot load the records refuses them), report everything\n"
-    "the guest could see change, and run on. --record writes one trace with a `migrate`\n"
-    "event at the switch, which `vsbox replay` reproduces.\n"
-    "  vsbox migrate migration --from xen-4.3:1 --to xen-4.4:1 --at 40   (the old bug)\n"
-    "  vsbox migrate migration --from xen-4.5:1 --to xen-4.5:1 --at 40   (the seed's fix)\n"
-    "  vsbox migrate ref-time --from xen-4.21:defaults --to xen-4.22 --at 12\n"
-    "Exit: as vsbox run; 4 when the destination refuses the guest (or --strict and\n"
-    "something changed).\n";
 
 /* "xen-4.4:base,freq" -> host and mask; no ":SPEC" means viridian off (xl's default). */
 static bool host_spec(const char *flag, const char *arg, const struct vprofile **host,
@@ -75,39 +59,44 @@ int cmd_migrate(int argc, char **argv)
     struct run_flags rf = { 0 };
     const char *image = NULL, *from = NULL, *to_arg = NULL, *at = NULL, *raw = NULL,
                *memory = NULL, *down = NULL;
-    for (int i = 1; i < argc; i++) {
-        int c = run_flag(&rf, argc, argv, &i);
-        if (c < 0)
-            return EXIT_BAD_INPUT;
-        if (c)
-            continue;
-        const char *a = argv[i];
-        const char **slot = strcmp(a, "--from") == 0     ? &from
-                          : strcmp(a, "--to") == 0       ? &to_arg
-                          : strcmp(a, "--at") == 0       ? &at
-                          : strcmp(a, "--raw") == 0      ? &raw
-                          : strcmp(a, "--memory") == 0   ? &memory
-                          : strcmp(a, "--downtime") == 0 ? &down
-                                                         : NULL;
-        if (slot) {
-            if (i + 1 >= argc)
-                return fail("migrate: %s needs a value", a);
-            *slot = argv[++i];
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s%s", usage, run_flags_help);
-            return EXIT_OK;
-        } else if (a[0] == '-') {
-            return fail("migrate: unknown option '%s' (see vsbox migrate --help)", a);
-        } else if (image) {
-            return fail("migrate: one image at a time ('%s' and '%s')", image, a);
-        } else {
-            image = a;
-        }
-    }
+    const struct opt opts[] = {
+        { "--from", "PROFILE[:SPEC]", "the source host and its viridian SPEC (none: off, as xl)",
+          &from, NULL, NULL },
+        { "--to", "PROFILE[:SPEC]", "the destination host; SPEC is its own config (a different\n"
+          "non-zero value is refused, as Xen's EEXIST)", &to_arg, NULL, NULL },
+        { "--at", "N", "save right after trapped event N (counted from the guest's start)", &at,
+          NULL, NULL },
+        { "--strict", NULL, "any change the guest could see exits 4 before it runs on", NULL,
+          &rf.strict, NULL },
+        { "--raw", "ADDR", "IMAGE is a flat binary, loaded and entered at ADDR in 64-bit mode",
+          &raw, NULL, NULL },
+        { "--memory", "MiB", "guest RAM, 1 to 4096 MiB (default 16)", &memory, NULL, NULL },
+        { "--downtime", "TICKS", "guest TSC ticks the paused domain waits for its save (default\n"
+          "10 ms' worth: the guest TSC runs on, the reference counter is frozen)", &down, NULL,
+          NULL },
+        RUN_OPTS(&rf),
+        { 0 },
+    };
+    const struct command c = {
+        "migrate", "IMAGE --from PROFILE[:SPEC] --to PROFILE[:SPEC] --at N [OPTIONS]",
+        "Run IMAGE on the source host, pause it right after trapped event N (the reference\n"
+        "counter freezes), let the clock run for the downtime while the toolstack collects the\n"
+        "context, save it, restore it on the destination the way its toolstack would (its\n"
+        "mask, its restore code, its record layouts), report everything the guest could see\n"
+        "change, and run on. --record writes one trace with a `migrate` event at the switch,\n"
+        "which vsbox replay reproduces.\n"
+        "  vsbox migrate migration --from xen-4.3:1 --to xen-4.4:1 --at 40   (the old bug)\n"
+        "  vsbox migrate migration --from xen-4.5:1 --to xen-4.5:1 --at 40   (the seed's fix)\n"
+        "  vsbox migrate ref-time --from xen-4.21:defaults --to xen-4.22 --at 60\n"
+        "Exit: as vsbox run; 4 when the destination refuses the guest (or --strict and\n"
+        "something changed).\n",
+        "IMAGE", opts,
+    };
+    int p = opts_parse(&c, argc, argv, &image);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
     if (!image || !from || !to_arg || !at)
         return fail("migrate: needs IMAGE, --from PROFILE[:SPEC], --to PROFILE[:SPEC] and --at N");
-    if (rf.save_at || rf.snapshot)
-        return fail("migrate: --at is the save point; use vsbox run --save-at to keep a file");
     if (run_flags_parse(&rf))
         return EXIT_BAD_INPUT;
     uint64_t n, raw_addr = 0, mib = 16, src_mask, dst_mask, downtime = 0;
@@ -127,15 +116,17 @@ int cmd_migrate(int argc, char **argv)
     char pathbuf[1024], err[256];
     const char *path = guest_image_path(image, pathbuf, sizeof pathbuf);
     size_t len;
-    uint8_t *img = read_whole(path, MAX_IMAGE, &len, "image larger than 256 MiB");
+    uint8_t *img = path ? read_image(path, raw != NULL, (uint32_t)mib, &len) : NULL;
     if (!img)
         return EXIT_BAD_INPUT;
 
-    struct session out = { .record = rf.record };
+    struct session out;
+    session_init(&out, &rf);
     struct emu_config cfg = {
         .model = { .host = src, .viridian = src_mask }, .memory_mib = (uint32_t)mib,
         .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
-        .trace_insns = rf.trace_insns, .save_at = n, .sink = session_sink(&out),
+        .trace_insns = rf.trace_insns, .hvm_fep = rf.hvm_fep, .save_at = n, .sink = session_sink(&out),
+        .cancel = interrupt_catch(),
     };
     struct emu *e = NULL;
     if (emu_create(&cfg, &e, err, sizeof err) ||
@@ -155,13 +146,15 @@ int cmd_migrate(int argc, char **argv)
     }
 
     struct emu_result res;
+    interrupt_watch(e);
     emu_run(e, &res);
+    interrupt_watch(NULL);
     fflush(stdout);
-    int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     struct snapshot *snap = NULL;
     struct emu *e2 = NULL;
     if (res.stop != EMU_SAVE_POINT) {
-        if (status != EXIT_CRASHED)
+        if (status != EXIT_CRASHED && status != EXIT_INTERRUPTED)
             status = fail("%s: --at %llu: the guest stopped after %llu events, before the "
                           "migration", path, (unsigned long long)n, (unsigned long long)res.events);
         goto out;
@@ -185,8 +178,8 @@ int cmd_migrate(int argc, char **argv)
     uint64_t last;
     if (snap_reg_get(&snap->machine, "last_event", &last))
         snap_reg_set(&snap->machine, "last_event", last + downtime);
-    fprintf(stderr, "vsbox: %s: migrating after event %llu: %s -> %s\n", path,
-            (unsigned long long)n, src->name, dst->name);
+    say("%s: migrating after event %llu: %s -> %s", path, (unsigned long long)n, src->name,
+        dst->name);
     cfg.save_at = 0;
     char why[512];
     bool refused = vrestore_check(&snap->model, dst, dst_mask, why, sizeof why) != VRES_OK;
@@ -197,16 +190,18 @@ int cmd_migrate(int argc, char **argv)
         goto out;
     emu_destroy(e); /* after the restore: the snapshot's RAM was this emulator's */
     e = NULL;
+    interrupt_watch(e2);
     emu_run(e2, &res);
+    interrupt_watch(NULL);
     fflush(stdout);
-    status = run_status(path, &res, rf.budget_ticks, rf.timeout_s);
+    status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     /* Xen's shutdown code is the domain's, not the stream's: only the last host counts. */
     status = crash_status(path, emu_model(e2), status);
 out:
     free(snap);
     emu_destroy(e);
     emu_destroy(e2);
-    if (session_record_close(&out, true))
+    if (session_record_close(&out, status != EXIT_BAD_INPUT))
         return EXIT_BAD_INPUT;
     return status;
 }

@@ -4,19 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/input.h"
+#include "cli/options.h"
+#include "cli/text.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
 #include "viridian/visible.h"
-
-static const char usage[] =
-    "usage: vsbox replay FILE [--fill] [--viridian SPEC] [--host PROFILE] [--tsc-khz N]\n"
-    "                    [--config FILE]\n"
-    "Apply every event of a trace v1 to a fresh model built from its header (flags\n"
-    "override the header) and compare each '-> RESULT'. Prints FILE:LINE: expected X,\n"
-    "got Y per divergence. --fill prints the trace back with every result computed.\n"
-    "FILE may be - for standard input. After each migrate, what the guest could see\n"
-    "change is written as comments by --fill, and to standard error with --verbose.\n"
-    "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n";
 
 struct replay_job {
     const char *name;
@@ -54,24 +47,6 @@ static void fill_header(struct replay_job *job, const struct settings *s)
     trace_write_config(job->out, &cfg);
 }
 
-/* A trace records no memory contents, only how much RAM the guest had: enough for the
- * model's bounds checks (a hypercall page outside RAM is a #GP), never read back. */
-static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-    const uint64_t *size = ctx;
-    if (gpa >= *size || len > *size - gpa)
-        return -1;
-    memset(buf, 0, len);
-    return 0;
-}
-
-static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-    const uint64_t *size = ctx;
-    (void)buf;
-    return gpa >= *size || len > *size - gpa ? -1 : 0;
-}
-
 /* The model for the header as read so far (it is complete at the first event). */
 static struct vmodel *start(struct replay_job *job, const struct trace_reader *r,
                             const struct common_flags *flags)
@@ -84,7 +59,7 @@ static struct vmodel *start(struct replay_job *job, const struct trace_reader *r
         return NULL;
     if (h->have & TRACE_HAVE_MEMORY) {
         job->ram_size = (uint64_t)h->memory_mib << 20;
-        mem = (struct vmem_ops){ &job->ram_size, ram_read, ram_write };
+        mem = settings_trace_ram(&job->ram_size);
     }
     if ((m = settings_model(&s, mem)) && job->fill)
         fill_header(job, &s);
@@ -98,7 +73,7 @@ static void report_change(void *ctx, enum vdiff_kind kind, const char *what)
     if (job->fill)
         fprintf(job->out, "# %s: %s\n", tag, what);
     else if (job->verbose)
-        fprintf(stderr, "vsbox: %s:%u: %s: %s\n", job->name, job->line, tag, what);
+        say("%s:%u: %s: %s", job->name, job->line, tag, what);
 }
 
 static void emit(struct replay_job *job, const struct trace_item *it, const struct vres *got,
@@ -108,7 +83,9 @@ static void emit(struct replay_job *job, const struct trace_item *it, const stru
     if (rc == REPLAY_DIVERGED) {
         trace_format_result(want, sizeof want, &it->expect);
         trace_format_result(have, sizeof have, got);
-        fprintf(job->fill ? stderr : job->out, "%s:%u: expected %s, got %s\n", job->name,
+        char name[1024];
+        fprintf(job->fill ? stderr : job->out, "%s:%u: expected %s, got %s\n",
+                esc(job->name, name, sizeof name),
                 it->line, want, have);
         job->diverged++;
     }
@@ -192,34 +169,32 @@ int cmd_replay(int argc, char **argv)
 {
     struct common_flags flags = { 0 };
     struct replay_job job = { 0 };
-    for (int i = 1; i < argc; i++) {
-        int c = common_flag(&flags, argc, argv, &i);
-        if (c < 0)
-            return EXIT_BAD_INPUT;
-        if (c) {
-            job.verbose = flags.verbose;
-            continue;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("%s%s", usage, common_flags_help);
-            return EXIT_OK;
-        }
-        if (strcmp(argv[i], "--fill") == 0) {
-            job.fill = true;
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return fail("replay: unknown option '%s' (see vsbox replay --help)", argv[i]);
-        if (job.name)
-            return fail("replay: one trace at a time ('%s' and '%s')", job.name, argv[i]);
-        job.name = argv[i];
-    }
+    const struct opt opts[] = {
+        { "--fill", NULL, "print the trace back with every result computed", NULL, &job.fill,
+          NULL },
+        COMMON_OPTS(&flags),
+        { 0 },
+    };
+    const struct command c = {
+        "replay", "FILE [OPTIONS]",
+        "Apply every event of a trace v1 to a fresh model built from its header (flags\n"
+        "override the header) and compare each '-> RESULT'. Prints FILE:LINE: expected X,\n"
+        "got Y per divergence. FILE may be - for standard input. After each migrate, what\n"
+        "the guest could see change is written as comments by --fill, and to standard error\n"
+        "with --verbose.\n"
+        "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n",
+        "FILE", opts,
+    };
+    int p = opts_parse(&c, argc, argv, &job.name);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
+    job.verbose = flags.verbose;
     if (!job.name)
         return fail("replay: which trace? (vsbox replay FILE)");
 
-    FILE *in = strcmp(job.name, "-") == 0 ? stdin : fopen(job.name, "rb");
+    FILE *in = input_open(job.name, 1);
     if (!in)
-        return fail("%s: cannot open: %s", job.name, strerror(errno));
+        return EXIT_BAD_INPUT;
     char *buf = NULL;
     size_t len = 0;
     job.out = open_memstream(&buf, &len);
@@ -231,23 +206,23 @@ int cmd_replay(int argc, char **argv)
             fclose(job.head);
         free(buf);
         free(job.head_buf);
-        if (in != stdin)
-            fclose(in);
+        input_close(in);
         return fail("out of memory");
     }
     int status = run(&job, in, &flags);
-    if (in != stdin)
-        fclose(in);
+    input_close(in);
     fclose(job.out);
     fclose(job.head);
     free(job.head_buf);
     if (status != EXIT_BAD_INPUT) {
         fwrite(buf, 1, len, stdout);
-        if (fflush(stdout) != 0)
-            status = fail("replay: cannot write the output");
+        errno = 0;
+        if (fflush(stdout) != 0 || ferror(stdout))
+            status = fail("replay: standard output: cannot write: %s",
+                          strerror(errno ? errno : EIO));
         else
-            fprintf(stderr, "vsbox: %s: %lu events, %lu divergence%s\n", job.name, job.events,
-                    job.diverged, job.diverged == 1 ? "" : "s");
+            say("%s: %lu event%s, %lu divergence%s", job.name, job.events,
+                job.events == 1 ? "" : "s", job.diverged, job.diverged == 1 ? "" : "s");
     }
     free(buf);
     return status;

@@ -2,111 +2,119 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/interrupt.h"
+#include "cli/options.h"
+#include "cli/prologue.h"
 #include "cli/session.h"
+#include "cli/text.h"
 #include "snapshot/snapshot.h"
 #include "viridian/profile.h"
 #include "viridian/spec.h"
 
-static const char usage[] =
-    "usage: vsbox resume FILE [--host PROFILE] [--viridian SPEC] [--tsc-khz N] [--strict]\n"
-    "                    [--record FILE] [--budget TICKS] [--timeout S] [--trace-insns]\n"
-    "                    [--save-at N --snapshot FILE]\n"
-    "Restore a snapshot and continue the guest. --host restores it on another host\n"
-    "profile, under that host's rules: a mask with bits the host lacks is refused, and a\n"
-    "legacy boolean stream means what the host says it means. --viridian is the\n"
-    "destination's own config (a different non-zero value is refused, as Xen's EEXIST);\n"
-    "--tsc-khz a destination that does not keep the guest's TSC rate. Everything the guest\n"
-    "could see change is reported by name; --strict makes any change exit 4.\n"
-    "Exit: as vsbox run, and 4 when the restore is refused (or --strict).\n";
-
 int cmd_resume(int argc, char **argv)
 {
-    struct common_flags flags = { 0 };
     struct run_flags rf = { 0 };
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        int c = common_flag(&flags, argc, argv, &i);
-        if (c == 0)
-            c = run_flag(&rf, argc, argv, &i);
-        if (c < 0)
-            return EXIT_BAD_INPUT;
-        if (c)
-            continue;
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s%s", usage, run_flags_help);
-            return EXIT_OK;
-        } else if (a[0] == '-' && a[1]) {
-            return fail("resume: unknown option '%s' (see vsbox resume --help)", a);
-        } else if (file) {
-            return fail("resume: one snapshot at a time ('%s' and '%s')", file, a);
-        }
-        file = a;
-    }
+    const char *file = NULL, *host = NULL, *viridian = NULL, *tsc_khz = NULL;
+    const struct opt opts[] = {
+        { "--host", "PROFILE", "restore on this host profile, under its rules (default: the\n"
+          "snapshot's own host)", &host, NULL, NULL },
+        { "--viridian", "SPEC", "the destination's own viridian config: a different non-zero\n"
+          "value is refused, as Xen's EEXIST", &viridian, NULL, NULL },
+        { "--tsc-khz", "N", "a destination that does not keep the guest's TSC rate: run on at\n"
+          "N kHz", &tsc_khz, NULL, NULL },
+        { "--strict", NULL, "any change the guest could see exits 4 before it runs on", NULL,
+          &rf.strict, NULL },
+        RUN_OPTS(&rf),
+        { "--save-at", "N", "stop again right after trapped event N and save to --snapshot;\n"
+          "N counts from the start of the guest (as 'taken after event' in\n"
+          "vsbox snapshot info does), not from the resume", &rf.save_at, NULL, NULL },
+        { "--snapshot", "FILE", "where --save-at saves the guest", &rf.snapshot, NULL, NULL },
+        { 0 },
+    };
+    const struct command c = {
+        "resume", "FILE [OPTIONS]",
+        "Restore a snapshot and continue the guest. Restored on another host, it follows that\n"
+        "host's rules: a mask with bits the host lacks is refused, and a legacy boolean\n"
+        "stream means what the host says it means. Everything the guest could see change\n"
+        "between the save and the restore is reported by name. --record writes a trace that\n"
+        "replays alone: it starts with the events that rebuild the saved state.\n"
+        "Exit: as vsbox run, and 4 when the restore is refused (or --strict).\n",
+        "FILE", opts,
+    };
+    int p = opts_parse(&c, argc, argv, &file);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
     if (!file)
         return fail("resume: which snapshot? (vsbox resume FILE)");
-    if (flags.config)
-        return fail("resume: --config is for building a guest; the snapshot carries its own");
     if (run_flags_parse(&rf))
         return EXIT_BAD_INPUT;
     if (!rf.save_at != !rf.snapshot)
         return fail("resume: --save-at and --snapshot go together");
     uint64_t khz = 0;
-    if (flags.tsc_khz && !parse_u64(flags.tsc_khz, VMODEL_TSC_KHZ_MIN, VMODEL_TSC_KHZ_MAX, &khz))
-        return fail("--tsc-khz: '%s' is not %u to %u kHz", flags.tsc_khz, VMODEL_TSC_KHZ_MIN,
+    if (tsc_khz && !parse_u64(tsc_khz, VMODEL_TSC_KHZ_MIN, VMODEL_TSC_KHZ_MAX, &khz))
+        return fail("--tsc-khz: '%s' is not %u to %u kHz", tsc_khz, VMODEL_TSC_KHZ_MIN,
                     VMODEL_TSC_KHZ_MAX);
+    if (host && !vprofile_find(host))
+        return fail("--host: unknown host profile '%s' (see vsbox hosts)", host);
 
     struct snapshot *snap = snapshot_read_file(file);
     if (!snap)
         return EXIT_BAD_INPUT;
-    const struct vprofile *to = flags.host ? vprofile_find(flags.host)
-                                           : vprofile_find(snap->model.host);
-    if (!to) {
-        snapshot_free_file(snap);
-        return fail("--host: unknown host profile '%s' (see vsbox hosts)", flags.host);
-    }
-    uint64_t dest = 0;
-    if (flags.viridian) {
+    const struct vprofile *to = vprofile_find(host ? host : snap->model.host);
+    uint64_t dest = 0, taken_at = snap->taken_at;
+    if (viridian) {
         struct vspec_error se;
         char msg[256];
-        if (vspec_parse(to, flags.viridian, &dest, &se) != VERR_OK) {
+        if (vspec_parse(to, viridian, &dest, &se) != VERR_OK) {
             vspec_strerror(&se, msg, sizeof msg);
             snapshot_free_file(snap);
             return fail("--viridian: %s", msg);
         }
     }
-    if (rf.save_at && rf.save_at_event <= snap->taken_at) {
+    if (rf.save_at && rf.save_at_event <= taken_at) {
         snapshot_free_file(snap);
-        return fail("--save-at %llu: the snapshot was taken after event %llu already",
-                    (unsigned long long)rf.save_at_event, (unsigned long long)snap->taken_at);
+        return fail("--save-at %llu: the snapshot was taken after event %llu already (--save-at "
+                    "counts from the start of the guest)", (unsigned long long)rf.save_at_event,
+                    (unsigned long long)taken_at);
     }
 
-    struct session out = { .record = rf.record };
+    struct session out;
+    session_init(&out, &rf);
     struct emu_config cfg = {
         .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
-        .trace_insns = rf.trace_insns, .save_at = rf.save_at_event, .sink = session_sink(&out),
+        .trace_insns = rf.trace_insns, .hvm_fep = rf.hvm_fep, .save_at = rf.save_at_event, .sink = session_sink(&out),
+        .cancel = interrupt_catch(),
     };
+    struct vsave saved = snap->model; /* as saved: the restore may change the rate */
+    uint32_t memory_mib = snap->memory_mib;
     struct emu *e;
     int status = session_restore(file, snap, to, dest, (uint32_t)khz, rf.strict, NULL, &cfg, &e);
-    if (status != EXIT_OK) {
-        snapshot_free_file(snap);
-        return status;
-    }
-    struct vmodel *m = emu_model(e);
-    struct settings st = { .host = to, .viridian = vmodel_param(m), .tsc_khz = vmodel_tsc_khz(m),
-                           .vcpus = 1, .memory_mib = snap->memory_mib };
     snapshot_free_file(snap);
-    if (session_record_open(&out, &st)) {
+    if (status != EXIT_OK)
+        return status;
+    struct settings st;
+    prologue_settings(&saved, memory_mib, &st);
+    struct output snap_out;
+    if (snapshot_out_open(&snap_out, rf.snapshot)) {
         emu_destroy(e);
         return EXIT_BAD_INPUT;
     }
-    if (out.out)
-        fprintf(out.out, "# resumed from %s: these events continue that guest\n", file);
+    if (session_record_open(&out, &st)) {
+        output_discard(&snap_out);
+        emu_destroy(e);
+        return EXIT_BAD_INPUT;
+    }
+    if (out.out && !prologue_write(out.out, file, taken_at, &saved, memory_mib, to, emu_model(e),
+                                   &out.err))
+        say("%s: --record: no events rebuild the restored state exactly (the TSC rate "
+            "changed): time-derived results in the trace may not replay", file);
 
     struct emu_result res;
+    interrupt_watch(e);
     emu_run(e, &res);
+    interrupt_watch(NULL);
     fflush(stdout);
-    status = run_status(file, &res, rf.budget_ticks, rf.timeout_s);
+    status = run_status(file, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
     status = crash_status(file, emu_model(e), status);
     if (res.stop == EMU_SAVE_POINT) {
         struct snapshot *next = calloc(1, sizeof *next);
@@ -114,17 +122,18 @@ int cmd_resume(int argc, char **argv)
             status = fail("out of memory");
         } else {
             emu_save(e, next);
-            if (snapshot_write_file(rf.snapshot, next))
+            if (snapshot_out_write(&snap_out, next))
                 status = EXIT_BAD_INPUT;
             free(next);
         }
-    } else if (rf.save_at && status != EXIT_CRASHED) {
+    } else if (rf.save_at && status != EXIT_CRASHED && status != EXIT_INTERRUPTED) {
         status = fail("%s: --save-at %llu: the guest stopped after %llu events, before the save "
                       "point", file, (unsigned long long)rf.save_at_event,
                       (unsigned long long)res.events);
     }
+    output_discard(&snap_out); /* no save point: no snapshot file */
     emu_destroy(e);
-    if (session_record_close(&out, true))
+    if (session_record_close(&out, status != EXIT_BAD_INPUT))
         return EXIT_BAD_INPUT;
     return status;
 }

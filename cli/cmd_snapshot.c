@@ -2,18 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/session.h"
+#include "cli/text.h"
 #include "snapshot/snapshot.h"
 #include "viridian/hvmpv.h"
 #include "viridian/profile.h"
 #include "viridian/save.h"
 #include "viridian/spec.h"
-
-static const char usage[] =
-    "usage: vsbox snapshot info FILE\n"
-    "Print what a snapshot holds: the source host, the viridian stream (a mask, or the\n"
-    "legacy boolean pre-4.5 Xen wrote), the clock, the viridian records, the registers\n"
-    "and the memory. A malformed file exits 2 naming the record.\n";
 
 static void reg_line(const struct snap_cpu *c, const char *const *names, size_t n)
 {
@@ -36,12 +32,11 @@ static int info(const char *file)
     char spec[128];
     vspec_format(host, m->legacy >= 0 && m->param ? host->legacy_true_mask : m->param, spec,
                  sizeof spec);
-    uint64_t pages = 0, total = (uint64_t)s->memory_mib << 8;
-    static const uint8_t zero[SNAP_PAGE];
-    for (uint64_t p = 0; p < total; p++)
-        pages += memcmp(s->ram + p * SNAP_PAGE, zero, SNAP_PAGE) != 0;
-
-    printf("snapshot %s (format version %u)\n", file, SNAP_VERSION);
+    /* Counted as the records gave them: scanning RAM would touch all of what the header
+     * declares. */
+    uint64_t pages = s->pages_read, total = (uint64_t)s->memory_mib << 8;
+    char name[1024];
+    printf("snapshot %s (format version %u)\n", esc(file, name, sizeof name), SNAP_VERSION);
     printf("source host      %s (Xen %u.%u)\n", host->name, host->xen_major, host->xen_minor);
     if (m->legacy >= 0)
         printf("viridian stream  LEGACY_VIRIDIAN %d (a pre-4.5 boolean: the restoring host "
@@ -106,17 +101,25 @@ static int info(const char *file)
 
 int cmd_snapshot(int argc, char **argv)
 {
+    static const struct opt opts[] = { { 0 } };
+    static const struct command c = {
+        "snapshot info", "FILE",
+        "Print what a snapshot holds: the source host, the viridian stream (a mask, or the\n"
+        "legacy boolean pre-4.5 Xen wrote), the clock, the viridian records, the registers\n"
+        "and the memory. A malformed file exits 2 naming the record.\n",
+        "FILE", opts,
+    };
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("%s", usage);
+        opts_help(stdout, &c);
         return EXIT_OK;
     }
     if (argc < 2 || strcmp(argv[1], "info") != 0)
         return fail("snapshot: the subcommand is 'info' (vsbox snapshot info FILE)");
-    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-        printf("%s", usage);
-        return EXIT_OK;
-    }
-    if (argc != 3)
-        return fail("snapshot info: one FILE (vsbox snapshot info FILE)");
-    return info(argv[2]);
+    const char *file = NULL;
+    int p = opts_parse(&c, argc - 1, argv + 1, &file);
+    if (p != OPTS_OK)
+        return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
+    if (!file)
+        return fail("snapshot info: which FILE? (vsbox snapshot info FILE)");
+    return info(file);
 }

@@ -1,7 +1,9 @@
-/* vsbox: one subcommand per file; this is only the dispatch table. */
+/* vsbox: one subcommand per file; this is only the dispatch table (and the one check
+ * of standard output every command shares). */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/output.h"
 
 static const struct cmd commands[] = {
     { "run", cmd_run, "run a guest image on the emulator, its traps answered by the model" },
@@ -13,6 +15,7 @@ static const struct cmd commands[] = {
     { "msrs", cmd_msrs, "print a read of every viridian MSR with its TLFS name and group" },
     { "fuzz", cmd_fuzz, "fuzz the model with seeded event sequences and property oracles" },
     { "hosts", cmd_hosts, "list the host profiles (Xen releases) vsbox can be" },
+    { "guests", cmd_guests, "list the bundled guests run, resume and migrate take by name" },
 };
 
 static void usage(FILE *f)
@@ -31,11 +34,13 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return EXIT_OK;
+        return output_stdout_status(EXIT_OK);
     }
+    /* Every command's standard output is checked once, here: a full disk or device is
+     * exit 2, never a silent 0. */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+            return output_stdout_status(commands[i].fn(argc - 1, argv + 1));
     fail("unknown command '%s' (try vsbox --help)", argv[1]);
     return EXIT_BAD_INPUT;
 }

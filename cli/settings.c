@@ -1,9 +1,14 @@
+/* The settings every model command resolves the same way, in one order: defaults <
+ * trace header < xl.cfg (--config) < command-line flags; each error names where the bad
+ * text came from (the flag, the trace's line and column, the xl.cfg's). Also the
+ * strict number parser the flags share. */
 #include <errno.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/input.h"
+#include "cli/text.h"
 #include "config/xlcfg.h"
 #include "traces/trace.h"
 #include "viridian/spec.h"
@@ -11,25 +16,6 @@
 #define XLCFG_MAX_BYTES (1u << 20)
 #define TSC_KHZ_MIN VMODEL_TSC_KHZ_MIN
 #define TSC_KHZ_MAX VMODEL_TSC_KHZ_MAX
-
-const char common_flags_help[] =
-    "  --viridian SPEC   viridian groups: 'base,freq', 'all,!freq', 'defaults', 0/1, or\n"
-    "                    the xl.cfg list '[ \"all\", \"!freq\" ]' (default: 0, as xl)\n"
-    "  --host PROFILE    host profile: a Xen release (default: the newest, see hosts)\n"
-    "  --tsc-khz N       guest TSC frequency in kHz (default: the host's)\n"
-    "  --config FILE     read viridian, vcpus and memory from an xl.cfg file\n"
-    "  --verbose         say which xl.cfg keys were ignored\n";
-
-int fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("vsbox: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return EXIT_BAD_INPUT;
-}
 
 bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -48,63 +34,23 @@ bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-int common_flag(struct common_flags *f, int argc, char **argv, int *i)
-{
-    static const struct { const char *name; size_t off; } flags[] = {
-        { "--viridian", offsetof(struct common_flags, viridian) },
-        { "--host", offsetof(struct common_flags, host) },
-        { "--tsc-khz", offsetof(struct common_flags, tsc_khz) },
-        { "--config", offsetof(struct common_flags, config) },
-    };
-    const char *arg = argv[*i];
-    if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
-        f->verbose = true;
-        return 1;
-    }
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
-        size_t n = strlen(flags[k].name);
-        if (strncmp(arg, flags[k].name, n) != 0)
-            continue;
-        const char **slot = (const char **)((char *)f + flags[k].off);
-        if (arg[n] == '=') {
-            *slot = arg + n + 1;
-            return 1;
-        }
-        if (arg[n] != '\0')
-            continue;
-        if (*i + 1 >= argc) {
-            fail("%s needs a value", flags[k].name);
-            return -1;
-        }
-        *slot = argv[++*i];
-        return 1;
-    }
-    return 0;
-}
-
 static char *read_small_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail("%s: cannot open: %s", path, strerror(errno));
+    FILE *f = input_open(path, 0);
+    if (!f)
         return NULL;
+    char too_big[64];
+    snprintf(too_big, sizeof too_big, "file too large for an xl.cfg (over %u bytes)",
+             XLCFG_MAX_BYTES);
+    uint8_t *raw = input_read_all(f, path, XLCFG_MAX_BYTES, too_big, len);
+    input_close(f);
+    char *buf = raw ? realloc(raw, *len + 1) : NULL;
+    if (raw && !buf) {
+        free(raw);
+        fail("out of memory");
     }
-    char *buf = malloc(XLCFG_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, XLCFG_MAX_BYTES + 1, f) : 0;
-    bool err = ferror(f);
-    fclose(f);
-    if (!buf || err) {
-        free(buf);
-        fail("%s: cannot read", path);
-        return NULL;
-    }
-    if (n > XLCFG_MAX_BYTES) {
-        free(buf);
-        fail("%s: file too large for an xl.cfg (over %u bytes)", path, XLCFG_MAX_BYTES);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
+    if (buf)
+        buf[*len] = '\0';
     return buf;
 }
 
@@ -123,6 +69,12 @@ static bool apply_xlcfg(const struct common_flags *flags, struct settings *s)
         free(text);
         return false;
     }
+    /* Refused rather than taken as "nothing to change": --config is given to set
+     * something, and a file that sets nothing is almost always the wrong file. */
+    if (cfg.n_entries == 0) {
+        fail("%s: no settings in this xl.cfg (is it the right file?)", flags->config);
+        goto out;
+    }
     if (xlcfg_apply(&cfg, s->host, &xl, &err) != 0) {
         fail("%s:%u:%u: %s", flags->config, err.line, err.col, err.msg);
         goto out;
@@ -133,13 +85,27 @@ static bool apply_xlcfg(const struct common_flags *flags, struct settings *s)
         s->vcpus = xl.vcpus;
     if (xl.have_memory)
         s->memory_mib = xl.memory_mib;
+    snprintf(s->name, sizeof s->name, "%s", xl.name);
+    if (xl.image[0]) {
+        /* A relative file name is taken from the config's own folder. */
+        const char *slash = strrchr(flags->config, '/');
+        if (xl.image[0] == '/' || !slash)
+            snprintf(s->image, sizeof s->image, "%s", xl.image);
+        else if ((size_t)(slash - flags->config) + 1 + strlen(xl.image) < sizeof s->image)
+            snprintf(s->image, sizeof s->image, "%.*s/%s", (int)(slash - flags->config),
+                     flags->config, xl.image);
+        else {
+            fail("%s:%u: the image's file name is too long", flags->config, xl.image_line);
+            goto out;
+        }
+    }
     if (flags->verbose && xl.n_ignored) {
-        fprintf(stderr, "vsbox: %s: ignored %zu key%s vsbox does not use:", flags->config,
-                xl.n_ignored, xl.n_ignored == 1 ? "" : "s");
+        char keys[1024] = "";
         size_t shown = xl.n_ignored < 64 ? xl.n_ignored : 64;
         for (size_t i = 0; i < shown; i++)
-            fprintf(stderr, " %s", xl.ignored[i]);
-        fputc('\n', stderr);
+            snprintf(keys + strlen(keys), sizeof keys - strlen(keys), " %s", xl.ignored[i]);
+        say("%s: ignored %zu key%s vsbox does not use:%s", flags->config, xl.n_ignored,
+            xl.n_ignored == 1 ? "" : "s", keys);
     }
     ok = true;
 out:
@@ -254,4 +220,27 @@ void settings_trace_config(const struct settings *s, struct trace_config *cfg)
         .host = s->host, .tsc_khz = s->tsc_khz, .vcpus = s->vcpus,
     };
     vspec_format(s->host, s->viridian, cfg->viridian, sizeof cfg->viridian);
+}
+
+/* A trace records no memory contents, only how much RAM the guest had: enough for the
+ * model's bounds checks (a hypercall page outside RAM is a #GP), never read back. */
+static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    const uint64_t *size = ctx;
+    if (gpa >= *size || len > *size - gpa)
+        return -1;
+    memset(buf, 0, len);
+    return 0;
+}
+
+static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    const uint64_t *size = ctx;
+    (void)buf;
+    return gpa >= *size || len > *size - gpa ? -1 : 0;
+}
+
+struct vmem_ops settings_trace_ram(uint64_t *size)
+{
+    return (struct vmem_ops){ size, ram_read, ram_write };
 }

@@ -49,12 +49,15 @@ struct xl_settings {
     bool have_memory;
     uint32_t memory_mib;
     char name[64];               /* the guest's name, "" when none */
+    char image[1024];            /* firmware_override (HVM) or kernel, as written; "" none */
+    unsigned image_line;         /* where it was given */
     size_t n_ignored;            /* keys vsbox does not use, listed by --verbose */
     const char *ignored[64];     /* point into the xlcfg; first 64 only */
 };
 
 /* Apply the keys vsbox understands, with the host's viridian groups. -1 with err
- * (naming the line and column of the offending value) on a bad value. */
+ * (naming the line and column of the offending value) on a bad value, or on a key vsbox
+ * reads given twice (at the second, naming both lines). */
 int xlcfg_apply(const struct xlcfg *cfg, const struct vprofile *host,
                 struct xl_settings *out, struct xlcfg_error *err);
 

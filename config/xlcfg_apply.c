@@ -84,6 +84,17 @@ int xlcfg_apply(const struct xlcfg *cfg, const struct vprofile *host, struct xl_
         const struct xlcfg_entry *e = &cfg->entries[i];
         const struct xlcfg_value *v = &e->value;
         uint64_t n;
+        /* A key vsbox reads, given twice, is an error naming both lines: xl would take
+         * one of them without a word, and which one decides the guest's feature set. */
+        static const char *const used[] = { "viridian", "vcpus", "memory", "name", "type",
+                                            "builder" };
+        for (size_t k = 0; k < sizeof used / sizeof used[0]; k++)
+            for (size_t j = 0; j < i && strcmp(e->key, used[k]) == 0; j++)
+                if (strcmp(cfg->entries[j].key, e->key) == 0) {
+                    struct xlcfg_value at = { .line = e->line, .col = e->col };
+                    return fail(err, &at, "%s given twice (lines %u and %u)", e->key,
+                                cfg->entries[j].line, e->line);
+                }
         if (strcmp(e->key, "viridian") == 0) {
             if (viridian(e, host, &out->viridian, err))
                 return -1;
@@ -102,6 +113,17 @@ int xlcfg_apply(const struct xlcfg *cfg, const struct vprofile *host, struct xl_
             if (v->type != XLCFG_STRING)
                 return fail(err, v, "name wants a string");
             snprintf(out->name, sizeof out->name, "%s", v->text);
+        } else if (strcmp(e->key, "firmware_override") == 0 || strcmp(e->key, "kernel") == 0) {
+            /* What the guest runs: an HVM guest's firmware (XTF's test kernels are
+             * given this way), or a direct-boot kernel. */
+            if (v->type != XLCFG_STRING || !v->text[0])
+                return fail(err, v, "%s wants a file name", e->key);
+            if (strlen(v->text) >= sizeof out->image)
+                return fail(err, v, "%s: file name too long", e->key);
+            if (!out->image[0] || strcmp(e->key, "firmware_override") == 0) {
+                snprintf(out->image, sizeof out->image, "%s", v->text);
+                out->image_line = v->line;
+            }
         } else if (strcmp(e->key, "type") == 0 || strcmp(e->key, "builder") == 0) {
             if (v->type != XLCFG_STRING)
                 return fail(err, v, "%s wants a string", e->key);

@@ -25,9 +25,16 @@ void debugreg_reset(struct emu *e)
     e->dr[7] = DR7_FIXED1;
 }
 
+/* In 64-bit mode DR0-DR3 hold 64 bits; otherwise, and DR6/DR7 always, 32. */
+static bool wide(struct emu *e)
+{
+    cpustate_load(&e->cpu, e->uc);
+    return cpustate_mode(&e->cpu) == MODE_LONG64;
+}
+
 void debugreg_set(struct emu *e, unsigned n, uint64_t v)
 {
-    if (!e->long_mode || n >= 6)
+    if (n >= 6 || !wide(e))
         v &= 0xffffffffu;
     if (n == 6)
         v = (v & DR6_BITS) | DR6_FIXED1;
@@ -51,7 +58,7 @@ uint64_t debugreg_get(struct emu *e, unsigned n)
 }
 
 /* The general register a ModRM r/m (with REX.B) names, in the width of the mode. */
-static int gpr(const struct emu *e, unsigned n)
+static int gpr(bool long_mode, unsigned n)
 {
     static const int r64[16] = {
         UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
@@ -63,55 +70,76 @@ static int gpr(const struct emu *e, unsigned n)
         UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
         UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI,
     };
-    return e->long_mode ? r64[n & 15] : r32[n & 7];
+    return long_mode ? r64[n & 15] : r32[n & 7];
 }
 
-bool debugreg_execute(struct emu *e, uint64_t rip)
+static void dr_raise(struct emu *e, unsigned vector, bool has_error, uint64_t rip)
 {
-    const uint8_t *p = e->ram + rip;
-    size_t n = e->ram_size - rip < 15 ? (size_t)(e->ram_size - rip) : 15, i = 0;
+    run_raise(e, vector, has_error, 0, rip, rip, EXC_CPU);
+}
+
+void debugreg_execute(struct emu *e, uint64_t rip)
+{
+    bool long_mode = wide(e);
+    size_t n = rip < e->ram_size && e->ram_size - rip < 15 ? (size_t)(e->ram_size - rip) : 15, i = 0;
+    const uint8_t *p = site_code(e, rip, n);
+    if (!p) {
+        dr_raise(e, 14, true, rip);
+        return;
+    }
     uint8_t rex = 0;
     /* REX counts only right before the opcode; a legacy prefix after it cancels it. */
     for (; i < n; i++) {
         if (x86_legacy_prefix(p[i]))
             rex = 0;
-        else if (e->long_mode && (p[i] & 0xf0) == 0x40)
+        else if (long_mode && (p[i] & 0xf0) == 0x40)
             rex = p[i];
         else
             break;
     }
-    if (i + 3 > n) /* the guard saw 0F 21/23; only the ModRM can be past the end of RAM */
-        return raise_exception(e, 14, true, 0x10, rip);
+    if (i + 3 > n) { /* the guard saw 0F 21/23; only the ModRM can be past the end of RAM */
+        emu_set_reg(e, UC_X86_REG_CR2, rip + n);
+        run_raise(e, 14, true, 0x10, rip, rip, EXC_CPU);
+        return;
+    }
     bool to_dr = p[i + 1] == 0x23;
     uint8_t modrm = p[i + 2];
     unsigned dr = (modrm >> 3) & 7, r = (modrm & 7) | (rex & 1) << 3;
     uint64_t len = i + 3;
 
-    if ((emu_reg(e, UC_X86_REG_CS) & 3) != 0)
-        return raise_exception(e, 13, true, 0, rip);
-    if (rex & 4) /* DR8-DR15 do not exist */
-        return raise_exception(e, 6, false, 0, rip);
+    if (cpustate_cpl(&e->cpu) != 0) {
+        dr_raise(e, 13, true, rip);
+        return;
+    }
+    if (rex & 4) { /* DR8-DR15 do not exist */
+        dr_raise(e, 6, false, rip);
+        return;
+    }
     if (dr == 4 || dr == 5) {
-        if (emu_reg(e, UC_X86_REG_CR4) & CR4_DE)
-            return raise_exception(e, 6, false, 0, rip);
+        if (emu_reg(e, UC_X86_REG_CR4) & CR4_DE) {
+            dr_raise(e, 6, false, rip);
+            return;
+        }
         dr += 2; /* without CR4.DE, DR4 and DR5 are DR6 and DR7 */
     }
     if (e->dr[7] & DR7_GD) {
         /* General detect: a fault before the access, which clears GD for the handler. */
         debugreg_set(e, 6, debugreg_get(e, 6) | DR6_BD);
         e->dr[7] &= ~(uint64_t)DR7_GD;
-        return raise_exception(e, 1, false, 0, rip);
+        dr_raise(e, 1, false, rip);
+        return;
     }
-    uint64_t width = e->long_mode ? UINT64_MAX : 0xffffffffu;
+    uint64_t width = long_mode ? UINT64_MAX : 0xffffffffu;
     if (to_dr) {
-        uint64_t v = emu_reg(e, gpr(e, r)) & width;
-        if ((dr == 6 || dr == 7) && v >> 32)
-            return raise_exception(e, 13, true, 0, rip);
+        uint64_t v = emu_reg(e, gpr(long_mode, r)) & width;
+        if ((dr == 6 || dr == 7) && v >> 32) {
+            dr_raise(e, 13, true, rip);
+            return;
+        }
         debugreg_set(e, dr, v);
     } else {
         uint64_t v = debugreg_get(e, dr) & width;
-        uc_reg_write(e->uc, gpr(e, r), &v);
+        uc_reg_write(e->uc, gpr(long_mode, r), &v);
     }
-    set_pc(e, rip + len);
-    return true;
+    emu_set_reg(e, UC_X86_REG_RIP, rip + len);
 }

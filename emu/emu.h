@@ -3,6 +3,7 @@
 #ifndef VSBOX_EMU_EMU_H
 #define VSBOX_EMU_EMU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,22 +24,30 @@ struct emu_sink {
 struct emu_config {
     struct vconfig model;        /* host, viridian, tsc_khz, vcpus (1); mem is the emulator's */
     uint32_t memory_mib;         /* 0: 16 */
-    uint64_t budget;             /* virtual TSC ticks; 0: none */
+    uint64_t budget;             /* guest instructions (counted a block at a time); 0: none */
     uint32_t timeout_s;          /* wall clock safety net; 0: none */
     uint64_t save_at;            /* stop right after this trapped event (counted from the
                                     guest's start, across restores); 0: never */
     bool trace_insns;
+    const char *name;            /* the guest's name (xl.cfg name=), for XenStore */
+    bool hvm_fep;                /* Xen's hvm_fep boot option: the forced emulation prefix */
     struct emu_sink sink;
+    const volatile sig_atomic_t *cancel; /* non-zero (Ctrl-C): stop as EMU_CANCELLED; may
+                                            be NULL */
 };
 
 enum emu_stop {
     EMU_HALTED,      /* HLT */
     EMU_EXITED,      /* port 0xF4; code in exit_code */
     EMU_CRASHED,     /* unhandled exception; report filled */
-    EMU_BUDGET,      /* the virtual clock passed --budget */
+    EMU_BUDGET,      /* the guest ran --budget instructions */
     EMU_TIMEOUT,     /* --timeout: stopped at a host-time-dependent point */
     EMU_ERROR,       /* Unicorn refused something; report filled */
     EMU_SAVE_POINT,  /* stopped right after event save_at: ready for emu_save */
+    EMU_CANCELLED,   /* emu_cancel (Ctrl-C): stopped wherever the guest was */
+    EMU_UNSUPPORTED, /* the guest needs what vsbox cannot emulate; report says what */
+    EMU_SHUTDOWN,    /* Xen SCHEDOP_shutdown: reason (SHUTDOWN_poweroff 0, reboot 1,
+                        crash 3...) in exit_code */
 };
 
 struct emu_result {
@@ -46,7 +55,7 @@ struct emu_result {
     int exit_code;
     uint64_t events;             /* trapped events */
     uint64_t tsc;
-    uint64_t blocks;             /* with a budget: blocks of guest code executed */
+    uint64_t insns;              /* with a budget: guest instructions executed */
     char report[2048];           /* for EMU_CRASHED / EMU_ERROR: what, where, registers */
 };
 
@@ -61,6 +70,10 @@ int emu_load(struct emu *e, const uint8_t *image, size_t len, bool raw, uint64_t
              char *err, size_t errlen);
 
 void emu_run(struct emu *e, struct emu_result *res);
+
+/* Stop a run from a signal handler: it ends soon with EMU_CANCELLED. Only plain stores,
+ * so it is safe there (Unicorn's own stop request is the same). */
+void emu_cancel(struct emu *e);
 
 struct vmodel *emu_model(struct emu *e);
 

@@ -19,12 +19,22 @@
  *
  * Unicorn offers no hook before translation, except one: a fetch from memory without
  * UC_PROT_EXEC calls UC_HOOK_MEM_FETCH_PROT for every byte the translator reads, and
- * only then (translated blocks run without it). So guest RAM is mapped readable and
- * writable only, and this hook follows the translator from instruction to instruction
- * and refuses the fetch of a forbidden one. The run loop then runs the guest up to that
- * address and delivers the #UD, or executes the instruction itself (emu.c). */
+ * only then (translated blocks run without it). So no guest memory is mapped
+ * executable, and this hook follows the translator from instruction to instruction.
+ * At each instruction it
+ *   - refuses a forbidden one: the run loop then runs the guest up to that address and
+ *     delivers the #UD, or executes the instruction itself (run.c);
+ *   - substitutes trap instructions so that Unicorn hands them to vsbox (site.c);
+ *   - refuses the first instruction of a page that holds only zeros: a guest that ran
+ *     off its code would otherwise slide through empty RAM (00 00 is ADD [RAX], AL);
+ *   - refuses code whose page tables map it somewhere else: Unicorn 2.0.1 would run
+ *     the bytes at the virtual address instead (mmu.c);
+ *   - counts the block's instructions, for a --budget in instructions. */
 #include <string.h>
+#include "emu/icount.h"
 #include "emu/internal.h"
+#include "emu/mmu.h"
+#include "emu/phys.h"
 
 enum { LEGACY_MAP = 1, MAP_0F = 2, MAP_0F38 = 3 };
 
@@ -101,62 +111,114 @@ enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode)
      * registers itself (debugreg.c) and Unicorn never sees one. */
     if (map == MAP_0F && (op == 0x21 || op == 0x23))
         return GUARD_DEBUG_REG;
+    /* MOV to CR4: QEMU 5 lets a guest set bits its CPUID does not offer (VMXE, UMIP...);
+     * Xen refuses them with #GP, so vsbox executes it (crwrite.c). */
+    if (map == MAP_0F && op == 0x22 && ((modrm >> 3) & 7) == 4 && i + 1 < n)
+        return GUARD_CR4;
     return GUARD_PASS;
 }
 
-/* Bytes a ModRM (with its SIB and displacement) takes, 32/64-bit addressing. */
-static size_t modrm_length(const uint8_t *p, size_t n)
-{
-    if (n == 0)
-        return 1;
-    uint8_t mod = p[0] >> 6, rm = p[0] & 7;
-    size_t len = 1;
-    if (mod == 3)
-        return len;
-    if (rm == 4) {
-        len++;
-        if (mod == 0 && n > 1 && (p[1] & 7) == 5)
-            return len + 4;
-    }
-    return len + (mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 5) ? 4 : 0);
-}
-
-/* The length of an instruction Capstone 4 does not know but the translator may (newer
- * 0F-map instructions such as RDPKRU, 0F 01 EE, which fuzz_emu used to step past the
- * guard). The two- and three-byte maps take a ModRM, and an imm8 for the few opcodes
- * below and all of 0F 3A. An unknown one-byte opcode is #UD and ends the block. */
-static size_t unknown_length(const uint8_t *p, size_t n, bool long_mode)
+/* MMX and SSE instructions (QEMU's gen_sse entry: the 0F map at 10-17, 28-2F, 38, 3A,
+ * 50-7F, C2-C6 and D0-FE), and whether they use XMM registers. */
+static bool mmx_or_sse(const uint8_t *p, size_t n, bool long_mode, bool *xmm)
 {
     size_t i = 0;
-    while (i < n && prefix(p[i], long_mode))
-        i++;
+    bool mandatory = false;
+    for (; i < n && prefix(p[i], long_mode); i++)
+        mandatory |= p[i] == 0x66 || p[i] == 0xf2 || p[i] == 0xf3;
     if (i + 1 >= n || p[i] != 0x0f)
-        return i + 1;
-    uint8_t op = p[i + 1];
-    size_t imm = 0;
-    i += 2;
-    if (op == 0x38 || op == 0x3a) {
-        imm = op == 0x3a;
-        i++;
-    } else {
-        static const uint8_t with_imm8[] = { 0x70, 0x71, 0x72, 0x73, 0xa4, 0xac,
-                                             0xba, 0xc2, 0xc4, 0xc5, 0xc6 };
-        imm = memchr(with_imm8, op, sizeof with_imm8) != NULL;
-    }
-    return i + (i < n ? modrm_length(p + i, n - i) : 1) + imm;
+        return false;
+    uint8_t b = p[i + 1];
+    bool in = (b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2f) || b == 0x38 || b == 0x3a ||
+              (b >= 0x50 && b <= 0x7f) || (b >= 0xc2 && b <= 0xc6) || (b >= 0xd0 && b <= 0xfe);
+    *xmm = mandatory || b < 0x60 || b == 0xc2 || b == 0xc6;
+    return in;
 }
 
-static size_t insn_length(struct emu *e, uint64_t addr, size_t avail)
+/* The SDM orders the checks of an MMX or SSE instruction as: CR0.EM, then (SSE)
+ * CR4.OSFXSR, both #UD, before CR0.TS's #NM. QEMU 5 checks TS first, and Unicorn
+ * keeps its OSFXSR translation flag set whatever CR4 says, so the guard raises these
+ * #UDs itself. */
+enum guard_verdict guard_fpu_order(const uint8_t *p, size_t n, bool long_mode, uint64_t cr0,
+                                   uint64_t cr4)
 {
-    const uint8_t *code = e->ram + addr;
+    enum { CR0_EM = 1u << 2, CR0_TS = 1u << 3, CR4_OSFXSR = 1u << 9 };
+    bool xmm;
+    if (!mmx_or_sse(p, n, long_mode, &xmm))
+        return GUARD_PASS;
+    if (xmm && !(cr4 & CR4_OSFXSR))
+        return GUARD_UD;
+    return (cr0 & CR0_TS) && (cr0 & CR0_EM) ? GUARD_UD : GUARD_PASS;
+}
+
+/* The instruction's length, or 0 when Capstone 4 cannot decode it. Such bytes are no
+ * instruction of Unicorn's CPU either (it implements nothing Capstone 4 does not know)
+ * but QEMU 5 may still translate them as something else -- 8F /6 as a POP, where a CPU
+ * raises #UD (or, on AMD, reads an XOP prefix) -- and then its idea of where the next
+ * instruction starts is not the guard's: the guard raises the #UD a CPU raises. */
+static size_t insn_length(csh cs, const uint8_t *code, size_t avail)
+{
     size_t left = avail;
-    uint64_t at = addr;
-    cs_insn *insn = cs_malloc(e->cs);
-    size_t len = insn && cs_disasm_iter(e->cs, &code, &left, &at, insn)
-                     ? insn->size
-                     : unknown_length(e->ram + addr, avail, e->long_mode);
+    uint64_t at = 0;
+    const uint8_t *p = code;
+    cs_insn *insn = cs_malloc(cs);
+    size_t len = insn && cs_disasm_iter(cs, &p, &left, &at, insn) ? insn->size : 0;
     cs_free(insn, 1);
     return len;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    static const uint8_t zero[4096];
+    return memcmp(p, zero, n) == 0;
+}
+
+/* Whether code at la can be fetched, as the CPU's fetch would find it: the page tables
+ * allow it (else the CPU raises #PF), it maps to RAM at its own address (Unicorn 2.0.1
+ * cannot run it anywhere else), and the page holds more than zeros. Once per page. */
+static enum guard_verdict fetchable(struct emu *e, uint64_t la)
+{
+    uint64_t page = la & ~4095ull;
+    if (page == e->guard_page)
+        return GUARD_PASS;
+    uint64_t pa = la;
+    if (e->guard_paging) {
+        struct mmu m;
+        struct mmu_fault f;
+        mmu_load(e, &m);
+        if (mmu_translate(e, &m, la, MMU_FETCH, e->guard_cpl == 3 ? MMU_USER : MMU_SUPERVISOR,
+                          false, &pa, &f))
+            return GUARD_FAULT;
+        if (la < e->ram_size && (pa & ~4095ull) != page)
+            return GUARD_REMAPPED;
+    }
+    uint8_t *p = la < e->ram_size ? e->ram + page : phys_ram(e, pa & ~4095ull, 4096);
+    if (!p)
+        return GUARD_NO_RAM;
+    if (all_zero(p, 4096))
+        return GUARD_EMPTY;
+    e->guard_page = page;
+    return GUARD_PASS;
+}
+
+static bool refuse(struct emu *e, enum guard_verdict v, uint64_t addr)
+{
+    site_restore(e);
+    e->guard_refused = v;
+    e->guard_refused_at = addr;
+    e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
+    e->tb_insns = 0;
+    return false;
+}
+
+/* A fetch the CPU cannot make: as the block's first instruction Unicorn raises the
+ * fault itself, exactly; later in a block it would raise it at the block's start (QEMU
+ * 5 translates ahead), so the block must end before it. */
+static bool cannot_fetch(struct emu *e, enum guard_verdict v, uint64_t addr, bool first)
+{
+    if (!first)
+        return refuse(e, GUARD_FAULT_AHEAD, addr);
+    return v == GUARD_FAULT ? true : refuse(e, v, addr);
 }
 
 static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -164,31 +226,113 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
     struct emu *e = user;
     (void)uc, (void)type, (void)value;
-    if (addr >= e->ram_size)
-        return false;
-    /* A fetch that does not continue the last one starts a new translation block. */
-    if (addr != e->guard_next)
-        e->guard_insn_end = addr;
+    /* A fetch that does not continue the last one starts a new translation block: the
+     * mode is the CPU's at that moment. */
+    if (addr != e->guard_next) {
+        e->guard_insn_end = e->guard_tb_start = addr;
+        e->guard_page = UINT64_MAX;
+        cpustate_load(&e->cpu, e->uc);
+        e->guard_mode = cpustate_mode(&e->cpu);
+        e->guard_paging = cpustate_cr(&e->cpu, 0) >> 31;
+        e->guard_cr0 = cpustate_cr(&e->cpu, 0);
+        e->guard_cr4 = cpustate_cr(&e->cpu, 4);
+        e->guard_cpl = cpustate_cpl(&e->cpu);
+        e->tb_insns = 0;
+    }
     e->guard_next = addr + (uint64_t)size;
     if (addr < e->guard_insn_end)
         return true;          /* the rest of an instruction already checked */
-    size_t avail = e->ram_size - addr < 15 ? (size_t)(e->ram_size - addr) : 15;
-    enum guard_verdict v = guard_check(e->ram + addr, avail, e->long_mode);
-    if (v != GUARD_PASS) {
-        e->guard_refused = v;
-        e->guard_refused_at = addr;
-        e->guard_next = 0;
-        return false;
+    /* A new instruction: the translator is past every byte substituted before it. */
+    site_restore(e);
+    bool first = addr == e->guard_tb_start;
+    enum guard_verdict v = fetchable(e, addr);
+    if (v != GUARD_PASS && v != GUARD_EMPTY)
+        return cannot_fetch(e, v, addr, first);
+    if (v == GUARD_EMPTY)
+        return refuse(e, v, addr);
+    /* Outside 64-bit code the linear address wraps at 4 GiB, and QEMU 5 fetches the
+     * bytes of an instruction across that boundary from past it. */
+    if (e->guard_mode != MODE_LONG64 && addr + 15 > (1ull << 32) && addr < (1ull << 32))
+        return refuse(e, GUARD_WRAP, addr);
+    size_t n = 15;
+    if (addr < e->ram_size && e->ram_size - addr < n)
+        n = (size_t)(e->ram_size - addr);
+    if (addr >= e->ram_size && 4096 - (addr & 4095) < n)
+        n = (size_t)(4096 - (addr & 4095));
+    uint8_t *p = site_code(e, addr, n);
+    if (!p)
+        return cannot_fetch(e, GUARD_NO_RAM, addr, first);
+    bool long_mode = e->guard_mode == MODE_LONG64;
+    /* Xen's forced emulation prefix (ud2; "xen"), with hvm_fep on the Xen command line:
+     * Xen emulates the next instruction, which here means running it. */
+    static const uint8_t fep[5] = { 0x0f, 0x0b, 'x', 'e', 'n' };
+    if (e->cfg.hvm_fep && n >= 5 && memcmp(p, fep, 5) == 0)
+        return refuse(e, GUARD_FEP, addr);
+    if ((v = guard_check(p, n, long_mode)) != GUARD_PASS ||
+        (v = guard_fpu_order(p, n, long_mode, e->guard_cr0, e->guard_cr4)) != GUARD_PASS)
+        return refuse(e, v, addr);
+    csh cs = emu_capstone(e, e->guard_mode);
+    size_t len = insn_length(cs, p, n);
+    if (len == 0) {
+        /* Undecodable. Cut short by the end of what is readable, the fetch faults (at
+         * the block's start, as the CPU's would); otherwise the CPU raises #UD. */
+        if (n < 15 && addr + n < (1ull << 48))
+            return cannot_fetch(e, GUARD_FAULT, addr, first);
+        return refuse(e, GUARD_UD, addr);
     }
-    e->guard_insn_end = addr + insn_length(e, addr, avail);
+    uint64_t last = addr + len - 1;
+    if ((last & ~4095ull) != (addr & ~4095ull)) {
+        /* The instruction runs into the next page: that page must be fetchable too. */
+        v = fetchable(e, last);
+        if (v != GUARD_PASS && v != GUARD_EMPTY)
+            return cannot_fetch(e, v, addr, first);
+        e->guard_page = addr & ~4095ull;
+    }
+    e->guard_insn_end = addr + len;
+    e->tb_insns++;
+    site_note_length(e, p, n, addr, len);
+    phys_mark_code(e, addr);
+    struct site s = site_decode(p, n, long_mode);
+    /* CPUID runs natively unless a stop must be exact at it, or it may fault */
+    if (s.kind != SITE_NONE && s.kind != SITE_SYSCALL &&
+        (s.kind != SITE_CPUID || e->cfg.save_at || msr_platform_cpuid_faulting(e)))
+        site_patch(e, p, &s);
     return true;
+}
+
+/* A block is complete (and about to run for the first time): its substituted bytes go
+ * back, and its instruction count is kept for the budget. */
+static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
+{
+    struct emu *e = user;
+    (void)uc, (void)prev;
+    site_restore(e);
+    if (e->cfg.budget && e->tb_insns)
+        icount_put(&e->icount, tb->pc, e->tb_insns);
+    e->tb_insns = 0;
+    e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
+}
+
+/* With --budget: count every block as it starts. */
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct emu *e = user;
+    (void)uc;
+    uint32_t n = icount_get(&e->icount, addr);
+    e->insns += n ? n : size;   /* an unknown block: its bytes bound its instructions */
+    if (e->insns >= e->cfg.budget && !e->stop)
+        run_finish(e, EMU_BUDGET);
 }
 
 int guard_install(struct emu *e, char *err, size_t errlen)
 {
     uc_hook h;
-    if (uc_hook_add(e->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)on_fetch, e, 1, 0) != UC_ERR_OK) {
-        snprintf(err, errlen, "Unicorn refused the translation guard hook");
+    uc_err r = uc_hook_add(e->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)on_fetch, e, 1, 0);
+    r = r ? r : uc_hook_add(e->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)on_block_done, e, 1, 0);
+    if (!r && e->cfg.budget)
+        r = uc_hook_add(e->uc, &h, UC_HOOK_BLOCK, (void *)on_block, e, 1, 0);
+    if (r) {
+        snprintf(err, errlen, "Unicorn refused the translation guard's hooks: %s", uc_strerror(r));
         return -1;
     }
     return 0;

@@ -1,62 +1,136 @@
-/* State shared by the emulator's files. */
+/* State shared by the emulator's files (docs/emulator.md describes how they fit). */
 #ifndef VSBOX_EMU_INTERNAL_H
 #define VSBOX_EMU_INTERNAL_H
 
 #include <capstone/capstone.h>
+#include <signal.h>
 #include <unicorn/unicorn.h>
+#include "emu/cpustate.h"
 #include "emu/emu.h"
 #include "emu/pit.h"
+#include "emu/xen_platform.h"
 
-#define EMU_MAX_SITES 4096u
-
-/* Trapped instruction kinds found by the scan. */
-enum site_kind { SITE_RDMSR, SITE_WRMSR, SITE_RDTSC, SITE_RDTSCP };
+#define PLATFORM_MSRS 3u
+#define IOAPIC_PINS 48u   /* Xen's VIOAPIC_NUM_PINS */
 
 struct cpuid_leaf {
     uint32_t leaf, sub, r[4];
 };
 
+/* Bytes the guard substituted in RAM for the translator to read (site.c); they are put
+ * back before the translated code runs. A block holds at most TCG's 512 instructions. */
+#define SITE_MAX_PATCHES 512u
+struct site_patch {
+    uint8_t *at;
+    uint8_t len;
+    uint8_t orig[3];
+};
+
+/* An exception waiting to be delivered when Unicorn stops (deliver.c). */
+enum exc_source {
+    EXC_CPU,       /* raised by the CPU (QEMU or a trap vsbox emulates): a fault or trap */
+    EXC_SOFT,      /* INT n, INT3, INTO: privilege-checked against the gate, EXT clear */
+    EXC_ICEBP,     /* INT1: a trap like #DB, not privilege-checked */
+    EXC_EXTERNAL,  /* a hardware interrupt */
+};
+struct exc {
+    bool pending;
+    uint8_t vector;
+    bool has_error;
+    uint32_t error;
+    uint64_t rip;      /* where the handler's IRET returns */
+    uint64_t insn;     /* the instruction that caused it (what a fault while
+                          delivering it reports) */
+    enum exc_source source;
+};
+
+/* Instructions in each translated block, by its start, for --budget (guard.c). */
+struct icount_map {
+    uint64_t *pc;
+    uint32_t *n;
+    uint32_t cap, used;
+};
+
 struct emu {
     struct emu_config cfg;
     uc_engine *uc;
-    csh cs;
+    csh cs16, cs32, cs64;
+    csh cs64d;                   /* with operand details (decode.c), opened when needed */
+    struct cpustate cpu;
     uint8_t *ram;
     uint64_t ram_size;
+    uint8_t *special;            /* the Xen toolstack's pages outside RAM (xen_platform.c) */
+    uint8_t *code_pages;         /* bit per RAM page code was translated from */
+    uint64_t stale[64];          /* such pages vsbox wrote: drop their translations */
+    uint32_t n_stale;            /* before the guest runs again (phys_sync) */
+    bool stale_overflow;
+    bool sync_stop;              /* the run stopped for phys_sync */
     struct vmodel *model;
-    bool long_mode;              /* false: an ELF32 guest in protected mode */
-
-    /* Trap sites: exact-address hooks, added when code is first translated. */
-    uint64_t sites[EMU_MAX_SITES];
-    uint32_t n_sites;
-    bool restart;                /* a new site was hooked: stop and retranslate */
+    bool boot_long;              /* entered in 64-bit mode (raw or ELF64), else flat 32-bit */
 
     /* Native CPUID answers for the basic and extended leaves, read once at start. */
     struct cpuid_leaf leaves[64];
     uint32_t n_leaves;
 
-    struct pit pit;
-    uint64_t last_event_tsc;     /* clock at the last recorded event */
-    uint64_t blocks;             /* with --budget: executed blocks, to stop silent loops */
-    uint64_t unbroken_exceptions; /* delivered since the last trapped event */
-    uint64_t events;             /* trapped events since the guest started (across restores) */
-    struct emu_result *res;
-    bool stop;                   /* a handler ended the run (res->stop set) */
-    /* Writing RIP from a hook makes Unicorn 2.0.1 drop a pending uc_emu_stop, so once a
-     * run is stopping, hooks leave the new RIP here and the run loop writes it. */
-    bool pc_pending;
-    uint64_t pending_pc;
-
-    /* Pages vsbox itself wrote (the model's hypercall page, exception frames), so that
-     * emu_rewind puts back only those. One bit per 4 KiB page. */
-    uint8_t *dirty;
-    bool skip_first_scan;        /* after a rewind: the code at RIP is as it was scanned */
-
-    /* The translation guard (guard.c): where the translator reads, and what it refused. */
+    /* Translation (guard.c, site.c). */
     uint64_t guard_next;         /* the address after the last byte fetched */
     uint64_t guard_insn_end;     /* the end of the instruction last checked */
     unsigned guard_refused;      /* enum guard_verdict of the refused fetch */
     uint64_t guard_refused_at;
+    uint32_t tb_insns;           /* instructions of the block being translated */
+    uint64_t guard_page;         /* the page last checked (empty, remapped) */
+    uint64_t guard_tb_start;     /* the first instruction of the block being translated */
+    enum cpu_mode guard_mode;    /* the mode of the block being translated */
+    bool guard_paging;
+    unsigned guard_cpl;
+    uint64_t guard_cr0, guard_cr4;
+    struct site_patch patch[SITE_MAX_PATCHES];
+    uint32_t n_patch;
+    struct icount_map icount;
+    struct icount_map int_len;   /* INT n, INT3, INTO, INT1, HLT: length by the address
+                                    after them (interrupts report only that) */
 
+    /* The run (run.c). */
+    struct emu_result *res;
+    bool stop;                   /* finish() was called: res->stop says why */
+    struct exc exc;              /* an exception to deliver once Unicorn stops */
+    bool halted;                 /* the guest executed HLT */
+    bool rip_fix;                /* a trap site reached after a stop: run it again */
+    uint64_t rip_fix_to;
+    uint64_t insns;              /* guest instructions executed (counted with --budget) */
+    volatile sig_atomic_t cancelled;
+    uint64_t delivered;          /* exceptions delivered since the last trapped event */
+    uint64_t events;             /* trapped events since the guest started (across restores) */
+    uint64_t last_event_tsc;     /* clock at the last recorded event */
+
+    struct pit pit;
+    struct {                     /* hpet.c */
+        uint64_t config, status, counter, offset;
+        uint64_t timer_cfg[3], cmp[3];
+    } hpet;
+    struct {                     /* ioapic.c */
+        uint8_t sel;
+        uint32_t id;
+        uint64_t redir[IOAPIC_PINS];
+    } ioapic;
+    uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
+    struct {
+        uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
+        bool shinfo_mapped;
+        bool called;             /* the guest has made a hypercall ... */
+        bool shinfo_32;          /* ... the first one from 32-bit code */
+        struct xen_port *ports;  /* event channels (xen_evtchn.c) */
+        uint32_t gnttab_version;
+        uint8_t *ballooned;      /* bit per RAM page given back to Xen */
+        struct {                 /* pages populated outside RAM (populate_physmap) */
+            uint64_t gfn;
+            uint8_t *page;
+        } extra[16];
+        unsigned n_extra;
+    } xen;
+    /* Pages vsbox itself wrote (the model's pages, exception frames), so that
+     * emu_rewind puts back only those. One bit per 4 KiB page. */
+    uint8_t *dirty;
     /* DR0-DR3, DR6, DR7 as the guest last wrote them (debugreg.c); Unicorn's stay zero. */
     uint64_t dr[8];
 };
@@ -67,6 +141,11 @@ static inline uint64_t emu_reg(struct emu *e, int id)
     uint64_t v = 0;
     uc_reg_read(e->uc, id, &v);
     return v;
+}
+
+static inline void emu_set_reg(struct emu *e, int id, uint64_t v)
+{
+    uc_reg_write(e->uc, id, &v);
 }
 
 /* The legacy prefixes (groups 1-4), any number of which may precede an opcode. */
@@ -83,7 +162,7 @@ static inline bool x86_legacy_prefix(uint8_t b)
 
 static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
 {
-    if (!e->dirty || len == 0)
+    if (!e->dirty || len == 0 || gpa >= e->ram_size)
         return;
     for (uint64_t p = gpa >> 12; p <= (gpa + len - 1) >> 12 && p < e->ram_size >> 12; p++)
         e->dirty[p >> 3] |= (uint8_t)(1u << (p & 7));
@@ -93,25 +172,7 @@ static inline void mark_dirty(struct emu *e, uint64_t gpa, uint64_t len)
 struct vsave;
 int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile *to, char *err,
                      size_t errlen);
-
-/* guard.c: refuse to translate what would abort Unicorn 2.0.1 (RAM is not UC_PROT_EXEC) */
-int guard_install(struct emu *e, char *err, size_t errlen);
-enum guard_verdict {
-    GUARD_PASS,       /* Unicorn may translate it */
-    GUARD_UD,         /* #UD on a CPU, and Unicorn 2.0.1 might abort: FF /3 or /5 through
-                         a register, a misplaced LOCK */
-    GUARD_DEBUG_REG,  /* MOV to or from DRn: vsbox executes it (debugreg.c) */
-};
-/* The verdict on the instruction at p (n bytes readable). */
-enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode);
-
-/* debugreg.c: the debug registers, which vsbox keeps as storage (no breakpoint fires) */
-void debugreg_reset(struct emu *e);
-/* DRn = v as a MOV to it stores it (fixed bits; DR6/DR7 keep 32 bits): for restores. */
-void debugreg_set(struct emu *e, unsigned n, uint64_t v);
-uint64_t debugreg_get(struct emu *e, unsigned n);  /* DRn as a MOV from it reads it */
-/* Execute the MOV DRn at rip (the guard refused it): false when the run must stop. */
-bool debugreg_execute(struct emu *e, uint64_t rip);
+csh emu_capstone(struct emu *e, enum cpu_mode m);
 
 /* machine.c */
 uint8_t *machine_ram(uint64_t size);  /* NULL when out of memory; munmap to free */
@@ -119,24 +180,100 @@ int machine_setup(struct emu *e, char *err, size_t errlen);  /* RAM (unless give
 void machine_tables(struct emu *e);
 void machine_enter(struct emu *e, uint64_t entry, bool long_mode);
 
-/* scan.c */
-int scan_install(struct emu *e, char *err, size_t errlen);
-void scan_range(struct emu *e, uint64_t start, uint64_t len);
+/* guard.c: the translator's view, one instruction at a time (see the file) */
+int guard_install(struct emu *e, char *err, size_t errlen);
+enum guard_verdict {
+    GUARD_PASS,       /* Unicorn may translate it */
+    GUARD_UD,         /* #UD on a CPU, and Unicorn 2.0.1 might abort: FF /3 or /5 through
+                         a register, a misplaced LOCK */
+    GUARD_DEBUG_REG,  /* MOV to or from DRn: vsbox executes it (debugreg.c) */
+    GUARD_EMPTY,      /* the first instruction of a page of zeros: the guest ran off its code */
+    GUARD_REMAPPED,   /* code whose page tables map it elsewhere (Unicorn 2.0.1 cannot) */
+    GUARD_NO_RAM,     /* code where there is no RAM (a device, or nothing) */
+    GUARD_FAULT,      /* a fetch the page tables refuse: #PF */
+    GUARD_FAULT_AHEAD,/* such a fetch after the first instruction of a block: end it there */
+    GUARD_CR4,        /* MOV to CR4: vsbox checks it against the CPUID (crwrite.c) */
+    GUARD_FEP,        /* Xen's forced emulation prefix, with --hvm-fep */
+    GUARD_WRAP,       /* an instruction at the 4 GiB wrap of 32-bit code */
+};
+/* The verdict on the instruction at p (n bytes readable). */
+enum guard_verdict guard_check(const uint8_t *p, size_t n, bool long_mode);
+/* GUARD_UD where an MMX/SSE instruction must raise #UD before CR0.TS's #NM. */
+enum guard_verdict guard_fpu_order(const uint8_t *p, size_t n, bool long_mode, uint64_t cr0,
+                                   uint64_t cr4);
 
-/* traps.c */
+/* decode.c: what a 64-bit instruction addresses, for the faults QEMU 5 gets wrong */
+bool decode_stack_fault(struct emu *e, uint64_t rip);   /* a non-canonical SS access */
+bool decode_branch_target(struct emu *e, uint64_t rip, uint64_t *target);
+bool decode_canonical(uint64_t a);
+
+/* crwrite.c: execute the MOV to CR4 at rip with Xen's checks. */
+void crwrite_cr4(struct emu *e, uint64_t rip);
+
+/* site.c: trap instructions substituted so that Unicorn hands them to vsbox */
+enum site_kind {
+    SITE_NONE, SITE_RDMSR, SITE_WRMSR, SITE_RDTSC, SITE_RDTSCP, SITE_VMCALL, SITE_VMMCALL,
+    SITE_CPUID, SITE_SYSCALL, SITE_HLT, SITE_ICEBP,
+    SITE_IN, SITE_OUT,           /* port I/O, imm8 (E4-E7) or DX (EC-EF) forms */
+};
+struct site {
+    enum site_kind kind;
+    uint8_t len;       /* the whole instruction, prefixes included */
+    uint8_t op;        /* offset of the opcode (after the prefixes) */
+    uint8_t width;     /* IN/OUT: bytes moved (1, 2 or 4) */
+    int16_t port;      /* IN/OUT: the imm8 port, -1 for DX */
+};
+struct site site_decode(const uint8_t *p, size_t n, bool long_mode);
+/* At translation: put the substitute for s (at p, guest address la) in place. */
+void site_patch(struct emu *e, uint8_t *p, const struct site *s);
+/* Put every substituted byte back (before the translated code runs). */
+void site_restore(struct emu *e);
+/* At translation: remember how long an instruction Unicorn reports by its end is. */
+void site_note_length(struct emu *e, const uint8_t *p, size_t n, uint64_t la, size_t len);
+int site_install(struct emu *e, char *err, size_t errlen);
+/* Where Unicorn reads the code at linear address la: RAM at la itself (Unicorn 2.0.1
+ * maps every page to its own address), or for addresses past RAM where the page tables
+ * say. NULL when neither has n readable bytes. */
+uint8_t *site_code(struct emu *e, uint64_t la, size_t n);
+
+/* traps.c: what each trapped instruction does */
 int traps_install(struct emu *e, char *err, size_t errlen);
+/* The registers every trap reads, in one batch (each Unicorn call costs about as much
+ * as the model's whole answer). */
+struct trap_regs {
+    uint64_t rip, rax, rcx, rdx, cs;
+};
+void trap_regs_read(struct emu *e, struct trap_regs *r);
+void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r);
 void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, uint64_t rip);
-void clock_charge(struct emu *e, unsigned kind);
-void set_pc(struct emu *e, uint64_t pc);
-void finish(struct emu *e, enum emu_stop why);
+void trap_clock(struct emu *e, unsigned kind);
+enum { COST_CPUID, COST_MSR, COST_TSC, COST_IO, COST_HYPERCALL, COST_EXCEPTION, COST_KINDS };
 
-bool at_hypercall(const struct emu *e, uint64_t rip);
-void hypercall_at(struct emu *e, uint64_t rip);
+/* run.c */
+void run_finish(struct emu *e, enum emu_stop why);
+/* An exception for the run loop to deliver once Unicorn stops. */
+void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,
+               uint64_t insn, enum exc_source source);
 
-/* exception.c: deliver through the guest's IDT; false when it cannot (report + stop). */
-bool raise_exception(struct emu *e, unsigned vector, bool has_error, uint32_t error,
-                     uint64_t rip);
-void crash_report(struct emu *e, const char *what, uint64_t rip);
+/* deliver.c: through the guest's IDT as the CPU would, or a report and a stop */
+bool deliver_exception(struct emu *e, const struct exc *x);
+/* The crash report: what happened, at rip (disassembled), an optional second line, the
+ * registers. */
+void deliver_report(struct emu *e, const char *what, uint64_t rip, const char *more);
+
+/* debugreg.c: the debug registers, which vsbox keeps as storage (no breakpoint fires) */
+void debugreg_reset(struct emu *e);
+/* DRn = v as a MOV to it stores it (fixed bits; DR6/DR7 keep 32 bits): for restores. */
+void debugreg_set(struct emu *e, unsigned n, uint64_t v);
+uint64_t debugreg_get(struct emu *e, unsigned n);  /* DRn as a MOV from it reads it */
+/* Execute the MOV DRn at rip (the guard refused it). */
+void debugreg_execute(struct emu *e, uint64_t rip);
+
+/* msr_platform.c: true when the MSR is one of Xen's platform MSRs (then *gp or the
+ * value read / written). */
+bool msr_platform(struct emu *e, uint32_t msr, bool write, uint64_t *value, bool *gp);
+void msr_platform_reset(struct emu *e);
+bool msr_platform_cpuid_faulting(const struct emu *e);
 
 /* cpuid_native.c */
 int cpuid_native_probe(struct emu *e, char *err, size_t errlen);

@@ -53,8 +53,10 @@ int load_probe(const uint8_t *img, size_t len, bool raw, bool *long_mode, char *
         if (len < sizeof(Elf32_Ehdr))
             return bad(err, errlen, "truncated ELF header");
         const Elf32_Ehdr *h = (const void *)img;
-        if (h->e_machine != EM_386) {
-            snprintf(err, errlen, "ELF32 for machine %u, not i386 (3)", h->e_machine);
+        /* An ELF32 container of x86-64 code (XTF's hvm64 kernels) starts in 32-bit
+         * mode too, and switches to long mode itself, as under Xen. */
+        if (h->e_machine != EM_386 && h->e_machine != EM_X86_64) {
+            snprintf(err, errlen, "ELF32 for machine %u, not i386 (3) or x86-64 (62)", h->e_machine);
             return -1;
         }
         *long_mode = false;
@@ -64,7 +66,7 @@ int load_probe(const uint8_t *img, size_t len, bool raw, bool *long_mode, char *
     return 0;
 }
 
-struct seg {
+struct load_seg {
     uint64_t type, offset, vaddr, filesz, memsz;
 };
 
@@ -81,13 +83,13 @@ static int load_segments(struct emu *e, const uint8_t *img, size_t len, uint64_t
     bool entry_loaded = false;
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *p = img + phoff + (uint64_t)i * phentsize;
-        struct seg s;
+        struct load_seg s;
         if (is64) {
             const Elf64_Phdr *ph = (const void *)p;
-            s = (struct seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_filesz, ph->p_memsz };
+            s = (struct load_seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_filesz, ph->p_memsz };
         } else {
             const Elf32_Phdr *ph = (const void *)p;
-            s = (struct seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_filesz, ph->p_memsz };
+            s = (struct load_seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_filesz, ph->p_memsz };
         }
         if (s.type != PT_LOAD || s.memsz == 0)
             continue;

@@ -3,38 +3,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include "emu/internal.h"
+#include "emu/phys.h"
 #include "snapshot/snapshot.h"
 #include "viridian/profile.h"
 
 /* Registers in restore order: descriptor tables and control registers before the
- * selectors that are loaded through them, selectors before the bases they reset. */
+ * selectors that are loaded through them, selectors before the bases they reset. The
+ * engine is always a 64-bit one, whatever mode the guest is in, so every register has
+ * its 64-bit name. */
 static const struct {
     const char *name;
-    int id64, id32;           /* 0: not in that mode */
+    int id;
 } regs[] = {
-    { "cr4", UC_X86_REG_CR4, UC_X86_REG_CR4 },
-    { "cr3", UC_X86_REG_CR3, UC_X86_REG_CR3 },
-    { "cr0", UC_X86_REG_CR0, UC_X86_REG_CR0 },
-    { "cr2", UC_X86_REG_CR2, UC_X86_REG_CR2 },
-    { "cs", UC_X86_REG_CS, UC_X86_REG_CS },
-    { "ss", UC_X86_REG_SS, UC_X86_REG_SS },
-    { "ds", UC_X86_REG_DS, UC_X86_REG_DS },
-    { "es", UC_X86_REG_ES, UC_X86_REG_ES },
-    { "fs", UC_X86_REG_FS, UC_X86_REG_FS },
-    { "gs", UC_X86_REG_GS, UC_X86_REG_GS },
-    { "rax", UC_X86_REG_RAX, UC_X86_REG_EAX }, { "rbx", UC_X86_REG_RBX, UC_X86_REG_EBX },
-    { "rcx", UC_X86_REG_RCX, UC_X86_REG_ECX }, { "rdx", UC_X86_REG_RDX, UC_X86_REG_EDX },
-    { "rsi", UC_X86_REG_RSI, UC_X86_REG_ESI }, { "rdi", UC_X86_REG_RDI, UC_X86_REG_EDI },
-    { "rbp", UC_X86_REG_RBP, UC_X86_REG_EBP }, { "rsp", UC_X86_REG_RSP, UC_X86_REG_ESP },
-    { "r8", UC_X86_REG_R8, 0 },   { "r9", UC_X86_REG_R9, 0 },   { "r10", UC_X86_REG_R10, 0 },
-    { "r11", UC_X86_REG_R11, 0 }, { "r12", UC_X86_REG_R12, 0 }, { "r13", UC_X86_REG_R13, 0 },
-    { "r14", UC_X86_REG_R14, 0 }, { "r15", UC_X86_REG_R15, 0 },
-    { "rflags", UC_X86_REG_EFLAGS, UC_X86_REG_EFLAGS },
-    { "mxcsr", UC_X86_REG_MXCSR, UC_X86_REG_MXCSR },
-    { "rip", UC_X86_REG_RIP, UC_X86_REG_EIP },
+    { "cr4", UC_X86_REG_CR4 }, { "cr3", UC_X86_REG_CR3 }, { "cr0", UC_X86_REG_CR0 },
+    { "cr2", UC_X86_REG_CR2 },
+    { "cs", UC_X86_REG_CS }, { "ss", UC_X86_REG_SS }, { "ds", UC_X86_REG_DS },
+    { "es", UC_X86_REG_ES }, { "fs", UC_X86_REG_FS }, { "gs", UC_X86_REG_GS },
+    { "rax", UC_X86_REG_RAX }, { "rbx", UC_X86_REG_RBX }, { "rcx", UC_X86_REG_RCX },
+    { "rdx", UC_X86_REG_RDX }, { "rsi", UC_X86_REG_RSI }, { "rdi", UC_X86_REG_RDI },
+    { "rbp", UC_X86_REG_RBP }, { "rsp", UC_X86_REG_RSP },
+    { "r8", UC_X86_REG_R8 },   { "r9", UC_X86_REG_R9 },   { "r10", UC_X86_REG_R10 },
+    { "r11", UC_X86_REG_R11 }, { "r12", UC_X86_REG_R12 }, { "r13", UC_X86_REG_R13 },
+    { "r14", UC_X86_REG_R14 }, { "r15", UC_X86_REG_R15 },
+    { "rflags", UC_X86_REG_EFLAGS },
+    { "mxcsr", UC_X86_REG_MXCSR },
+    { "rip", UC_X86_REG_RIP },
 };
 
-/* MSRs Unicorn keeps (the ones traps.c lets run natively). EFER goes first: long mode
+/* MSRs Unicorn keeps (the ones traps.c runs against it). EFER goes first: long mode
  * must be on before CR0.PG is restored... which regs[] does next. */
 static const struct {
     const char *name;
@@ -52,6 +48,12 @@ static const struct {
 } bases[] = { { "fs_base", 0xc0000100 }, { "gs_base", 0xc0000101 } };
 
 static const char *const tables[2] = { "gdtr", "idtr" };
+/* The segment registers' hidden parts (cpustate.h), by the selector's name. */
+static const char *const segs[SEG_COUNT] = { "es", "cs", "ss", "ds", "fs", "gs" };
+static const struct {
+    const char *name;
+    int id;
+} sysregs[] = { { "tr", UC_X86_REG_TR }, { "ldtr", UC_X86_REG_LDTR } };
 
 #define XMM(n) { "xmm" #n "_lo", "xmm" #n "_hi" }
 static const char *const xmm_names[16][2] = {
@@ -77,23 +79,39 @@ static void save_cpu(struct emu *e, struct snap_cpu *c)
         snprintf(name, sizeof name, "%s_limit", tables[t]);
         snap_reg_set(c, name, mmr.limit);
     }
-    if (e->long_mode)
-        for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++)
-            snap_reg_set(c, msrs[i].name, get_msr(e->uc, msrs[i].index));
-    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
-        int id = e->long_mode ? regs[i].id64 : regs[i].id32;
-        if (id)
-            snap_reg_set(c, regs[i].name, e->long_mode ? emu_reg(e, id)
-                                                       : emu_reg(e, id) & 0xffffffffu);
-    }
-    if (e->long_mode)
-        for (size_t i = 0; i < 2; i++)
-            snap_reg_set(c, bases[i].name, get_msr(e->uc, bases[i].index));
-    for (int x = 0; x < (e->long_mode ? 16 : 8); x++) {
+    for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++)
+        snap_reg_set(c, msrs[i].name, get_msr(e->uc, msrs[i].index));
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+        snap_reg_set(c, regs[i].name, emu_reg(e, regs[i].id));
+    for (size_t i = 0; i < 2; i++)
+        snap_reg_set(c, bases[i].name, get_msr(e->uc, bases[i].index));
+    for (int x = 0; x < 16; x++) {
         uint64_t v[2] = { 0, 0 };
         uc_reg_read(e->uc, UC_X86_REG_XMM0 + x, v);
         snap_reg_set(c, xmm_names[x][0], v[0]);
         snap_reg_set(c, xmm_names[x][1], v[1]);
+    }
+    cpustate_load(&e->cpu, e->uc);
+    for (int sg = 0; sg < SEG_COUNT; sg++) {
+        struct segcache sc = cpustate_seg(&e->cpu, (enum seg)sg);
+        snprintf(name, sizeof name, "%s_base", segs[sg]);
+        snap_reg_set(c, name, sc.base);
+        snprintf(name, sizeof name, "%s_limit", segs[sg]);
+        snap_reg_set(c, name, sc.limit);
+        snprintf(name, sizeof name, "%s_flags", segs[sg]);
+        snap_reg_set(c, name, sc.flags);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        uc_x86_mmr m = { 0 };
+        uc_reg_read(e->uc, sysregs[i].id, &m);
+        snprintf(name, sizeof name, "%s_sel", sysregs[i].name);
+        snap_reg_set(c, name, m.selector);
+        snprintf(name, sizeof name, "%s_base", sysregs[i].name);
+        snap_reg_set(c, name, m.base);
+        snprintf(name, sizeof name, "%s_limit", sysregs[i].name);
+        snap_reg_set(c, name, m.limit);
+        snprintf(name, sizeof name, "%s_flags", sysregs[i].name);
+        snap_reg_set(c, name, m.flags);
     }
 }
 
@@ -101,9 +119,9 @@ static void save_cpu(struct emu *e, struct snap_cpu *c)
 static void save_machine(struct emu *e, struct snap_cpu *c)
 {
     char name[32]; /* names fit the record's 11 characters; the slack quiets -Wformat-truncation */
-    snap_reg_set(c, "long_mode", e->long_mode);
+    snap_reg_set(c, "long_mode", e->boot_long);
     snap_reg_set(c, "last_event", e->last_event_tsc);
-    snap_reg_set(c, "blocks", e->blocks);
+    snap_reg_set(c, "insns", e->insns);
     for (int i = 0; i < 8; i++)
         if (i != 4 && i != 5) {
             snprintf(name, sizeof name, "dr%d", i);
@@ -170,38 +188,90 @@ static int restore_cpu(struct emu *e, const struct snap_cpu *c, char *err, size_
         uc_x86_mmr mmr = { 0, v, (uint32_t)lim, 0 };
         uc_reg_write(e->uc, t ? UC_X86_REG_IDTR : UC_X86_REG_GDTR, &mmr);
     }
-    if (e->long_mode)
-        for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++) {
-            if (!want(c, &at, msrs[i].name, &v, err, len))
-                return -1;
-            uc_x86_msr m = { msrs[i].index, v };
-            uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
-        }
-    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
-        int id = e->long_mode ? regs[i].id64 : regs[i].id32;
-        if (!id)
+    uint64_t efer = 0;
+    for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++) {
+        /* a snapshot of a 32-bit guest from before vsbox kept these has none */
+        if (!next_reg(c, &at, msrs[i].name, &v))
             continue;
-        if (!want(c, &at, regs[i].name, &v, err, len))
+        if (i == 0)
+            efer = v;
+        uc_x86_msr m = { msrs[i].index, v };
+        uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
+    }
+    uint64_t rip = 0, flags = 2;
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        if (!next_reg(c, &at, regs[i].name, &v)) {
+            if (regs[i].id >= UC_X86_REG_R8 && regs[i].id <= UC_X86_REG_R15)
+                continue;   /* an old 32-bit snapshot */
+            snprintf(err, len, "the CPU record has no register '%s'", regs[i].name);
             return -1;
-        if (uc_reg_write(e->uc, id, &v) != UC_ERR_OK) {
+        }
+        if (regs[i].id == UC_X86_REG_RIP)
+            rip = v;
+        else if (regs[i].id == UC_X86_REG_EFLAGS)
+            flags = v;
+        else if (uc_reg_write(e->uc, regs[i].id, &v) != UC_ERR_OK) {
             snprintf(err, len, "register '%s' = 0x%llx is not loadable", regs[i].name,
                      (unsigned long long)v);
             return -1;
         }
     }
-    if (e->long_mode)
-        for (size_t i = 0; i < 2; i++) {
-            if (!want(c, &at, bases[i].name, &v, err, len))
-                return -1;
+    for (size_t i = 0; i < 2; i++)
+        if (next_reg(c, &at, bases[i].name, &v)) {
             uc_x86_msr m = { bases[i].index, v };
             uc_reg_write(e->uc, UC_X86_REG_MSR, &m);
         }
-    for (int x = 0; x < (e->long_mode ? 16 : 8); x++) {
+    for (int x = 0; x < 16; x++) {
         uint64_t xv[2] = { 0, 0 };
         next_reg(c, &at, xmm_names[x][0], &xv[0]);
         next_reg(c, &at, xmm_names[x][1], &xv[1]);
         uc_reg_write(e->uc, UC_X86_REG_XMM0 + x, xv);
     }
+    /* The hidden segment state, then what the CPU derives from it; a snapshot without it
+     * (taken before vsbox kept it) gets the flat segments its boot mode had. */
+    cpustate_load(&e->cpu, e->uc);
+    cpustate_set_efer(&e->cpu, efer);
+    bool lm = (efer >> 10) & 1;
+    for (int sg = 0; sg < SEG_COUNT; sg++) {
+        static const enum seg order[SEG_COUNT] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS, SEG_SS, SEG_CS };
+        enum seg g = order[sg];
+        uint64_t base, limit, fl, sel;
+        snprintf(name, sizeof name, "%s_base", segs[g]);
+        bool have = snap_reg_get(c, name, &base);
+        snprintf(name, sizeof name, "%s_limit", segs[g]);
+        have = have && snap_reg_get(c, name, &limit);
+        snprintf(name, sizeof name, "%s_flags", segs[g]);
+        have = have && snap_reg_get(c, name, &fl);
+        snap_reg_get(c, segs[g], &sel);
+        if (!have) {
+            base = 0;
+            limit = (sel & ~3ull) ? 0xffffffffu : 0;
+            fl = !(sel & ~3ull) ? 0 : g == SEG_CS ? (lm ? 0x00a09b00u : 0x00c09b00u) : 0x00c09300u;
+        }
+        if (limit > 0xffffffffu || fl > 0xffffffffu) {
+            snprintf(err, len, "segment %s has an impossible limit or attributes", segs[g]);
+            return -1;
+        }
+        cpustate_set_seg(&e->cpu, g, (struct segcache){ (uint16_t)sel, base, (uint32_t)limit,
+                                                        (uint32_t)fl });
+    }
+    cpustate_store(&e->cpu, e->uc);
+    for (size_t i = 0; i < 2; i++) {
+        uint64_t sel = 0, base = 0, limit = 0, fl = 0;
+        snprintf(name, sizeof name, "%s_sel", sysregs[i].name);
+        if (!snap_reg_get(c, name, &sel))
+            continue;
+        snprintf(name, sizeof name, "%s_base", sysregs[i].name);
+        snap_reg_get(c, name, &base);
+        snprintf(name, sizeof name, "%s_limit", sysregs[i].name);
+        snap_reg_get(c, name, &limit);
+        snprintf(name, sizeof name, "%s_flags", sysregs[i].name);
+        snap_reg_get(c, name, &fl);
+        uc_x86_mmr m = { (uint16_t)sel, base, (uint32_t)limit, (uint32_t)fl };
+        uc_reg_write(e->uc, sysregs[i].id, &m);
+    }
+    emu_set_reg(e, UC_X86_REG_EFLAGS, flags);
+    emu_set_reg(e, UC_X86_REG_RIP, rip);
     return 0;
 }
 
@@ -211,8 +281,8 @@ static void restore_machine(struct emu *e, const struct snap_cpu *c)
     uint64_t v;
     if (snap_reg_get(c, "last_event", &v))
         e->last_event_tsc = v;
-    if (snap_reg_get(c, "blocks", &v))
-        e->blocks = v;
+    if (snap_reg_get(c, "insns", &v))
+        e->insns = v;
     /* The debug registers (debugreg.c), from reset when a snapshot has none; the same
      * fixed bits as a MOV to them, so no snapshot can arm what the guest could not. */
     debugreg_reset(e);
@@ -255,7 +325,7 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
     }
     e->cfg = *cfg;
     e->cfg.memory_mib = s->memory_mib;
-    e->long_mode = lm != 0;
+    e->boot_long = lm != 0;
     e->events = s->taken_at;
     e->ram_size = (uint64_t)s->memory_mib << 20;
     if (s->ram_mapped) {
@@ -280,8 +350,7 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
         emu_destroy(e);
         return -1;
     }
-    if (cpuid_native_probe(e, err, errlen) || scan_install(e, err, errlen) ||
-        traps_install(e, err, errlen) || restore_cpu(e, &s->cpu[0], err, errlen)) {
+    if (cpuid_native_probe(e, err, errlen) || restore_cpu(e, &s->cpu[0], err, errlen)) {
         emu_destroy(e);
         return -1;
     }
@@ -308,10 +377,8 @@ int emu_rewind(struct emu *e, const struct snapshot *s, char *err, size_t errlen
         if (!e->dirty[p >> 3])
             continue;
         for (uint64_t q = p; q < p + 8 && q < pages; q++)
-            if (e->dirty[q >> 3] & (1u << (q & 7))) {
-                memcpy(e->ram + (q << 12), s->ram + (q << 12), 4096);
-                uc_ctl_remove_cache(e->uc, q << 12, (q + 1) << 12);
-            }
+            if (e->dirty[q >> 3] & (1u << (q & 7)))
+                phys_write(e, q << 12, s->ram + (q << 12), 4096);
         e->dirty[p >> 3] = 0;
     }
     if (restore_cpu(e, &s->cpu[0], err, errlen))
@@ -319,8 +386,7 @@ int emu_rewind(struct emu *e, const struct snapshot *s, char *err, size_t errlen
     memset(&e->pit, 0, sizeof e->pit);
     restore_machine(e, &s->machine);
     e->events = s->taken_at;
-    e->stop = e->pc_pending = false;
-    e->unbroken_exceptions = 0;
-    e->skip_first_scan = true;
+    e->stop = false;
+    e->delivered = 0;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "viridian/event.h"
 #include "viridian/profile.h"
 
@@ -55,6 +56,9 @@ struct fuzz_rng {
 };
 
 uint64_t fuzz_next(struct fuzz_rng *r);
+/* The generator for run `run` (from 0) of a campaign seeded with seed: independent of
+ * every other run, so runs can be shared out among jobs in any way. */
+struct fuzz_rng fuzz_run_rng(uint64_t seed, uint64_t run);
 /* A random case for host (viridian drawn from the host's valid values unless
  * fixed_viridian >= 0). */
 void fuzz_generate(struct fuzz_rng *r, const struct vprofile *host, int64_t fixed_viridian,
@@ -67,9 +71,9 @@ bool fuzz_check(const struct fuzz_case *c, struct fuzz_verdict *v);
 /* Shrink a failing case to a smaller one failing the same oracle. */
 void fuzz_minimize(struct fuzz_case *c, struct fuzz_verdict *v);
 
-/* Write the case as a trace v1 reproducer: observed results up to the failing event,
- * which carries the oracle's expectation. 0, or -1 with errno. */
-int fuzz_write_reproducer(const char *path, const struct fuzz_case *c,
-                          const struct fuzz_verdict *v);
+/* Write the case as a trace v1 reproducer to f: observed results up to the failing
+ * event, which carries the oracle's expectation. 0, or -1 on a write error (where it
+ * goes, and how it is put in place, is the caller's). */
+int fuzz_write_reproducer(FILE *f, const struct fuzz_case *c, const struct fuzz_verdict *v);
 
 #endif

@@ -14,6 +14,14 @@ uint64_t fuzz_next(struct fuzz_rng *r)
     return z ^ (z >> 31);
 }
 
+struct fuzz_rng fuzz_run_rng(uint64_t seed, uint64_t run)
+{
+    /* A splitmix64 step from a state set by both numbers: neighbouring runs (and seeds)
+     * start far apart. */
+    struct fuzz_rng mix = { seed ^ (run * 0xd1b54a32d192ed03ull) };
+    return (struct fuzz_rng){ fuzz_next(&mix) };
+}
+
 static uint64_t below(struct fuzz_rng *r, uint64_t n)
 {
     return n ? fuzz_next(r) % n : 0;

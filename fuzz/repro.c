@@ -1,22 +1,11 @@
-/* Reproducers are ordinary trace v1 files, written whole or not at all. */
-#include <errno.h>
+/* Reproducers are ordinary trace v1 files. */
 #include <stdio.h>
-#include <string.h>
 #include "fuzz/fuzz.h"
 #include "traces/trace.h"
 #include "viridian/spec.h"
 
-int fuzz_write_reproducer(const char *path, const struct fuzz_case *c,
-                          const struct fuzz_verdict *v)
+int fuzz_write_reproducer(FILE *f, const struct fuzz_case *c, const struct fuzz_verdict *v)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
     struct trace_config cfg = {
         .have = TRACE_HAVE_HOST | TRACE_HAVE_VIRIDIAN | TRACE_HAVE_TSC_KHZ | TRACE_HAVE_VCPUS,
         .host = c->host, .tsc_khz = c->tsc_khz, .vcpus = c->vcpus,
@@ -36,13 +25,5 @@ int fuzz_write_reproducer(const char *path, const struct fuzz_case *c,
     if (v->has_probe)
         rc |= trace_write_line(f, &v->probe_ev, &v->probe_expect,
                                "the oracle fires here: this read answered so before the restore");
-    if (fclose(f) != 0 || rc != 0) {
-        remove(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return rc || fflush(f) != 0 || ferror(f) ? -1 : 0;
 }

@@ -17,13 +17,7 @@ flock -u 9
 exec 9>&-
 
 seeds() {
-    case "$1" in
-        fuzz_trace_reader) echo traces/golden tests/data/replay ;;
-        fuzz_xlcfg) echo tests/data/xlcfg ;;
-        fuzz_model) echo fuzz/corpus/fuzz_model ;;
-        fuzz_snapshot_reader) echo fuzz/corpus/fuzz_snapshot_reader ;;
-        fuzz_emu) echo fuzz/corpus/fuzz_emu ;;
-    esac
+    awk -v h="$1" '$1 == h { $1 = ""; print }' fuzz/corpora.txt
 }
 
 export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"

@@ -2,7 +2,7 @@
 # The Debian packages vsbox builds and tests with. Skips apt when all are present.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config nasm clang
-      libunicorn-dev libcapstone-dev libcriterion-dev)
+      libunicorn-dev libcapstone-dev libcriterion-dev zip unzip)
 
 missing=()
 for p in "${PKGS[@]}"; do

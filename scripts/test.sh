@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: a -Werror build and CTest, then the same under ASan+UBSan,
-# then a short run of every libFuzzer harness on its seed corpus.
+# then a short run of every libFuzzer harness on its seed corpus, then the
+# ClusterFuzzLite build (.clusterfuzzlite/build.sh) as the engine runs it, and each
+# fuzzer it produced for a few seconds.
 # test.sh --quick skips the sanitizer and fuzzer passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +16,5 @@ if [ "${1:-}" != "--quick" ]; then
     LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp \
         ctest --test-dir build-asan --output-on-failure -j 2
     bash fuzz/run.sh --smoke
+    bash scripts/cflite.sh 4
 fi

@@ -1,6 +1,8 @@
 /* Writing and reading snapshot files. The reader trusts nothing: every length is
  * checked against what is left, every record against its CRC, every page number
- * against the guest's RAM, and it allocates only after the header says how much. */
+ * against the guest's RAM. It reads a stream front to back, one record at a time into a
+ * buffer of the largest record's size, and never more than the records declare: what a
+ * hostile file costs is bounded by that buffer and the pages it actually holds. */
 /* MAP_ANONYMOUS is not POSIX; glibc wants this to show it. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include "snapshot/snapshot.h"
 
 static const char magic[8] = { 'V', 'S', 'B', 'X', 'S', 'N', 'A', 'P' };
@@ -187,14 +190,28 @@ int snap_write(FILE *f, const struct snapshot *s)
 
 /* ---- reading ---- */
 
+/* A stream of bytes: a memory image or a file, read front to back once. */
+struct src {
+    size_t (*read)(void *ctx, void *buf, size_t len);
+    void *ctx;
+    uint64_t known_len;        /* UINT64_MAX when the stream's length is unknown */
+};
+
 struct rd {
-    const uint8_t *buf;
-    size_t len, off;
+    struct src *src;
+    uint64_t off;              /* bytes consumed */
     unsigned index;            /* record number, from 1 */
     uint32_t type, instance;
-    size_t rec_off;
+    uint64_t rec_off;
     struct snap_error *err;
 };
+
+static size_t take(struct rd *r, void *buf, size_t len)
+{
+    size_t got = r->src->read(r->src->ctx, buf, len);
+    r->off += got;
+    return got;
+}
 
 static int bad(struct rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -205,15 +222,16 @@ static int bad(struct rd *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    unsigned long long at = (unsigned long long)r->rec_off;
     if (r->index == 0)
         snprintf(r->err->msg, sizeof r->err->msg, "file header: %s", what);
     else if (r->type == SNAP_REC_VIRIDIAN_VCPU || r->type == SNAP_REC_CPU ||
              r->type == SNAP_REC_LAPIC)
-        snprintf(r->err->msg, sizeof r->err->msg, "record %u (%s, vCPU %u) at offset 0x%zx: %s",
-                 r->index, snap_record_name(r->type), r->instance, r->rec_off, what);
+        snprintf(r->err->msg, sizeof r->err->msg, "record %u (%s, vCPU %u) at offset 0x%llx: %s",
+                 r->index, snap_record_name(r->type), r->instance, at, what);
     else
-        snprintf(r->err->msg, sizeof r->err->msg, "record %u (%s) at offset 0x%zx: %s", r->index,
-                 snap_record_name(r->type), r->rec_off, what);
+        snprintf(r->err->msg, sizeof r->err->msg, "record %u (%s) at offset 0x%llx: %s", r->index,
+                 snap_record_name(r->type), at, what);
     return -1;
 }
 
@@ -254,7 +272,14 @@ static int load_memory(struct rd *r, const uint8_t *p, uint32_t len, struct snap
             return bad(r, "page 0x%llx given twice", (unsigned long long)i);
         pr->page_seen[i / 8] |= (uint8_t)(1u << (i % 8));
     }
-    memcpy(s->ram + first * SNAP_PAGE, p + 16, (size_t)n * SNAP_PAGE);
+    /* Only pages with data are written: a zero page stays unbacked. */
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *page = p + 16 + (size_t)i * SNAP_PAGE;
+        if (!zero_page(page)) {
+            memcpy(s->ram + (first + i) * SNAP_PAGE, page, SNAP_PAGE);
+            s->pages_read++;
+        }
+    }
     return 0;
 }
 
@@ -277,9 +302,10 @@ static int load_header(struct rd *r, const uint8_t *p, uint32_t len, struct snap
     if (s->memory_mib < 1 || s->memory_mib > SNAP_MAX_MEMORY_MIB)
         return bad(r, "%u MiB of RAM (1 to %u)", s->memory_mib, SNAP_MAX_MEMORY_MIB);
     pr->pages = (uint64_t)s->memory_mib * (1u << 20) / SNAP_PAGE;
-    /* Pages never written stay unbacked: a mostly empty guest costs what it holds. */
+    /* Pages never written stay unbacked: a guest declared large but holding little costs
+     * what it holds, whatever its header says. */
     void *ram = mmap(NULL, (size_t)s->memory_mib << 20, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     s->ram = ram == MAP_FAILED ? NULL : ram;
     s->ram_mapped = s->ram != NULL;
     pr->page_seen = calloc(1, (size_t)(pr->pages / 8 + 1));
@@ -410,50 +436,61 @@ static int load_record(struct rd *r, const uint8_t *p, uint32_t len, struct snap
     }
 }
 
-int snap_read(const uint8_t *buf, size_t len, struct snapshot *s, struct snap_error *err)
+/* One record: its head, then exactly the payload its length declares (bounded by
+ * MAX_RECORD_LEN, so one buffer serves every record). 1 at END, 0 for more, -1 bad. */
+static int next_record(struct rd *r, uint8_t *payload, struct snapshot *s, struct progress *pr)
 {
-    struct rd r = { .buf = buf, .len = len, .err = err };
-    struct progress pr = { 0 };
-    memset(s, 0, sizeof *s);
-    if (len < 16 || memcmp(buf, magic, 8) != 0)
-        return bad(&r, len < 16 ? "too short to be a vsbox snapshot" : "not a vsbox snapshot");
-    if (get32(buf + 8) != SNAP_VERSION)
-        return bad(&r, "version %u not supported (this vsbox reads %u)", get32(buf + 8),
-                   SNAP_VERSION);
-    r.off = 16;
-    for (;;) {
-        r.index++;
-        r.rec_off = r.off;
-        r.type = 0;
-        if (len - r.off < REC_HEAD) {
-            r.type = 0;
-            bad(&r, "truncated: the file ends before the END record");
-            goto fail;
-        }
-        const uint8_t *h = buf + r.off;
-        r.type = get32(h);
-        r.instance = get32(h + 4);
-        uint32_t rlen = get32(h + 8);
-        if (rlen > MAX_RECORD_LEN || rlen > len - r.off - REC_HEAD) {
-            bad(&r, "length %u runs past the end of the file", rlen);
-            goto fail;
-        }
-        uint32_t crc = snap_crc32(snap_crc32(0, h, 12), h + REC_HEAD, rlen);
-        if (crc != get32(h + 12)) {
-            bad(&r, "checksum mismatch (corrupted)");
-            goto fail;
-        }
-        r.off += REC_HEAD + rlen;
-        if (r.type == SNAP_REC_END) {
-            if (rlen != 0 || r.off != len) {
-                bad(&r, rlen ? "END carries data" : "data after the END record");
-                goto fail;
-            }
-            break;
-        }
-        if (load_record(&r, h + REC_HEAD, rlen, s, &pr))
-            goto fail;
+    uint8_t h[REC_HEAD];
+    r->index++;
+    r->rec_off = r->off;
+    r->type = 0;
+    if (take(r, h, REC_HEAD) != REC_HEAD)
+        return bad(r, "truncated: the file ends before the END record");
+    r->type = get32(h);
+    r->instance = get32(h + 4);
+    uint32_t rlen = get32(h + 8);
+    if (r->src->known_len != UINT64_MAX && rlen > r->src->known_len - r->off)
+        return bad(r, "length %u runs past the end of the file", rlen);
+    if (rlen > MAX_RECORD_LEN)
+        return bad(r, "length %u is more than a record holds (%u)", rlen, MAX_RECORD_LEN);
+    if (take(r, payload, rlen) != rlen)
+        return bad(r, "length %u runs past the end of the file", rlen);
+    uint32_t crc = snap_crc32(snap_crc32(0, h, 12), payload, rlen);
+    if (crc != get32(h + 12))
+        return bad(r, "checksum mismatch (corrupted)");
+    if (r->type == SNAP_REC_END) {
+        uint8_t more;
+        if (rlen != 0)
+            return bad(r, "END carries data");
+        if (take(r, &more, 1) != 0)
+            return bad(r, "data after the END record");
+        return 1;
     }
+    return load_record(r, payload, rlen, s, pr) ? -1 : 0;
+}
+
+static int read_from(struct src *src, struct snapshot *s, struct snap_error *err)
+{
+    struct rd r = { .src = src, .err = err };
+    struct progress pr = { 0 };
+    uint8_t file_head[16];
+    memset(s, 0, sizeof *s);
+    size_t got = take(&r, file_head, sizeof file_head);
+    if (got < 8 || memcmp(file_head, magic, 8) != 0)
+        return bad(&r, got < 8 && (got == 0 || memcmp(file_head, magic, got) == 0)
+                           ? "too short to be a vsbox snapshot" : "not a vsbox snapshot");
+    if (got < 16)
+        return bad(&r, "too short to be a vsbox snapshot");
+    if (get32(file_head + 8) != SNAP_VERSION)
+        return bad(&r, "version %u not supported (this vsbox reads %u)", get32(file_head + 8),
+                   SNAP_VERSION);
+    uint8_t *payload = malloc(MAX_RECORD_LEN);
+    int rc = payload ? 0 : bad(&r, "out of memory");
+    while (rc == 0)
+        rc = next_record(&r, payload, s, &pr);
+    free(payload);
+    if (rc < 0)
+        goto fail;
     static const struct { unsigned bit; const char *name; } need[] = {
         { SEEN_HEADER, "HEADER" }, { SEEN_PARAM, "HVM_PARAM_VIRIDIAN or LEGACY_VIRIDIAN" },
         { SEEN_CLOCK, "CLOCK" },
@@ -500,6 +537,58 @@ fail:
     free(pr.page_seen);
     snap_free(s);
     return -1;
+}
+
+struct membuf {
+    const uint8_t *p;
+    size_t left;
+};
+
+static size_t mem_read(void *ctx, void *buf, size_t len)
+{
+    struct membuf *m = ctx;
+    size_t n = len < m->left ? len : m->left;
+    memcpy(buf, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return n;
+}
+
+int snap_read(const uint8_t *buf, size_t len, struct snapshot *s, struct snap_error *err)
+{
+    struct membuf m = { buf, len };
+    struct src src = { mem_read, &m, len };
+    return read_from(&src, s, err);
+}
+
+struct filebuf {
+    FILE *f;
+    bool failed;
+};
+
+static size_t file_read(void *ctx, void *buf, size_t len)
+{
+    struct filebuf *fb = ctx;
+    size_t n = fread(buf, 1, len, fb->f);
+    fb->failed |= ferror(fb->f) != 0;
+    return n;
+}
+
+int snap_read_file(FILE *f, struct snapshot *s, struct snap_error *err)
+{
+    struct filebuf fb = { f, false };
+    struct src src = { file_read, &fb, UINT64_MAX };
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+        src.known_len = (uint64_t)st.st_size;
+    int rc = read_from(&src, s, err);
+    if (fb.failed) {
+        if (rc == 0)
+            snap_free(s);
+        snprintf(err->msg, sizeof err->msg, "cannot read: %s", strerror(EIO));
+        return -1;
+    }
+    return rc;
 }
 
 void snap_free(struct snapshot *s)

@@ -48,6 +48,7 @@ struct snapshot {
     uint8_t *ram;                     /* memory_mib MiB; owned */
     bool ram_mapped;                  /* snap_read's: page-aligned and lazily zeroed (mmap),
                                          so an emulator can adopt it without a copy */
+    uint64_t pages_read;              /* snap_read's: non-zero pages the MEMORY records gave */
 };
 
 struct snap_error {
@@ -60,6 +61,9 @@ int snap_write(FILE *f, const struct snapshot *s);
 /* Parse a whole file image; on success s->ram is allocated (snap_free). -1 with err
  * on anything malformed, truncated, corrupted or hostile; nothing to free then. */
 int snap_read(const uint8_t *buf, size_t len, struct snapshot *s, struct snap_error *err);
+/* The same from a stream (a file, a pipe, a device), read once front to back: the file
+ * header and each record head are checked before anything they declare is read. */
+int snap_read_file(FILE *f, struct snapshot *s, struct snap_error *err);
 void snap_free(struct snapshot *s);
 
 /* Value of a named register, false when absent. */

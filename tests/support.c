@@ -1,13 +1,19 @@
+/* posix_openpt (a pseudo-terminal for stderr_tty) and wait4 (the child's peak memory). */
+#define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 700
 #include "tests/support.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-static char *slurp_fd(int fd)
+static char *slurp_fd(int fd, size_t *len_out)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
@@ -26,25 +32,41 @@ static char *slurp_fd(int fd)
         len += (size_t)n;
     }
     buf[len] = '\0';
+    if (len_out)
+        *len_out = len;
     return buf;
 }
 
 struct run_result run_vsbox(const char *const *args, const char *stdin_text)
 {
+    struct run_opts o = { .stdin_text = stdin_text };
+    return run_vsbox_ex(args, &o);
+}
+
+struct run_result run_vsbox_ex(const char *const *args, const struct run_opts *o)
+{
     struct run_result r = { .status = -1 };
     char outpath[] = "/tmp/vsbox-test-out-XXXXXX";
     char errpath[] = "/tmp/vsbox-test-err-XXXXXX";
     char inpath[] = "/tmp/vsbox-test-in-XXXXXX";
-    int outfd = mkstemp(outpath), errfd = mkstemp(errpath), infd = -1;
+    int outfd = o->stdout_path ? open(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                               : mkstemp(outpath);
+    int errfd = mkstemp(errpath), infd = -1, master = -1, slave = -1;
     if (outfd < 0 || errfd < 0)
         abort();
-    if (stdin_text) {
+    if (o->stdin_text) {
         infd = mkstemp(inpath);
-        if (infd < 0 || write(infd, stdin_text, strlen(stdin_text)) < 0)
+        if (infd < 0 || write(infd, o->stdin_text, strlen(o->stdin_text)) < 0)
             abort();
         lseek(infd, 0, SEEK_SET);
     } else {
         infd = open("/dev/null", O_RDONLY);
+    }
+    if (o->stderr_tty) {
+        master = posix_openpt(O_RDWR | O_NOCTTY);
+        if (master < 0 || grantpt(master) || unlockpt(master) ||
+            (slave = open(ptsname(master), O_RDWR | O_NOCTTY)) < 0)
+            abort();
     }
 
     size_t n = 0;
@@ -59,23 +81,42 @@ struct run_result run_vsbox(const char *const *args, const char *stdin_text)
     if (pid == 0) {
         dup2(infd, 0);
         dup2(outfd, 1);
-        dup2(errfd, 2);
+        dup2(slave >= 0 ? slave : errfd, 2);
+        if (o->cwd && chdir(o->cwd) != 0)
+            _exit(126);
+        signal(SIGINT, SIG_DFL); /* a background test runner may ignore it */
         execv(VSBOX_BINARY, (char *const *)argv);
         _exit(127);
     }
+    if (slave >= 0)
+        close(slave);
+    if (o->interrupt_ms > 0) {
+        struct timespec ts = { o->interrupt_ms / 1000, (long)(o->interrupt_ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        kill(pid, SIGINT);
+    }
+    char *tty = master >= 0 ? slurp_fd(master, NULL) : NULL; /* until the child's side closes */
     int st = 0;
-    waitpid(pid, &st, 0);
+    struct rusage ru = { 0 };
+    wait4(pid, &st, 0, &ru);
+    r.maxrss_kib = ru.ru_maxrss;
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    lseek(outfd, 0, SEEK_SET);
+    if (o->stdout_path) {
+        r.out = calloc(1, 1);
+    } else {
+        lseek(outfd, 0, SEEK_SET);
+        r.out = slurp_fd(outfd, NULL);
+        unlink(outpath);
+    }
     lseek(errfd, 0, SEEK_SET);
-    r.out = slurp_fd(outfd);
-    r.err = slurp_fd(errfd);
+    r.err = tty ? tty : slurp_fd(errfd, NULL);
     close(outfd);
     close(errfd);
     close(infd);
-    unlink(outpath);
+    if (master >= 0)
+        close(master);
     unlink(errpath);
-    if (stdin_text)
+    if (o->stdin_text)
         unlink(inpath);
     free(argv);
     return r;
@@ -105,6 +146,16 @@ const char *test_tmpdir(void)
     if (!mkdtemp(dir))
         abort();
     return dir;
+}
+
+char *slurp_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        abort();
+    char *buf = slurp_fd(fd, len);
+    close(fd);
+    return buf;
 }
 
 void write_file(const char *path, const void *data, size_t len)

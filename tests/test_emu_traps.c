@@ -134,7 +134,7 @@ Test(emu, budget_stops_a_guest_that_never_traps)
                            NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 3);
-    cr_assert(strstr(r.err, "budget of 100000 ticks exhausted"), "%s", r.err);
+    cr_assert(strstr(r.err, "budget of 100000 instructions exhausted"), "%s", r.err);
     run_result_free(&r);
 }
 

@@ -12,14 +12,16 @@
 
 static char *slurp_events(const char *path)
 {
-    /* Only events: headers and comments differ between one run and two. */
+    /* Only the guest's events: headers and comments differ between one run and two, and
+     * a resumed trace first rebuilds the saved state (lines marked so) and restores it. */
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "%s", path);
     size_t cap = 1 << 20, n = 0;
     char *out = calloc(1, cap), line[512];
     while (fgets(line, sizeof line, f)) {
         if (line[0] == '#' || strncmp(line, "vsbox-trace", 11) == 0 ||
-            strncmp(line, "config", 6) == 0)
+            strncmp(line, "config", 6) == 0 || strstr(line, "  # saved state: ") ||
+            strstr(line, "  # the restore: "))
             continue;
         size_t l = strlen(line);
         cr_assert_lt(n + l, cap);
@@ -92,7 +94,7 @@ ParameterizedTestParameters(migrate, seed_scenarios)
          * 4.5 reads as HVMPV_base_freq: the frequency MSRs appear. */
         { "xen-4.3:1", "xen-4.5", 1, "guest-visible change: CPUID 0x40000003 EAX changed 0x70 -> 0x870", "" },
         /* ... and Xen's own leaves grow from base+2 to base+4 (the time and HVM leaves). */
-        { "xen-4.4:1", "xen-4.5", 0, "guest-visible change: Xen's leaves now end at 0x40000104 (were 0x40000102)", "TSC_FREQUENCY" },
+        { "xen-4.4:1", "xen-4.5", 0, "note: Xen leaf 0x40000103 (time) appeared (max Xen leaf 0x40000102 -> 0x40000104)", "TSC_FREQUENCY" },
         /* Same profile, any stream: nothing changes. */
         { "xen-4.3:1", "xen-4.3", 0, "migrating after event 40: xen-4.3 -> xen-4.3", "guest-visible change" },
         { "xen-4.5:1", "xen-4.5:1", 0, "migrating after event 40", "guest-visible change" },

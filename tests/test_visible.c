@@ -153,3 +153,29 @@ Test(visible, downtime_does_not_move_the_reference_counter)
     cr_assert_eq(after.tsc, before.tsc + 5400000000000ull, "the TSC ran on");
     vmodel_destroy(m);
 }
+
+/* Xen 4.4 shows Xen leaves up to base+2, 4.5 up to base+4 (XEN_CPUID_MAX_NUM_LEAVES):
+ * the leaves that go are named, and the incarnation is not read from a leaf that is gone.
+ * (Without viridian: a viridian 4.5 guest cannot go back to 4.4, whose strict load
+ * refuses the longer VIRIDIAN_DOMAIN record.) */
+Test(visible, xen_leaves_that_vanish_are_named_as_such)
+{
+    struct vmodel *m = on("xen-4.5", 0);
+    struct vvisible before, after;
+    struct seen s = { 0 };
+    vmodel_visible(m, &before);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1, 0), VRES_OK);
+    vmodel_visible(m, &after);
+    vvisible_diff(&before, &after, collect, &s);
+    cr_assert(has(&s, VDIFF_NOTE, "Xen leaf 0x40000003 (time) disappeared (max Xen leaf "
+                                  "0x40000004 -> 0x40000002)"));
+    cr_assert(has(&s, VDIFF_NOTE, "Xen leaf 0x40000004 (HVM features) disappeared (max Xen "
+                                  "leaf 0x40000004 -> 0x40000002)"));
+    for (int i = 0; i < s.n; i++)
+        cr_assert_null(strstr(s.lines[i], "incarnation"), "%s", s.lines[i]);
+    s.n = 0;
+    vvisible_diff(&after, &before, collect, &s);
+    cr_assert(has(&s, VDIFF_NOTE, "Xen leaf 0x40000003 (time) appeared (max Xen leaf "
+                                  "0x40000002 -> 0x40000004)"));
+    vmodel_destroy(m);
+}

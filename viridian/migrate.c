@@ -1,3 +1,6 @@
+/* vmodel_migrate: a save on this host and a restore on another in one step, as the
+ * `migrate` trace event replays it. The restore applies the destination's rules
+ * (vmodel_restore in save.c); this file only keeps the caller's model object in place. */
 #include <string.h>
 #include "viridian/internal.h"
 #include "viridian/save.h"

@@ -23,16 +23,17 @@ void vmodel_visible(const struct vmodel *m, struct vvisible *v)
     v->xen_base = viridian ? 0x40000100u : 0x40000000u;
     uint32_t r[4];
     vmodel_cpuid(&probe, 0, v->xen_base, 0, r);
-    v->xen_limit = r[0];
+    v->xen_max = r[0];
     vmodel_cpuid(&probe, 0, v->xen_base + 1, 0, r);
     v->xen_version = r[0];
-    if (m->host->xen_leaf_limit >= 4) {
+    if (v->xen_max >= v->xen_base + 4) {
         vmodel_cpuid(&probe, 0, v->xen_base + 4, 0, r);
         v->xen_leaf4 = r[0];
     }
     v->wrmsr_unknown_gp = m->host->wrmsr_unknown_gp;
     v->crash_shutdown = m->host->crash == VCRASH_SHUTDOWN;
-    if (m->host->xen_leaf_limit >= 3) {
+    v->time_leaf = v->xen_max >= v->xen_base + 3;
+    if (v->time_leaf) {
         vmodel_cpuid(&probe, 0, v->xen_base + 3, 0, r);
         v->incarnation = r[3];
     }
@@ -104,16 +105,23 @@ unsigned vvisible_diff(const struct vvisible *a, const struct vvisible *b, vdiff
         say(&o, VDIFF_NOTE, "Xen version %u.%u -> %u.%u (host %s -> %s)", a->xen_version >> 16,
             a->xen_version & 0xffff, b->xen_version >> 16, b->xen_version & 0xffff, a->host,
             b->host);
+    /* Xen's own leaves come and go with its version (cpuid_hypervisor_leaves): named
+     * one by one, at the same offset from wherever Xen's base is on each side. */
+    static const char *const xen_leaf[] = { "max leaf", "version", "hypercall page", "time",
+                                            "HVM features", "PV parameters" };
+    uint32_t na = a->xen_max - a->xen_base, nb = b->xen_max - b->xen_base;
+    for (uint32_t i = 1; i < 6 && na != nb; i++)
+        if ((i <= na) != (i <= nb))
+            say(&o, VDIFF_NOTE, "Xen leaf 0x%x (%s) %s (max Xen leaf 0x%x -> 0x%x)",
+                b->xen_base + i, xen_leaf[i], i <= nb ? "appeared" : "disappeared", a->xen_max,
+                b->xen_max);
     if (va != vb)
         say(&o, VDIFF_CHANGE, "the viridian leaves %s (CPUID 0x40000000 now \"%s\")",
             vb ? "appeared" : "disappeared", vb ? "Microsoft Hv" : "XenVMMXenVMM");
     if (a->xen_base != b->xen_base)
         say(&o, VDIFF_CHANGE, "Xen's leaves moved 0x%x -> 0x%x", a->xen_base, b->xen_base);
-    else if (a->xen_limit != b->xen_limit)
-        say(&o, VDIFF_CHANGE, "Xen's leaves now end at 0x%x (were 0x%x)", b->xen_limit,
-            a->xen_limit);
-    if (a->xen_base == b->xen_base && a->xen_limit >= a->xen_base + 4 &&
-        b->xen_limit >= b->xen_base + 4 && a->xen_leaf4 != b->xen_leaf4)
+    if (a->xen_base == b->xen_base && a->xen_max >= a->xen_base + 4 &&
+        b->xen_max >= b->xen_base + 4 && a->xen_leaf4 != b->xen_leaf4)
         say(&o, VDIFF_CHANGE, "CPUID 0x%x EAX (Xen's HVM features) changed 0x%x -> 0x%x",
             b->xen_base + 4, a->xen_leaf4, b->xen_leaf4);
     if (a->wrmsr_unknown_gp != b->wrmsr_unknown_gp)
@@ -123,9 +131,17 @@ unsigned vvisible_diff(const struct vvisible *a, const struct vvisible *b, vdiff
     if (a->crash_shutdown != b->crash_shutdown && va && vb)
         say(&o, VDIFF_NOTE, "a CrashNotify %s the domain's shutdown code to crash",
             b->crash_shutdown ? "now also sets" : "no longer sets");
+    for (uint32_t i = 1; i < 7 && va && vb; i++) {
+        bool in_a = 0x40000000u + i <= a->leaf[0][0], in_b = 0x40000000u + i <= b->leaf[0][0];
+        if (in_a != in_b)
+            say(&o, VDIFF_CHANGE, "CPUID 0x%x %s (max viridian leaf 0x%x -> 0x%x)",
+                0x40000000u + i, in_b ? "appeared" : "disappeared", a->leaf[0][0], b->leaf[0][0]);
+    }
     for (uint32_t i = 0; i < 7 && va && vb; i++)
         for (int reg = 0; reg < 4; reg++)
-            if (a->leaf[i][reg] != b->leaf[i][reg] && !(i == 2 && reg == 1))
+            if (a->leaf[i][reg] != b->leaf[i][reg] && !(i == 2 && reg == 1) &&
+                !(i == 0 && reg == 0) && 0x40000000u + i <= a->leaf[0][0] &&
+                0x40000000u + i <= b->leaf[0][0])
                 say(&o, VDIFF_CHANGE, "CPUID 0x%x %s changed 0x%x -> 0x%x", 0x40000000u + i,
                     (const char *[]){ "EAX", "EBX", "ECX", "EDX" }[reg], a->leaf[i][reg],
                     b->leaf[i][reg]);
@@ -175,7 +191,7 @@ unsigned vvisible_diff(const struct vvisible *a, const struct vvisible *b, vdiff
     else if (va_ok && vb_ok && b->ref_tsc_time > a->ref_tsc_time)
         say(&o, VDIFF_CHANGE, "the reference TSC page's time jumped forward by %llu (100 ns "
             "units) across the save", (unsigned long long)(b->ref_tsc_time - a->ref_tsc_time));
-    if (a->incarnation != b->incarnation)
+    if (a->time_leaf && b->time_leaf && a->incarnation != b->incarnation)
         say(&o, VDIFF_NOTE, "Xen's TSC incarnation %u -> %u (CPUID 0x%x.0 EDX)", a->incarnation,
             b->incarnation, b->xen_base + 3);
     return o.changes;

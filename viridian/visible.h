@@ -17,12 +17,13 @@ struct vvisible {
     uint32_t leaf[7][4];          /* viridian leaves 0x40000000-6 (zero without viridian) */
     uint32_t msr[VVISIBLE_MSRS];  /* the MSR numbers probed, vmsr_at() order */
     uint32_t xen_base;            /* where Xen's leaves are */
+    uint32_t xen_max;             /* Xen leaf 0 EAX: its last leaf */
     uint32_t xen_version;         /* Xen leaf 1 EAX */
-    uint32_t xen_limit;           /* Xen leaf 0 EAX: its last leaf */
-    uint32_t xen_leaf4;           /* Xen leaf 4 EAX (HVM features), when it has one */
+    uint32_t xen_leaf4;           /* Xen leaf base+4 EAX (HVM features), when it has one */
     bool wrmsr_unknown_gp;        /* an MSR write Xen has no handler for faults */
     bool crash_shutdown;          /* CrashNotify sets the crash shutdown code */
     uint32_t incarnation;         /* Xen time leaf EDX, when the host shows that leaf */
+    bool time_leaf;               /* the host shows it (base+3 within base..xen_max) */
     bool msr_read[VVISIBLE_MSRS]; /* per vmsr_table() row: rdmsr works */
     bool msr_write[VVISIBLE_MSRS];
     uint64_t msr_value[VVISIBLE_MSRS];
@@ -37,7 +38,8 @@ struct vvisible {
 };
 
 enum vdiff_kind {
-    VDIFF_NOTE,     /* visible but expected of any migration: Xen version, incarnation */
+    VDIFF_NOTE,     /* visible but expected of any migration: Xen version, Xen's own leaves
+                       appearing or vanishing with it, incarnation */
     VDIFF_CHANGE,   /* the feature set or time changed under the guest */
 };
 
@@ -45,7 +47,9 @@ typedef void (*vdiff_fn)(void *ctx, enum vdiff_kind kind, const char *what);
 
 void vmodel_visible(const struct vmodel *m, struct vvisible *out);
 
-/* Calls fn once per difference, in a fixed order; returns the number of CHANGEs. */
+/* Calls fn once per difference, in a fixed order; returns the number of CHANGEs. A leaf
+ * that is there on one side only is named as appeared or disappeared, never reported
+ * as a value going to or from 0. */
 unsigned vvisible_diff(const struct vvisible *before, const struct vvisible *after, vdiff_fn fn,
                        void *ctx);
 

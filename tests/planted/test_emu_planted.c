@@ -23,7 +23,10 @@ Test(planted_emu, the_emulator_engine_finds_a_guest_seeing_other_than_the_model,
 
     char path[1024];
     snprintf(path, sizeof path, "%s/repro.trace", test_tmpdir());
-    cr_assert_eq(fuzz_write_reproducer(path, &c.finding, &c.verdict), 0);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(fuzz_write_reproducer(f, &c.finding, &c.verdict), 0);
+    cr_assert_eq(fclose(f), 0);
     const char *args[] = { "replay", path, NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 1, "the correct model should disagree with the guest:\n%s%s", r.out,

@@ -31,9 +31,9 @@ static bool expected_oracle(enum fuzz_oracle o)
     return false;
 }
 
-static struct fuzz_campaign hunt(uint64_t seed)
+static struct fuzz_campaign hunt(uint64_t seed, unsigned jobs)
 {
-    struct fuzz_campaign c = { .seed = seed, .max_runs = 200000, .viridian = -1 };
+    struct fuzz_campaign c = { .seed = seed, .max_runs = 200000, .viridian = -1, .jobs = jobs };
     cr_assert(fuzz_campaign_run(&c));
     cr_assert(c.found, "fault %d not found in %llu runs", VSBOX_FAULT,
               (unsigned long long)c.runs);
@@ -73,7 +73,7 @@ static int replay_here(const char *path)
 
 Test(planted, the_fuzzer_finds_and_minimises_the_fault)
 {
-    struct fuzz_campaign c = hunt(1);
+    struct fuzz_campaign c = hunt(1, 1);
     cr_assert(expected_oracle(c.verdict.oracle), "fault %d caught by oracle %s: %s", VSBOX_FAULT,
               fuzz_oracle_name(c.verdict.oracle), c.verdict.what);
     cr_assert_leq(c.finding.n, 8, "minimised to %zu events", c.finding.n);
@@ -81,7 +81,10 @@ Test(planted, the_fuzzer_finds_and_minimises_the_fault)
 
     char path[1024];
     snprintf(path, sizeof path, "%s/repro.trace", test_tmpdir());
-    cr_assert_eq(fuzz_write_reproducer(path, &c.finding, &c.verdict), 0);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(fuzz_write_reproducer(f, &c.finding, &c.verdict), 0);
+    cr_assert_eq(fclose(f), 0);
 
     /* The reproducer states the right behaviour: the correct model agrees... */
     const char *args[] = { "replay", path, NULL };
@@ -96,8 +99,23 @@ Test(planted, the_fuzzer_finds_and_minimises_the_fault)
 
 Test(planted, the_same_seed_finds_the_same_case)
 {
-    struct fuzz_campaign a = hunt(7), b = hunt(7);
+    struct fuzz_campaign a = hunt(7, 1), b = hunt(7, 1);
     cr_assert_eq(a.found_run, b.found_run);
     cr_assert_eq(a.finding.n, b.finding.n);
     cr_assert_eq(memcmp(a.finding.ev, b.finding.ev, a.finding.n * sizeof a.finding.ev[0]), 0);
+}
+
+/* Jobs share the runs out, never the meaning of a seed: two or three jobs report the
+ * finding one job meets first, so --seed alone reproduces it. */
+Test(planted, more_jobs_find_the_same_case)
+{
+    struct fuzz_campaign one = hunt(3, 1);
+    for (unsigned jobs = 2; jobs <= 3; jobs++) {
+        struct fuzz_campaign more = hunt(3, jobs);
+        cr_assert_eq(more.found_run, one.found_run, "%u jobs", jobs);
+        cr_assert_eq(more.verdict.oracle, one.verdict.oracle);
+        cr_assert_eq(more.finding.n, one.finding.n);
+        cr_assert_eq(memcmp(more.finding.ev, one.finding.ev, one.finding.n * sizeof one.finding.ev[0]),
+                     0, "%u jobs", jobs);
+    }
 }

@@ -1,0 +1,261 @@
+/* Unicorn's saved context is QEMU's CPUX86State up to `retaddr`, copied whole. These
+ * offsets are that structure's as Unicorn 2.0.1 builds it (qemu/target/i386/cpu.h),
+ * and cpustate_verify() checks every one of them on the Unicorn actually linked
+ * before vsbox relies on them: a build that lays the state out differently is
+ * refused, never misread. */
+#include <string.h>
+#include "emu/cpustate.h"
+
+enum {
+    CTX_HEADER = 16,          /* struct uc_context: size, mode, arch, then the state */
+    CTX_STATE_SIZE = 5528,    /* offsetof(CPUX86State, retaddr) */
+    OFF_REGS = 0, OFF_EIP = 128, OFF_EFLAGS = 136, OFF_HFLAGS = 176,
+    OFF_SEGS = 184, SEG_SIZE = 24, SEG_BASE = 8, SEG_LIMIT = 16, SEG_FLAGS = 20,
+    OFF_GDT = 376, OFF_IDT = 400, OFF_CR = 424, OFF_EFER = 560,
+    OFF_ERROR_CODE = 5352, OFF_EXCEPTION_IS_INT = 5356, OFF_EXCEPTION_NEXT_EIP = 5360,
+    OFF_OLD_EXCEPTION = 5464,
+};
+
+/* QEMU's hflags (target/i386/cpu.h HF_*), the translator's view of the mode. */
+enum {
+    HF_CPL = 3u, HF_INHIBIT_IRQ = 1u << 3, HF_CS32 = 1u << 4, HF_SS32 = 1u << 5,
+    HF_ADDSEG = 1u << 6, HF_LMA = 1u << 14, HF_CS64 = 1u << 15,
+};
+enum { EFLAGS_VM = 1u << 17, CR0_PE = 1u };
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
+int cpustate_open(struct cpustate *cs, uc_engine *uc)
+{
+    memset(cs, 0, sizeof *cs);
+    if (uc_context_size(uc) != CTX_HEADER + CTX_STATE_SIZE || uc_context_alloc(uc, &cs->ctx))
+        return -1;
+    cs->data = (uint8_t *)cs->ctx + CTX_HEADER;
+    return 0;
+}
+
+void cpustate_close(struct cpustate *cs)
+{
+    if (cs->ctx)
+        uc_context_free(cs->ctx);
+    cs->ctx = NULL;
+}
+
+void cpustate_load(struct cpustate *cs, uc_engine *uc)
+{
+    uc_context_save(uc, cs->ctx);
+    cs->loaded = true;
+}
+
+void cpustate_store(struct cpustate *cs, uc_engine *uc)
+{
+    uc_context_restore(uc, cs->ctx);
+}
+
+struct segcache cpustate_seg(const struct cpustate *cs, enum seg s)
+{
+    const uint8_t *p = cs->data + OFF_SEGS + SEG_SIZE * s;
+    return (struct segcache){ (uint16_t)get32(p), get64(p + SEG_BASE), get32(p + SEG_LIMIT),
+                              get32(p + SEG_FLAGS) };
+}
+
+/* What QEMU's cpu_x86_load_seg_cache derives, by the same rules: the code size from
+ * CS (64-bit only with EFER.LMA and CS.L), CPL from SS.DPL, the stack size from SS.B,
+ * and whether segment bases must be added to addresses (never in 64-bit code; always
+ * in real, virtual-8086 and 16-bit code; otherwise when DS, ES or SS has a base). */
+void cpustate_set_seg(struct cpustate *cs, enum seg s, struct segcache c)
+{
+    uint8_t *p = cs->data + OFF_SEGS + SEG_SIZE * s;
+    put32(p, c.selector);
+    put64(p + SEG_BASE, c.base);
+    put32(p + SEG_LIMIT, c.limit);
+    put32(p + SEG_FLAGS, c.flags);
+
+    uint32_t hf = get32(cs->data + OFF_HFLAGS);
+    if (s == SEG_CS) {
+        if ((hf & HF_LMA) && (c.flags & DESC_L))
+            hf = (hf | HF_CS32 | HF_SS32 | HF_CS64) & ~HF_ADDSEG;
+        else
+            hf = (hf & ~(HF_CS32 | HF_CS64)) | ((c.flags & DESC_B) ? HF_CS32 : 0);
+    }
+    if (s == SEG_SS)
+        hf = (hf & ~HF_CPL) | DESC_DPL(c.flags);
+    uint32_t derived = (cpustate_seg(cs, SEG_SS).flags & DESC_B) ? HF_SS32 : 0;
+    if (hf & HF_CS64) {
+        /* 64-bit code ignores the bases of DS, ES and SS */
+    } else if (!(cpustate_cr(cs, 0) & CR0_PE) || (get64(cs->data + OFF_EFLAGS) & EFLAGS_VM) ||
+               !(hf & HF_CS32)) {
+        derived |= HF_ADDSEG;
+    } else if ((cpustate_seg(cs, SEG_DS).base | cpustate_seg(cs, SEG_ES).base |
+                cpustate_seg(cs, SEG_SS).base) != 0) {
+        derived |= HF_ADDSEG;
+    }
+    put32(cs->data + OFF_HFLAGS, (hf & ~(HF_SS32 | HF_ADDSEG)) | derived);
+}
+
+unsigned cpustate_cpl(const struct cpustate *cs)
+{
+    return get32(cs->data + OFF_HFLAGS) & HF_CPL;
+}
+
+enum cpu_mode cpustate_mode(const struct cpustate *cs)
+{
+    uint32_t hf = get32(cs->data + OFF_HFLAGS);
+    if (!(cpustate_cr(cs, 0) & CR0_PE))
+        return MODE_REAL;
+    if (get64(cs->data + OFF_EFLAGS) & EFLAGS_VM)
+        return MODE_VM86;
+    if (hf & HF_LMA)
+        return (hf & HF_CS64) ? MODE_LONG64 : (hf & HF_CS32) ? MODE_COMPAT32 : MODE_COMPAT16;
+    return (hf & HF_CS32) ? MODE_PROT32 : MODE_PROT16;
+}
+
+bool cpustate_long_mode(const struct cpustate *cs)
+{
+    return get32(cs->data + OFF_HFLAGS) & HF_LMA;
+}
+
+uint64_t cpustate_cr(const struct cpustate *cs, unsigned n)
+{
+    return n < 5 ? get64(cs->data + OFF_CR + 8 * n) : 0;
+}
+
+void cpustate_set_efer(struct cpustate *cs, uint64_t efer)
+{
+    put64(cs->data + OFF_EFER, efer);
+    uint32_t hf = get32(cs->data + OFF_HFLAGS);
+    hf = (efer & (1u << 10)) ? hf | HF_LMA : hf & ~(HF_LMA | HF_CS64);
+    put32(cs->data + OFF_HFLAGS, hf);
+}
+
+uint32_t cpustate_error_code(const struct cpustate *cs)
+{
+    return get32(cs->data + OFF_ERROR_CODE);
+}
+
+bool cpustate_exception_is_int(const struct cpustate *cs)
+{
+    return get32(cs->data + OFF_EXCEPTION_IS_INT) != 0;
+}
+
+uint64_t cpustate_exception_next_ip(const struct cpustate *cs)
+{
+    return get64(cs->data + OFF_EXCEPTION_NEXT_EIP);
+}
+
+/* QEMU's x86_cpu_do_interrupt ends a delivery with old_exception = -1; without it the
+ * next contributory fault becomes #DF (excp_helper.c check_exception). */
+void cpustate_exception_done(struct cpustate *cs)
+{
+    put32(cs->data + OFF_OLD_EXCEPTION, 0xffffffffu);
+}
+
+bool cpustate_irq_shadow(const struct cpustate *cs)
+{
+    return get32(cs->data + OFF_HFLAGS) & HF_INHIBIT_IRQ;
+}
+
+void cpustate_clear_irq_shadow(struct cpustate *cs)
+{
+    put32(cs->data + OFF_HFLAGS, get32(cs->data + OFF_HFLAGS) & ~HF_INHIBIT_IRQ);
+}
+
+/* The check: a scratch engine holds known values in registers Unicorn has calls for
+ * (they must appear at the offsets above), then takes a #GP with a known error code
+ * and a software interrupt (the exception bookkeeping must appear where expected). */
+struct probe {
+    struct cpustate cs;
+    int step;
+    bool ok;
+};
+
+static void probe_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+    struct probe *p = user;
+    cpustate_load(&p->cs, uc);
+    const uint8_t *d = p->cs.data;
+    if (p->step == 0)   /* mov ds, ax with selector 0x1234 past the GDT limit: #GP(0x1234) */
+        p->ok = intno == 13 && get32(d + OFF_ERROR_CODE) == 0x1234 &&
+                get32(d + OFF_OLD_EXCEPTION) == 13 && get32(d + OFF_EXCEPTION_IS_INT) == 0;
+    else                /* int 0x21 at 0x1004: a software interrupt, next at 0x1006 */
+        p->ok = p->ok && intno == 0x21 && get32(d + OFF_EXCEPTION_IS_INT) == 1 &&
+                get64(d + OFF_EXCEPTION_NEXT_EIP) == 0x1006 &&
+                get32(d + OFF_OLD_EXCEPTION) == 0xffffffffu;
+    if (p->step == 0) {
+        cpustate_exception_done(&p->cs);
+        cpustate_store(&p->cs, uc);
+    }
+    p->step++;
+    uc_emu_stop(uc);
+}
+
+int cpustate_verify(char *err, size_t errlen)
+{
+    static const uint8_t code[] = { 0x8e, 0xd8, 0x90, 0x90, 0xcd, 0x21, 0xf4 };
+    uc_engine *uc;
+    struct probe p = { .ok = false };
+    bool ok = false;
+    if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
+        goto out;
+    if (cpustate_open(&p.cs, uc) == 0 && uc_mem_map(uc, 0, 0x2000, UC_PROT_ALL) == UC_ERR_OK &&
+        uc_mem_write(uc, 0x1000, code, sizeof code) == UC_ERR_OK) {
+        uint64_t rax = 0x1234, r15 = 0x0123456789abcdefull, cr4 = 0x20, rip = 0x1000;
+        uc_x86_mmr gdtr = { 0, 0x0a00, 0x17, 0 }, idtr = { 0, 0x0c00, 0xfff, 0 };
+        uc_x86_msr efer = { 0xc0000080, 0x500 };
+        uc_reg_write(uc, UC_X86_REG_RAX, &rax);
+        uc_reg_write(uc, UC_X86_REG_R15, &r15);
+        uc_reg_write(uc, UC_X86_REG_RIP, &rip);
+        uc_reg_write(uc, UC_X86_REG_CR4, &cr4);
+        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+        uc_reg_write(uc, UC_X86_REG_IDTR, &idtr);
+        uc_reg_write(uc, UC_X86_REG_MSR, &efer);
+        cpustate_load(&p.cs, uc);
+        const uint8_t *d = p.cs.data;
+        ok = get64(d + OFF_REGS) == rax && get64(d + OFF_REGS + 15 * 8) == r15 &&
+             get64(d + OFF_EIP) == rip && get64(d + OFF_GDT + SEG_BASE) == 0x0a00 &&
+             get32(d + OFF_GDT + SEG_LIMIT) == 0x17 && get64(d + OFF_IDT + SEG_BASE) == 0x0c00 &&
+             get32(d + OFF_IDT + SEG_LIMIT) == 0xfff && cpustate_cr(&p.cs, 4) == cr4 &&
+             (get64(d + OFF_EFER) & 0x500) == 0x500 && cpustate_mode(&p.cs) == MODE_LONG64 &&
+             cpustate_cpl(&p.cs) == 0 && get32(d + OFF_OLD_EXCEPTION) == 0xffffffffu;
+        uc_hook h;
+        if (ok && uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)probe_intr, &p, 1, 0) == UC_ERR_OK) {
+            uc_emu_start(uc, 0x1000, 0x1007, 0, 0);     /* stops in the #GP */
+            uc_emu_start(uc, 0x1004, 0x1007, 0, 0);     /* stops in the int 0x21 */
+            ok = p.step == 2 && p.ok;
+        } else {
+            ok = false;
+        }
+    }
+    cpustate_close(&p.cs);
+    uc_close(uc);
+out:
+    if (!ok) {
+        unsigned major, minor;
+        uc_version(&major, &minor);
+        snprintf(err, errlen, "this Unicorn (%u.%u) keeps its CPU state differently from "
+                 "Unicorn 2.0.1: vsbox cannot deliver exceptions exactly on it", major, minor);
+    }
+    return ok ? 0 : -1;
+}

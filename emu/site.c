@@ -1,0 +1,269 @@
+/* Trap sites by substitution. Unicorn 2.0.1 can hook neither RDMSR, WRMSR, RDTSC(P)
+ * nor VMCALL, and its exact-address code hooks cost every translated instruction a scan
+ * of all of them (quadratic in the number of sites). But it hooks SYSCALL natively, with
+ * RIP exact, and ends the translation block after it. So while the translator reads a
+ * trap instruction, the guard (guard.c) lets it read a SYSCALL of the same length
+ * instead:
+ *     [prefixes] 0F 30/31/32/A2     ->  [prefixes] 0F 05
+ *     [prefixes] 0F 01 F9/C1/D9     ->  [prefixes] 3E 0F 05
+ *     [prefixes] E4-E7 ib (IN, OUT)  ->  [prefixes] 0F 05
+ * and HLT, INT1 and IN/OUT through DX (one byte) read as INT3, which Unicorn hands to its
+ * interrupt hook with RIP just past it. (String I/O, INS and OUTS, stays Unicorn's: it
+ * calls its IN/OUT hooks per element.) The original bytes go back into RAM before the translated code
+ * runs (at the translator's next fetch, or when the block is complete), so the guest
+ * never sees the substitute, and when the hook runs the bytes at RIP say what the
+ * instruction really was. Every site costs O(1) to set up and is found wherever the
+ * code is reached: handlers, self-modified code, restarts. */
+#include <string.h>
+#include "emu/icount.h"
+#include "emu/internal.h"
+#include "emu/mmu.h"
+#include "emu/phys.h"
+
+struct site site_decode(const uint8_t *p, size_t n, bool long_mode)
+{
+    struct site s = { SITE_NONE, 0, 0, 0, -1 };
+    size_t i = 0;
+    bool opsize = false;
+    if (n > 15)
+        n = 15;
+    for (; i < n && (x86_legacy_prefix(p[i]) || (long_mode && (p[i] & 0xf0) == 0x40)); i++)
+        opsize |= p[i] == 0x66;
+    if (i >= n)
+        return s;
+    s.op = (uint8_t)i;
+    if (p[i] == 0xf4 || p[i] == 0xf1) {
+        s.kind = p[i] == 0xf4 ? SITE_HLT : SITE_ICEBP;
+        s.len = (uint8_t)(i + 1);
+        return s;
+    }
+    if ((p[i] & 0xf4) == 0xe4) {   /* E4-E7, EC-EF */
+        bool dx = p[i] & 0x08;
+        if (!dx && i + 1 >= n)
+            return s;
+        s.kind = (p[i] & 2) ? SITE_OUT : SITE_IN;
+        s.width = (p[i] & 1) ? (opsize ? 2 : 4) : 1;
+        s.port = dx ? -1 : p[i + 1];
+        s.len = (uint8_t)(i + (dx ? 1 : 2));
+        return s;
+    }
+    if (p[i] != 0x0f || i + 1 >= n)
+        return s;
+    switch (p[i + 1]) {
+    case 0x30: s.kind = SITE_WRMSR; break;
+    case 0x31: s.kind = SITE_RDTSC; break;
+    case 0x32: s.kind = SITE_RDMSR; break;
+    case 0xa2: s.kind = SITE_CPUID; break;
+    case 0x05: s.kind = SITE_SYSCALL; break;
+    case 0x01:
+        if (i + 2 >= n)
+            return s;
+        s.kind = p[i + 2] == 0xf9 ? SITE_RDTSCP : p[i + 2] == 0xc1 ? SITE_VMCALL
+               : p[i + 2] == 0xd9 ? SITE_VMMCALL : SITE_NONE;
+        s.len = (uint8_t)(i + 3);
+        return s;
+    default:
+        return s;
+    }
+    s.len = (uint8_t)(i + 2);
+    return s;
+}
+
+void site_restore(struct emu *e)
+{
+    for (uint32_t i = 0; i < e->n_patch; i++)
+        memcpy(e->patch[i].at, e->patch[i].orig, e->patch[i].len);
+    e->n_patch = 0;
+}
+
+void site_patch(struct emu *e, uint8_t *p, const struct site *s)
+{
+    static const uint8_t syscall2[2] = { 0x0f, 0x05 }, syscall3[3] = { 0x3e, 0x0f, 0x05 },
+                         int3[1] = { 0xcc };
+    const uint8_t *sub;
+    uint8_t len;
+    switch (s->kind) {
+    case SITE_HLT:
+    case SITE_ICEBP:
+        sub = int3, len = 1;
+        break;
+    case SITE_IN:
+    case SITE_OUT:
+        if (s->port < 0)
+            sub = int3, len = 1;
+        else
+            sub = syscall2, len = 2;
+        break;
+    case SITE_RDTSCP:
+    case SITE_VMCALL:
+    case SITE_VMMCALL:
+        sub = syscall3, len = 3;
+        break;
+    case SITE_RDMSR:
+    case SITE_WRMSR:
+    case SITE_RDTSC:
+    case SITE_CPUID:
+        sub = syscall2, len = 2;
+        break;
+    default:
+        return;
+    }
+    if (e->n_patch == SITE_MAX_PATCHES)
+        return;  /* cannot happen: a block has at most 512 instructions */
+    struct site_patch *sp = &e->patch[e->n_patch++];
+    sp->at = p + s->op;
+    sp->len = len;
+    memcpy(sp->orig, sp->at, len);
+    memcpy(sp->at, sub, len);
+}
+
+void site_note_length(struct emu *e, const uint8_t *p, size_t n, uint64_t la, size_t len)
+{
+    size_t i = 0;
+    while (i < n && i < len && (x86_legacy_prefix(p[i]) || (p[i] & 0xf0) == 0x40))
+        i++;
+    if (i < n && (p[i] == 0xcc || p[i] == 0xcd || p[i] == 0xce || p[i] == 0xf1 || p[i] == 0xf4 ||
+                  (p[i] & 0xfc) == 0xec))
+        icount_put(&e->int_len, la + len, (uint32_t)len);
+}
+
+uint8_t *site_code(struct emu *e, uint64_t la, size_t n)
+{
+    if (la < e->ram_size)
+        return la + n <= e->ram_size ? e->ram + la : NULL;
+    /* Past RAM Unicorn reads code through the device callback, which follows the page
+     * tables (machine.c): so does this, when the bytes sit in one page. */
+    struct mmu m;
+    struct mmu_fault f;
+    uint64_t pa;
+    if ((la & 4095) + n > 4096)
+        return NULL;
+    mmu_load(e, &m);
+    if (mmu_translate(e, &m, la, MMU_FETCH, MMU_SUPERVISOR, false, &pa, &f))
+        return NULL;
+    return phys_ram(e, pa, n);
+}
+
+/* Bytes readable at la for a decode, up to 15. */
+static size_t avail(const struct emu *e, uint64_t la)
+{
+    if (la >= e->ram_size)
+        return 15;
+    return e->ram_size - la < 15 ? (size_t)(e->ram_size - la) : 15;
+}
+
+/* The SYSCALL every substituted site became: the bytes at RIP say what it was. */
+static void on_syscall(uc_engine *uc, void *user)
+{
+    struct emu *e = user;
+    (void)uc;
+    struct trap_regs r;
+    trap_regs_read(e, &r);
+    uint64_t rip = r.rip;
+    site_restore(e);
+    size_t n = avail(e, rip);
+    const uint8_t *p = site_code(e, rip, n);
+    struct site s = p ? site_decode(p, n, true) : (struct site){ SITE_NONE, 0, 0, 0, -1 };
+    if (s.kind == SITE_NONE || s.kind == SITE_HLT || s.kind == SITE_ICEBP ||
+        ((s.kind == SITE_IN || s.kind == SITE_OUT) && s.port < 0)) {
+        /* A SYSCALL where RAM holds none and no site was substituted: the guest's code
+         * changed under a translation, which Unicorn prevents. Stop rather than guess. */
+        deliver_report(e, "a trap site whose bytes changed under its translation", rip, NULL);
+        run_finish(e, EMU_CRASHED);
+        return;
+    }
+    if (e->stop) {
+        /* Stopping already (the rest of a block runs after a stop request): this
+         * instruction has not happened; it runs when the guest is resumed. */
+        e->rip_fix = true;
+        e->rip_fix_to = rip;
+        return;
+    }
+    trap_site(e, &s, &r);
+}
+
+/* The length of the software interrupt (INT n, INT3, INTO) or substituted HLT/INT1
+ * that left RIP at rip, prefixes included, as the guard measured it. */
+static uint64_t soft_int_len(struct emu *e, uint64_t rip, unsigned vector)
+{
+    uint32_t len = icount_get(&e->int_len, rip);
+    if (len)
+        return len;
+    const uint8_t *p = rip >= 2 ? site_code(e, rip - 2, 2) : NULL;
+    return p && p[0] == 0xcd && p[1] == vector ? 2 : 1;
+}
+
+/* Every exception QEMU raises comes here with its vector only; the rest of it (error
+ * code, software or not) is in the CPU state. vsbox delivers it once Unicorn stops. */
+static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
+{
+    struct emu *e = user;
+    (void)uc;
+    uint64_t rip = emu_reg(e, UC_X86_REG_RIP);
+    site_restore(e);
+    cpustate_load(&e->cpu, e->uc);
+    bool is_int = cpustate_exception_is_int(&e->cpu);
+    if (is_int && intno == 3) {
+        /* INT3 where HLT or INT1 was substituted (RIP is past the one byte) */
+        const uint8_t *p = rip >= 1 ? site_code(e, rip - 1, 1) : NULL;
+        if (p && (*p == 0xf4 || *p == 0xf1 || (*p & 0xf4) == 0xe4)) {
+            /* HLT, INT1 or IN/OUT through DX, substituted: decode it where it starts */
+            uint64_t len = soft_int_len(e, rip, 0);
+            const uint8_t *start = site_code(e, rip - len, len);
+            struct site s = start ? site_decode(start, len, true)
+                                  : (struct site){ SITE_NONE, 0, 0, 0, -1 };
+            if (e->stop) {
+                e->rip_fix = true;
+                e->rip_fix_to = rip - len;
+                return;
+            }
+            struct trap_regs r;
+            trap_regs_read(e, &r);
+            r.rip = rip - len;
+            trap_site(e, &s, &r);
+            return;
+        }
+    }
+    if (e->stop) {
+        /* A fault re-faults when the guest resumes; a software interrupt must run again */
+        if (is_int) {
+            e->rip_fix = true;
+            e->rip_fix_to = rip - soft_int_len(e, rip, intno);
+        }
+        return;
+    }
+    bool has_error = !is_int && (intno == 8 || (intno >= 10 && intno <= 14) || intno == 17 ||
+                                 intno == 21);
+    /* QEMU raises #GP for every non-canonical address; through SS the CPU raises #SS. */
+    if (intno == 13 && !is_int && cpustate_error_code(&e->cpu) == 0 &&
+        cpustate_mode(&e->cpu) == MODE_LONG64 && decode_stack_fault(e, rip))
+        intno = 12;
+    run_raise(e, intno, has_error, has_error ? cpustate_error_code(&e->cpu) : 0, rip,
+              is_int ? rip - soft_int_len(e, rip, intno) : rip, is_int ? EXC_SOFT : EXC_CPU);
+}
+
+/* #UD: Unicorn stops after this hook whatever it answers, with RIP at the instruction. */
+static bool on_invalid(uc_engine *uc, void *user)
+{
+    struct emu *e = user;
+    (void)uc;
+    site_restore(e);
+    uint64_t rip = emu_reg(e, UC_X86_REG_RIP);
+    if (!e->stop)
+        run_raise(e, 6, false, 0, rip, rip, EXC_CPU);
+    return true;
+}
+
+int site_install(struct emu *e, char *err, size_t errlen)
+{
+    uc_hook h;
+    uc_err r = uc_hook_add(e->uc, &h, UC_HOOK_INSN, (void *)on_syscall, e, 1, 0,
+                           UC_X86_INS_SYSCALL);
+    r = r ? r : uc_hook_add(e->uc, &h, UC_HOOK_INTR, (void *)on_interrupt, e, 1, 0);
+    r = r ? r : uc_hook_add(e->uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, e, 1, 0);
+    if (r) {
+        snprintf(err, errlen, "Unicorn refused a trap hook: %s", uc_strerror(r));
+        return -1;
+    }
+    return 0;
+}

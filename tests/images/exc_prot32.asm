@@ -1,0 +1,120 @@
+; Exception delivery in 32-bit protected mode: a #GP with its error code through a 32-bit
+; interrupt gate at the same privilege (EFLAGS, CS, EIP, error; no stack switch), then a
+; DPL-3 gate from ring 3, which switches to the TSS's SS0:ESP0 and pushes the user
+; SS:ESP. Entered as an ELF32, like Xen starts an HVM guest's firmware. Exits with the
+; first step that failed, 0 when all held.
+bits 32
+%define KCODE 0x08
+%define KDATA 0x10
+%define UCODE 0x1b
+%define UDATA 0x23
+%define TSSSEL 0x28
+%define ESP0_TOP 0x700000
+%define USER_STACK 0x500000
+%macro exit_unless 1
+    j%1 %%ok
+    mov al, step
+    out 0xf4, al
+%%ok:
+%endmacro
+%macro gate32 3                         ; vector, handler, type/attr
+    mov eax, %2
+    mov edi, idt + %1 * 8
+    mov [edi], ax
+    mov word [edi + 2], KCODE
+    mov byte [edi + 4], 0
+    mov byte [edi + 5], %3
+    shr eax, 16
+    mov [edi + 6], ax
+%endmacro
+global _start
+section .text
+_start:
+    lgdt [gdtr]
+    jmp KCODE:.reload
+.reload:
+    mov ax, KDATA
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov esp, 0x800000
+    ; the TSS descriptor's base, then load it
+    mov eax, tss
+    mov [gdt + TSSSEL + 2], ax
+    shr eax, 16
+    mov [gdt + TSSSEL + 4], al
+    mov [gdt + TSSSEL + 7], ah
+    mov dword [tss + 4], ESP0_TOP
+    mov dword [tss + 8], KDATA
+    mov ax, TSSSEL
+    ltr ax
+    gate32 13, gp_handler, 0x8e
+    gate32 0x80, user_call, 0xee
+    lidt [idtr]
+%define step 1
+    mov ebx, esp
+gp_site:
+    mov ax, 0x1234
+    mov ds, ax
+%define step 2                          ; to ring 3, and back through int 0x80
+    push UDATA
+    push USER_STACK
+    pushfd
+    push UCODE
+    push user_code
+    iretd
+user_code:
+    mov esi, esp
+    int 0x80
+    mov al, 99
+    out 0xf4, al
+gp_handler:
+    cmp dword [esp], 0x1234             ; the error code: the selector
+    exit_unless e
+%define step 3
+    cmp dword [esp + 4], gp_site + 4    ; EIP of mov ds (after the 4-byte mov ax)
+    exit_unless e
+%define step 4
+    cmp dword [esp + 8], KCODE
+    exit_unless e
+%define step 5
+    lea eax, [esp + 16]                 ; 4 dwords: no stack switch
+    cmp eax, ebx
+    exit_unless e
+    add dword [esp + 4], 2
+    add esp, 4
+    iretd
+user_call:
+%define step 6
+    lea eax, [esp + 20]
+    cmp eax, ESP0_TOP
+    exit_unless e
+%define step 7
+    cmp dword [esp + 16], UDATA
+    exit_unless e
+%define step 8
+    cmp [esp + 12], esi
+    exit_unless e
+%define step 9
+    mov ax, ss
+    cmp ax, KDATA
+    exit_unless e
+    mov al, 0
+    out 0xf4, al
+section .data
+align 8
+gdt: dq 0
+     dq 0x00cf9a000000ffff              ; 0x08 ring-0 code
+     dq 0x00cf92000000ffff              ; 0x10 ring-0 data
+     dq 0x00cffa000000ffff              ; 0x18 ring-3 code
+     dq 0x00cff2000000ffff              ; 0x20 ring-3 data
+     dq 0x0000890000000067              ; 0x28 TSS (base filled in)
+gdtr: dw 6 * 8 - 1
+      dd gdt
+idtr: dw 256 * 8 - 1
+      dd idt
+align 16
+tss: times 104 db 0
+section .bss
+align 8
+idt: resb 256 * 8
