@@ -91,10 +91,11 @@ static bool apply_xlcfg(const struct common_flags *flags, struct settings *s)
         const char *slash = strrchr(flags->config, '/');
         if (xl.image[0] == '/' || !slash)
             snprintf(s->image, sizeof s->image, "%s", xl.image);
-        else if ((size_t)(slash - flags->config) + 1 + strlen(xl.image) < sizeof s->image)
-            snprintf(s->image, sizeof s->image, "%.*s/%s", (int)(slash - flags->config),
-                     flags->config, xl.image);
-        else {
+        /* The length is checked first; using snprintf's result tells GCC's Debug-level
+         * -Wformat-truncation so too. */
+        else if ((size_t)(slash - flags->config) + 1 + strlen(xl.image) >= sizeof s->image ||
+                 snprintf(s->image, sizeof s->image, "%.*s/%s", (int)(slash - flags->config),
+                          flags->config, xl.image) < 0) {
             fail("%s:%u: the image's file name is too long", flags->config, xl.image_line);
             goto out;
         }
