@@ -272,6 +272,16 @@ static bool check_param(const struct fuzz_case *c, const struct vprofile *host,
     bool mask_host = host->param == VPARAM_MASK;
     (void)c;
     if (ev->kind == VEV_PARAM_GET) {
+        /* A guest's own read is refused from 4.6 (hvm_allow_get_param()): a property of
+         * the release the guest is on, which the guest can see in Xen's version leaf. */
+        if (ev->from_guest && host->guest_get_eperm) {
+            const struct vres want = { .kind = VRES_EPERM };
+            if (!vres_equal(got, &want))
+                return violation(v, ORACLE_PARAM, i, got, &want,
+                                 "a guest's read of HVM_PARAM_VIRIDIAN was not refused on %s",
+                                 host->name);
+            return false;
+        }
         const struct vres want = { VRES_VALUE, { s->param } };
         if (!vres_equal(got, &want))
             return violation(v, ORACLE_PARAM, i, got, &want,
