@@ -58,7 +58,9 @@ for src in fuzz/harness/*.c; do
         # shellcheck disable=SC2086
         $CC $CFLAGS "${flags[@]}" "$src" "$obj/libvsbox.a" -lpthread $LIB_FUZZING_ENGINE \
             -o "$OUT/$name"
-        cp fuzz/trace.dict "$OUT/$name.dict"
+        dict=fuzz/trace.dict
+        [ "$name" = fuzz_kvm_import ] && dict=fuzz/kvm.dict
+        cp "$dict" "$OUT/$name.dict"
     fi
     # Seeds, flattened into one zip (directories may share file names).
     seeds="$WORK/seeds-$name"

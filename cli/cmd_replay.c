@@ -7,6 +7,7 @@
 #include "cli/input.h"
 #include "cli/options.h"
 #include "cli/text.h"
+#include "traces/diverge.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
 #include "viridian/visible.h"
@@ -15,12 +16,12 @@ struct replay_job {
     const char *name;
     bool fill;
     bool verbose;
+    bool causes_only;   /* --causes: the report by cause, not one line per divergence */
+    struct diverge *div;
     unsigned line;      /* of the event being reported on */
     uint64_t ram_size;  /* from the header's memory=, for the model's bounds checks */
-    FILE *out;          /* memory stream: printed only when the whole file was good */
+    FILE *out;          /* temporary file: printed only when the whole file was good */
     FILE *head;         /* --fill: comments and blanks met before the first event */
-    char *head_buf;
-    size_t head_len;
     unsigned long events, diverged;
     bool defect_said;   /* a Xen defect this trace reaches was reported */
 };
@@ -30,6 +31,19 @@ static int read_error(const char *name, const struct trace_error *err)
     if (err->col)
         return fail("%s:%u:%u: %s", name, err->line, err->col, err->msg);
     return fail("%s:%u: %s", name, err->line, err->msg);
+}
+
+/* Everything written to a temporary file so far, appended to out. */
+static bool copy_out(FILE *from, FILE *out)
+{
+    char buf[1 << 16];
+    size_t n;
+    if (fflush(from) || fseek(from, 0, SEEK_SET))
+        return false;
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            return false;
+    return !ferror(from);
 }
 
 /* --fill: the header as the model was built, then what preceded the first event. */
@@ -42,8 +56,7 @@ static void fill_header(struct replay_job *job, const struct settings *s)
         cfg.memory_mib = (uint32_t)(job->ram_size >> 20);
     }
     trace_write_magic(job->out);
-    fflush(job->head);
-    fwrite(job->head_buf, 1, job->head_len, job->out);
+    copy_out(job->head, job->out);
     trace_write_config(job->out, &cfg);
 }
 
@@ -76,17 +89,18 @@ static void report_change(void *ctx, enum vdiff_kind kind, const char *what)
         say("%s:%u: %s: %s", job->name, job->line, tag, what);
 }
 
-static void emit(struct replay_job *job, const struct trace_item *it, const struct vres *got,
-                 enum replay_rc rc)
+static void emit(struct replay_job *job, const struct vmodel *m, const struct trace_item *it,
+                 const struct vres *got, enum replay_rc rc)
 {
     char want[128], have[128];
     if (rc == REPLAY_DIVERGED) {
         trace_format_result(want, sizeof want, &it->expect);
         trace_format_result(have, sizeof have, got);
         char name[1024];
-        fprintf(job->fill ? stderr : job->out, "%s:%u: expected %s, got %s\n",
-                esc(job->name, name, sizeof name),
-                it->line, want, have);
+        if (!job->causes_only)
+            fprintf(job->fill ? stderr : job->out, "%s:%u: expected %s, got %s\n",
+                    esc(job->name, name, sizeof name), it->line, want, have);
+        diverge_add(job->div, m, it, got);
         job->diverged++;
     }
     if (!job->fill)
@@ -144,7 +158,7 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
                 job->defect_said = true;
             }
         }
-        emit(job, &it, &got, step);
+        emit(job, m, &it, &got, step);
         if (migrate && got.kind == VRES_OK) {
             vmodel_visible(m, &after);
             job->line = it.line;
@@ -158,6 +172,8 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
     /* No events: the header must still be usable. */
     if (!m && !(m = start(job, r, flags)))
         goto out;
+    char name[1024];
+    diverge_report(job->div, job->fill ? stderr : job->out, esc(job->name, name, sizeof name));
     status = job->diverged ? EXIT_DIVERGED : EXIT_OK;
 out:
     vmodel_destroy(m);
@@ -172,6 +188,8 @@ int cmd_replay(int argc, char **argv)
     const struct opt opts[] = {
         { "--fill", NULL, "print the trace back with every result computed", NULL, &job.fill,
           NULL },
+        { "--causes", NULL, "print only the divergences grouped by cause", NULL,
+          &job.causes_only, NULL },
         COMMON_OPTS(&flags),
         { 0 },
     };
@@ -181,7 +199,8 @@ int cmd_replay(int argc, char **argv)
         "override the header) and compare each '-> RESULT'. Prints FILE:LINE: expected X,\n"
         "got Y per divergence. FILE may be - for standard input. After each migrate, what\n"
         "the guest could see change is written as comments by --fill, and to standard error\n"
-        "with --verbose.\n"
+        "with --verbose. Divergences are also grouped by cause, with the viridian group that\n"
+        "would give the trace's answer.\n"
         "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n",
         "FILE", opts,
     };
@@ -195,35 +214,32 @@ int cmd_replay(int argc, char **argv)
     FILE *in = input_open(job.name, 1);
     if (!in)
         return EXIT_BAD_INPUT;
-    char *buf = NULL;
-    size_t len = 0;
-    job.out = open_memstream(&buf, &len);
-    job.head = open_memstream(&job.head_buf, &job.head_len);
-    if (!job.out || !job.head) {
+    /* Files, not memory: a replay's output (--fill, divergences) grows with the trace. */
+    job.out = tmpfile();
+    job.head = tmpfile();
+    job.div = diverge_new();
+    if (!job.out || !job.head || !job.div) {
         if (job.out)
             fclose(job.out);
         if (job.head)
             fclose(job.head);
-        free(buf);
-        free(job.head_buf);
+        diverge_free(job.div);
         input_close(in);
-        return fail("out of memory");
+        return fail("out of memory or no temporary file");
     }
     int status = run(&job, in, &flags);
     input_close(in);
-    fclose(job.out);
-    fclose(job.head);
-    free(job.head_buf);
     if (status != EXIT_BAD_INPUT) {
-        fwrite(buf, 1, len, stdout);
         errno = 0;
-        if (fflush(stdout) != 0 || ferror(stdout))
+        if (!copy_out(job.out, stdout) || fflush(stdout) != 0 || ferror(stdout))
             status = fail("replay: standard output: cannot write: %s",
                           strerror(errno ? errno : EIO));
         else
             say("%s: %lu event%s, %lu divergence%s", job.name, job.events,
                 job.events == 1 ? "" : "s", job.diverged, job.diverged == 1 ? "" : "s");
     }
-    free(buf);
+    fclose(job.out);
+    fclose(job.head);
+    diverge_free(job.div);
     return status;
 }

@@ -14,12 +14,14 @@ int cmd_run(int argc, char **argv)
 {
     struct common_flags flags = { 0 };
     struct run_flags rf = { 0 };
-    const char *image = NULL, *raw = NULL, *memory = NULL;
+    const char *image = NULL, *raw = NULL, *memory = NULL, *vcpus = NULL;
     const struct opt opts[] = {
         { "--raw", "ADDR", "IMAGE is a flat binary, loaded and entered at ADDR in 64-bit mode",
           &raw, NULL, NULL },
         { "--memory", "MiB", "guest RAM, 1 to 3840 MiB (default 16, or the xl.cfg's memory)",
           &memory, NULL, NULL },
+        { "--vcpus", "N", "vCPUs, 1 to 64 (default 1, or the xl.cfg's vcpus): the BSP runs\n"
+          "first; the others start by VCPUOP_up or INIT/STARTUP IPIs", &vcpus, NULL, NULL },
         RUN_OPTS(&rf),
         { "--save-at", "N", "stop right after the Nth trapped event and save the guest to\n"
           "--snapshot (continue it with vsbox resume FILE)", &rf.save_at, NULL, NULL },
@@ -53,6 +55,9 @@ int cmd_run(int argc, char **argv)
         return fail("--raw: '%s' is not an address", raw);
     if (memory && !parse_u64(memory, 1, 3840, &mib))
         return fail("--memory: '%s' is not a size from 1 to 3840 MiB", memory);
+    uint64_t nvcpus = 0;
+    if (vcpus && !parse_u64(vcpus, 1, VMODEL_MAX_VCPUS, &nvcpus))
+        return fail("--vcpus: '%s' is not a number from 1 to %u", vcpus, VMODEL_MAX_VCPUS);
 
     struct settings s;
     if (!settings_resolve(&flags, NULL, NULL, &s))
@@ -64,6 +69,10 @@ int cmd_run(int argc, char **argv)
                     "--config FILE with firmware_override or kernel)");
     if (memory)
         s.memory_mib = (uint32_t)mib;
+    if (vcpus)
+        s.vcpus = (uint32_t)nvcpus;
+    if (s.vcpus > 1 && rf.snapshot)
+        return fail("run: --snapshot of a guest with %u vCPUs: vsbox saves one vCPU only", s.vcpus);
 
     char pathbuf[1024], err[256];
     const char *path = guest_image_path(image, pathbuf, sizeof pathbuf);
@@ -75,7 +84,7 @@ int cmd_run(int argc, char **argv)
     struct session out;
     session_init(&out, &rf);
     struct emu_config cfg = {
-        .model = { .host = s.host, .viridian = s.viridian, .tsc_khz = s.tsc_khz },
+        .model = { .host = s.host, .viridian = s.viridian, .tsc_khz = s.tsc_khz, .vcpus = s.vcpus },
         .memory_mib = s.memory_mib, .budget = rf.budget_ticks, .timeout_s = (uint32_t)rf.timeout_s,
         .trace_insns = rf.trace_insns, .hvm_fep = rf.hvm_fep, .save_at = rf.save_at_event, .sink = session_sink(&out),
         .cancel = interrupt_catch(), .name = s.name[0] ? s.name : NULL,
@@ -89,7 +98,6 @@ int cmd_run(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     free(img);
-    s.vcpus = 1;
     struct output snap_out;
     if (snapshot_out_open(&snap_out, rf.snapshot)) {
         emu_destroy(e);

@@ -11,6 +11,7 @@ static const struct cmd commands[] = {
     { "migrate", cmd_migrate, "run a guest, move it to another host profile mid-run, run on" },
     { "snapshot", cmd_snapshot, "snapshot info FILE: what a snapshot holds" },
     { "replay", cmd_replay, "replay a trace against the model, or --fill in its results" },
+    { "import", cmd_import, "import kvm FILE: a KVM capture (trace-cmd, ftrace, perf) as a trace" },
     { "cpuid", cmd_cpuid, "print the hypervisor CPUID leaves a guest would see, as a trace" },
     { "msrs", cmd_msrs, "print a read of every viridian MSR with its TLFS name and group" },
     { "fuzz", cmd_fuzz, "fuzz the model with seeded event sequences and property oracles" },

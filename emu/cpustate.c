@@ -7,9 +7,9 @@
 #include "emu/cpustate.h"
 
 enum {
-    CTX_HEADER = 16,          /* struct uc_context: size, mode, arch, then the state */
+    CTX_HEADER = CPUSTATE_CTX_HEADER,          /* struct uc_context: size, mode, arch, then the state */
     CTX_STATE_SIZE = 5528,    /* offsetof(CPUX86State, retaddr) */
-    OFF_REGS = 0, OFF_EIP = 128, OFF_EFLAGS = 136, OFF_HFLAGS = 176,
+    OFF_REGS = 0, OFF_EIP = 128, OFF_EFLAGS = 136, OFF_HFLAGS = 176, OFF_HFLAGS2 = 180,
     OFF_SEGS = 184, SEG_SIZE = 24, SEG_BASE = 8, SEG_LIMIT = 16, SEG_FLAGS = 20,
     OFF_GDT = 376, OFF_IDT = 400, OFF_CR = 424, OFF_EFER = 560,
     OFF_ERROR_CODE = 5352, OFF_EXCEPTION_IS_INT = 5356, OFF_EXCEPTION_NEXT_EIP = 5360,
@@ -21,6 +21,8 @@ enum {
     HF_CPL = 3u, HF_INHIBIT_IRQ = 1u << 3, HF_CS32 = 1u << 4, HF_SS32 = 1u << 5,
     HF_ADDSEG = 1u << 6, HF_LMA = 1u << 14, HF_CS64 = 1u << 15,
 };
+/* hflags2: HF2_GIF (set from reset), HF2_NMI (an NMI handler runs: IRET clears it) */
+enum { HF2_GIF = 1u << 0, HF2_NMI = 1u << 2 };
 enum { EFLAGS_VM = 1u << 17, CR0_PE = 1u };
 
 static uint32_t get32(const uint8_t *p)
@@ -182,6 +184,21 @@ void cpustate_clear_irq_shadow(struct cpustate *cs)
     put32(cs->data + OFF_HFLAGS, get32(cs->data + OFF_HFLAGS) & ~HF_INHIBIT_IRQ);
 }
 
+uint64_t cpustate_eflags(const struct cpustate *cs)
+{
+    return get64(cs->data + OFF_EFLAGS);
+}
+
+bool cpustate_nmi_blocked(const struct cpustate *cs)
+{
+    return get32(cs->data + OFF_HFLAGS2) & HF2_NMI;
+}
+
+void cpustate_block_nmi(struct cpustate *cs)
+{
+    put32(cs->data + OFF_HFLAGS2, get32(cs->data + OFF_HFLAGS2) | HF2_NMI);
+}
+
 /* The check: a scratch engine holds known values in registers Unicorn has calls for
  * (they must appear at the offsets above), then takes a #GP with a known error code
  * and a software interrupt (the exception bookkeeping must appear where expected). */
@@ -237,7 +254,8 @@ int cpustate_verify(char *err, size_t errlen)
              get64(d + OFF_EIP) == rip && get64(d + OFF_GDT + SEG_BASE) == 0x0a00 &&
              get32(d + OFF_GDT + SEG_LIMIT) == 0x17 && get64(d + OFF_IDT + SEG_BASE) == 0x0c00 &&
              get32(d + OFF_IDT + SEG_LIMIT) == 0xfff && cpustate_cr(&p.cs, 4) == cr4 &&
-             (get64(d + OFF_EFER) & 0x500) == 0x500 && cpustate_mode(&p.cs) == MODE_LONG64 &&
+             (get64(d + OFF_EFER) & 0x500) == 0x500 &&
+             (get32(d + OFF_HFLAGS2) & (HF2_GIF | HF2_NMI)) == HF2_GIF && cpustate_mode(&p.cs) == MODE_LONG64 &&
              cpustate_cpl(&p.cs) == 0 && get32(d + OFF_OLD_EXCEPTION) == 0xffffffffu;
         uc_hook h;
         if (ok && uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)probe_intr, &p, 1, 0) == UC_ERR_OK) {

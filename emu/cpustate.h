@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+/* struct uc_context's header before the CPU state (size, mode, arch). */
+#define CPUSTATE_CTX_HEADER 16
+
 enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 
 /* A segment register as the CPU holds it: the selector and the descriptor cache.
@@ -76,5 +79,11 @@ void cpustate_exception_done(struct cpustate *cs);
 /* Interrupts blocked for one instruction after STI or MOV SS (the interrupt shadow). */
 bool cpustate_irq_shadow(const struct cpustate *cs);
 void cpustate_clear_irq_shadow(struct cpustate *cs);
+/* NMIs are held off from an NMI's delivery until the next IRET (QEMU clears the flag
+ * in its IRET). */
+bool cpustate_nmi_blocked(const struct cpustate *cs);
+/* EFLAGS as saved (the system bits; a context saved between runs holds them all). */
+uint64_t cpustate_eflags(const struct cpustate *cs);
+void cpustate_block_nmi(struct cpustate *cs);
 
 #endif

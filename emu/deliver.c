@@ -224,6 +224,138 @@ static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, st
     return 0;
 }
 
+
+/* A task gate (32-bit protected mode, SDM vol. 3, 7.3): the CPU saves the running task
+ * into its TSS, links the new TSS back to it and marks it busy, loads the whole new task
+ * (CR3, flags with NT set, registers, LDT and segments) and pushes any error code on the
+ * new task's stack. The IRET that ends the handler task is QEMU's own (NT set: back
+ * through the link). 16-bit TSSs are not modelled. */
+enum { TSS32_LINK = 0x00, TSS32_CR3 = 0x1c, TSS32_EIP = 0x20, TSS32_EFLAGS = 0x24,
+       TSS32_GPR = 0x28, TSS32_SEG = 0x48, TSS32_LDT = 0x60, TSS32_MIN_LIMIT = 0x67 };
+enum { CR0_TS = 1u << 3, CR0_PG = 1u << 31 };
+
+static int load_task_seg(struct emu *e, const struct mmu *m, enum seg s, uint16_t sel,
+                         bool vm86, struct dfault *f)
+{
+    if (vm86) {
+        cpustate_set_seg(&e->cpu, s, (struct segcache){ sel, (uint64_t)sel << 4, 0xffff,
+                                                        DESC_P | DESC_S | DESC_W | DESC_A | (3u << 13) });
+        return 0;
+    }
+    if ((sel & 0xfffc) == 0) {
+        if (s == SEG_CS || s == SEG_SS)
+            return fail(f, EXC_TS, sel & 0xfffcu, "and a null code or stack selector in the new TSS");
+        cpustate_set_seg(&e->cpu, s, (struct segcache){ sel, 0, 0, 0 });
+        return 0;
+    }
+    struct desc d;
+    if (read_desc(e, m, sel, 0, &d, f))
+        return 1;
+    if (!(d.flags & DESC_S) || (s == SEG_CS && !(d.flags & DESC_CODE)) ||
+        (s == SEG_SS && ((d.flags & DESC_CODE) || !(d.flags & DESC_W))))
+        return fail(f, EXC_TS, sel & 0xfffcu, "and a segment of the wrong type in the new TSS");
+    if (!(d.flags & DESC_P))
+        return fail(f, s == SEG_SS ? EXC_SS : EXC_NP, sel & 0xfffcu,
+                    "and a segment in the new TSS that is not present");
+    cpustate_set_seg(&e->cpu, s, (struct segcache){ sel, d.base, d.limit, d.flags | DESC_A });
+    return 0;
+}
+
+static int deliver_task32(struct emu *e, const struct mmu *m, const struct exc *x,
+                          uint16_t tss_sel, uint32_t ext, struct dfault *f)
+{
+    uint32_t err = (tss_sel & 0xfffcu) + ext;
+    struct mmu_fault mf;
+    if (tss_sel & 4)
+        return fail(f, EXC_GP, err, "through a task gate whose TSS selector is in the LDT");
+    struct desc nd;
+    if (read_desc(e, m, tss_sel, ext, &nd, f))
+        return 1;
+    unsigned type = (nd.flags >> 8) & 0x1f;
+    if (type == 0x01 || type == 0x03)
+        return -1;   /* a 16-bit TSS: not modelled */
+    if (type != 0x09)
+        return fail(f, EXC_GP, err, "through a task gate to a TSS that is busy or not a TSS");
+    if (!(nd.flags & DESC_P))
+        return fail(f, EXC_NP, err, "through a task gate to a TSS that is not present");
+    if (nd.limit < TSS32_MIN_LIMIT)
+        return fail(f, EXC_TS, err, "through a task gate to a TSS too short for a task");
+    uc_x86_mmr tr = { 0 }, gdtr = { 0 };
+    uc_reg_read(e->uc, UC_X86_REG_TR, &tr);
+    uc_reg_read(e->uc, UC_X86_REG_GDTR, &gdtr);
+    if (!(((tr.flags >> 8) & 0xf) & 8) || tr.limit < TSS32_MIN_LIMIT)
+        return -1;   /* from a 16-bit (or no) task: not modelled */
+
+    /* The running task, into its TSS. */
+    static const int gpr[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+                                UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI };
+    uint32_t old[18];
+    old[0] = (uint32_t)x->rip;
+    old[1] = (uint32_t)emu_reg(e, UC_X86_REG_EFLAGS);
+    for (int i = 0; i < 8; i++)
+        old[2 + i] = (uint32_t)emu_reg(e, gpr[i]);
+    for (int s = 0; s < SEG_COUNT; s++)
+        old[10 + s] = cpustate_seg(&e->cpu, (enum seg)s).selector;
+    if (mmu_write(e, m, (uint32_t)(tr.base + TSS32_EIP), old, 16 * 4, MMU_IMPLICIT, &mf))
+        return page_fault(f, &mf, "saving the task into its TSS");
+
+    /* The new one: read whole, then linked and marked busy. */
+    uint8_t t[TSS32_MIN_LIMIT + 1];
+    if (mmu_read(e, m, (uint32_t)nd.base, t, sizeof t, MMU_IMPLICIT, &mf))
+        return page_fault(f, &mf, "reading the new task's TSS");
+    uint16_t link = tr.selector;
+    uint8_t busy;
+    if (mmu_write(e, m, (uint32_t)nd.base + TSS32_LINK, &link, 2, MMU_IMPLICIT, &mf) ||
+        mmu_read(e, m, gdtr.base + (tss_sel & ~7u) + 5, &busy, 1, MMU_IMPLICIT, &mf))
+        return page_fault(f, &mf, "linking the new task");
+    busy |= 2;
+    if (mmu_write(e, m, gdtr.base + (tss_sel & ~7u) + 5, &busy, 1, MMU_IMPLICIT, &mf))
+        return page_fault(f, &mf, "marking the new task busy");
+    uint32_t v[18];
+    memcpy(v, t + TSS32_CR3, sizeof v);   /* CR3, EIP, EFLAGS, 8 GPRs, 6 selectors, LDT */
+    uint32_t cr3 = v[0], eip = v[1], eflags = v[2] | EFLAGS_NT | 2;
+    bool vm86 = eflags & EFLAGS_VM;
+    uint16_t ldt = (uint16_t)v[17];
+
+    /* TR, CR0.TS and CR3 are the CPU's now, whatever the new task's segments hold. */
+    uint64_t cr0 = emu_reg(e, UC_X86_REG_CR0);
+    uc_x86_mmr ntr = { tss_sel, nd.base, nd.limit, (nd.flags | (2u << 8)) & 0xffff00u };
+    uc_reg_write(e->uc, UC_X86_REG_TR, &ntr);
+    emu_set_reg(e, UC_X86_REG_CR0, cr0 | CR0_TS);
+    if (cr0 & CR0_PG)
+        emu_set_reg(e, UC_X86_REG_CR3, cr3);
+    struct desc ld = { 0, 0, 0 };
+    if ((ldt & 0xfffc) && (ldt & 4 || read_desc(e, m, ldt, 0, &ld, f) ||
+                           ((ld.flags >> 8) & 0x1f) != 0x02 || !(ld.flags & DESC_P)))
+        return fail(f, EXC_TS, ldt & 0xfffcu, "and an LDT in the new TSS that is not usable");
+    uc_x86_mmr ldtr = { ldt, ld.base, ld.limit, ld.flags };
+    uc_reg_write(e->uc, UC_X86_REG_LDTR, &ldtr);
+    for (int i = 0; i < 8; i++)
+        emu_set_reg(e, gpr[i], v[3 + i]);
+    emu_set_reg(e, UC_X86_REG_EFLAGS, eflags);
+
+    /* Segments in the new task's context (its CPL is its CS RPL; the LDT is its own). */
+    struct mmu nm;
+    mmu_load(e, &nm);
+    cpustate_load(&e->cpu, e->uc);
+    unsigned cpl = vm86 ? 3 : (v[12] & 3);
+    static const enum seg order[SEG_COUNT] = { SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS };
+    for (int i = 0; i < SEG_COUNT; i++)
+        if (load_task_seg(e, &nm, order[i], (uint16_t)v[11 + order[i]], vm86, f))
+            return 1;
+    uint32_t esp = v[3 + 4];
+    if (x->has_error) {
+        struct segcache ss = cpustate_seg(&e->cpu, SEG_SS);
+        uint32_t mask = (ss.flags & DESC_B) ? 0xffffffffu : 0xffffu;
+        esp = (esp & ~mask) | ((esp - 4) & mask);
+        if (mmu_write(e, &nm, (uint32_t)(ss.base + (esp & mask)), &x->error, 4,
+                      cpl == 3 ? MMU_USER : MMU_SUPERVISOR, &mf))
+            return page_fault(f, &mf, "pushing the error code on the new task's stack");
+    }
+    commit(e, esp, eflags, eip);
+    return 0;
+}
+
 static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
 {
     uc_x86_mmr idtr = { 0 };
@@ -239,8 +371,13 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
     if (mmu_read(e, m, (uint32_t)(idtr.base + x->vector * 8u), g, 8, MMU_IMPLICIT, &mf))
         return page_fault(f, &mf, "reading the IDT");
     unsigned type = g[5] & 0x1f, dpl = (g[5] >> 5) & 3;
-    if (type == 0x05)
-        return -1;   /* task gates: not modelled (the report says so) */
+    if (type == 0x05) {
+        if (x->source == EXC_SOFT && dpl < cpl)
+            return fail(f, EXC_GP, idt_err, "through a gate its privilege level may not use");
+        if (!(g[5] & 0x80))
+            return fail(f, EXC_NP, idt_err, "through a gate that is not present");
+        return deliver_task32(e, m, x, (uint16_t)(g[2] | g[3] << 8), ext, f);
+    }
     if (type != 0x06 && type != 0x07 && type != 0x0e && type != 0x0f)
         return fail(f, EXC_GP, idt_err, "through an IDT entry that is not a gate");
     if (x->source == EXC_SOFT && dpl < cpl)
@@ -413,8 +550,8 @@ bool deliver_exception(struct emu *e, const struct exc *first)
         char name[32];
         name_of(name, sizeof name, &x);
         if (r < 0) {
-            snprintf(what, sizeof what, "exception %s through a task gate, which vsbox does "
-                     "not model", name);
+            snprintf(what, sizeof what, "exception %s through a task gate to or from a 16-bit "
+                     "task, which vsbox does not model", name);
             deliver_report(e, what, first->rip, cn ? chain : NULL);
             run_finish(e, EMU_UNSUPPORTED);
             return false;

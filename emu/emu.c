@@ -54,7 +54,7 @@ int emu_create(const struct emu_config *cfg, struct emu **out, char *err, size_t
         return -1;
     }
     struct vconfig mc = cfg->model;
-    mc.vcpus = 1;
+    mc.vcpus = mc.vcpus ? mc.vcpus : 1;
     mc.mem = (struct vmem_ops){ e, model_read, model_write };
     enum verr v = vmodel_create(&mc, &e->model);
     if (v != VERR_OK) {
@@ -123,6 +123,7 @@ void emu_destroy(struct emu *e)
 {
     if (!e)
         return;
+    vcpu_free(e);
     cpustate_close(&e->cpu);
     if (e->uc)
         uc_close(e->uc);

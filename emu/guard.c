@@ -186,7 +186,7 @@ static enum guard_verdict fetchable(struct emu *e, uint64_t la)
         struct mmu m;
         struct mmu_fault f;
         mmu_load(e, &m);
-        if (mmu_translate(e, &m, la, MMU_FETCH, e->guard_cpl == 3 ? MMU_USER : MMU_SUPERVISOR,
+        if (mmu_walk(e, &m, la, MMU_FETCH, e->guard_cpl == 3 ? MMU_USER : MMU_SUPERVISOR,
                           false, &pa, &f))
             return GUARD_FAULT;
         if (la < e->ram_size && (pa & ~4095ull) != page)
@@ -226,9 +226,12 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 {
     struct emu *e = user;
     (void)uc, (void)type, (void)value;
-    /* A fetch that does not continue the last one starts a new translation block: the
+    /* A new translation block: after one was completed (on_block_done), refused, or a run
+     * began; or the translator starting its block over (a full buffer). Within a block
+     * the fetches follow the code, except that an operand crossing a page is read as two
+     * aligned loads, the first from before it: those fall inside the instruction. The
      * mode is the CPU's at that moment. */
-    if (addr != e->guard_next) {
+    if (e->guard_next == UINT64_MAX || addr < e->guard_tb_start) {
         e->guard_insn_end = e->guard_tb_start = addr;
         e->guard_page = UINT64_MAX;
         cpustate_load(&e->cpu, e->uc);
@@ -307,21 +310,43 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
     struct emu *e = user;
     (void)uc, (void)prev;
     site_restore(e);
-    if (e->cfg.budget && e->tb_insns)
+    if ((e->cfg.budget || e->smp) && e->tb_insns)
         icount_put(&e->icount, tb->pc, e->tb_insns);
     e->tb_insns = 0;
     e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
 }
 
-/* With --budget: count every block as it starts. */
+/* With --budget: count every block as it starts. When the APIC has something (irq.c):
+ * stop here, before the block runs, the one point where a stop leaves RIP exact. */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct emu *e = user;
-    (void)uc;
-    uint32_t n = icount_get(&e->icount, addr);
-    e->insns += n ? n : size;   /* an unknown block: its bytes bound its instructions */
-    if (e->insns >= e->cfg.budget && !e->stop)
-        run_finish(e, EMU_BUDGET);
+    if (e->cfg.budget || e->smp) {
+        uint32_t n = icount_get(&e->icount, addr);
+        n = n ? n : size;   /* an unknown block: its bytes bound its instructions */
+        e->insns += n;
+        if (e->cfg.budget && e->insns >= e->cfg.budget && !e->stop)
+            run_finish(e, EMU_BUDGET);
+        if (e->smp) {
+            vcpu_slice(e, n);
+            if (e->resched) {
+                uc_emu_stop(uc);
+                return;
+            }
+        }
+    }
+    if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr)) {
+        e->irq.kick = true;
+        uc_emu_stop(uc);
+    }
+}
+
+void guard_block_hook(struct emu *e)
+{
+    uc_hook h;
+    if (!e->block_hooked &&
+        uc_hook_add(e->uc, &h, UC_HOOK_BLOCK, (void *)on_block, e, 1, 0) == UC_ERR_OK)
+        e->block_hooked = true;
 }
 
 int guard_install(struct emu *e, char *err, size_t errlen)
@@ -329,8 +354,10 @@ int guard_install(struct emu *e, char *err, size_t errlen)
     uc_hook h;
     uc_err r = uc_hook_add(e->uc, &h, UC_HOOK_MEM_FETCH_PROT, (void *)on_fetch, e, 1, 0);
     r = r ? r : uc_hook_add(e->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)on_block_done, e, 1, 0);
-    if (!r && e->cfg.budget)
+    if (!r && e->cfg.budget) {
         r = uc_hook_add(e->uc, &h, UC_HOOK_BLOCK, (void *)on_block, e, 1, 0);
+        e->block_hooked = !r;
+    }
     if (r) {
         snprintf(err, errlen, "Unicorn refused the translation guard's hooks: %s", uc_strerror(r));
         return -1;

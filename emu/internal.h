@@ -7,6 +7,7 @@
 #include <unicorn/unicorn.h>
 #include "emu/cpustate.h"
 #include "emu/emu.h"
+#include "emu/lapic.h"
 #include "emu/pit.h"
 #include "emu/xen_platform.h"
 
@@ -51,6 +52,17 @@ struct icount_map {
     uint32_t cap, used;
 };
 
+/* One vCPU besides its registers (which are Unicorn's while it runs, else ctx). */
+struct vcpu {
+    uc_context *ctx;
+    struct lapic lapic;
+    uint64_t dr[8];                          /* e->dr while it runs */
+    uint64_t platform_msr[PLATFORM_MSRS];   /* e->platform_msr while it runs */
+    bool up, initialised, halted;
+    bool waiting;                /* a vector is pending behind IF or the STI/MOV SS shadow */
+    uint64_t shadow_at;          /* the instruction in an STI shadow, run before any vector */
+};
+
 struct emu {
     struct emu_config cfg;
     uc_engine *uc;
@@ -65,6 +77,7 @@ struct emu {
     uint32_t n_stale;            /* before the guest runs again (phys_sync) */
     bool stale_overflow;
     bool sync_stop;              /* the run stopped for phys_sync */
+    bool block_hooked;           /* guard.c's block hook is in place */
     struct vmodel *model;
     bool boot_long;              /* entered in 64-bit mode (raw or ELF64), else flat 32-bit */
 
@@ -73,7 +86,7 @@ struct emu {
     uint32_t n_leaves;
 
     /* Translation (guard.c, site.c). */
-    uint64_t guard_next;         /* the address after the last byte fetched */
+    uint64_t guard_next;         /* after the last byte fetched; UINT64_MAX: a block starts */
     uint64_t guard_insn_end;     /* the end of the instruction last checked */
     unsigned guard_refused;      /* enum guard_verdict of the refused fetch */
     uint64_t guard_refused_at;
@@ -113,6 +126,20 @@ struct emu {
         uint32_t id;
         uint64_t redir[IOAPIC_PINS];
     } ioapic;
+    struct {
+        bool active;             /* the guest used the APIC: interrupts are looked for */
+        bool hooked;             /* ... and every block start checks for a window */
+        bool kick;               /* something became pending: stop at the block's end */
+        uint64_t deadline_tsc;   /* the next timer's (any vCPU's), or UINT64_MAX */
+    } irq;
+    /* vCPUs (vcpu.c): the one running is cur; the others wait as saved contexts. */
+    struct vcpu *vcpus;
+    uint32_t n_vcpus, cur, n_up;
+    uc_context *reset_ctx;       /* the CPU at power-on, for INIT and VCPUOP_initialise */
+    bool smp;                    /* more than one vCPU has run: block starts count slices */
+    bool smp_pending;            /* ... from the next stop on */
+    bool resched;                /* the running vCPU's slice is over */
+    uint32_t slice_left;
     uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
     struct {
         uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
@@ -182,6 +209,8 @@ void machine_enter(struct emu *e, uint64_t entry, bool long_mode);
 
 /* guard.c: the translator's view, one instruction at a time (see the file) */
 int guard_install(struct emu *e, char *err, size_t errlen);
+/* From now on every block start is seen (the budget, interrupt windows). */
+void guard_block_hook(struct emu *e);
 enum guard_verdict {
     GUARD_PASS,       /* Unicorn may translate it */
     GUARD_UD,         /* #UD on a CPU, and Unicorn 2.0.1 might abort: FF /3 or /5 through
@@ -254,6 +283,31 @@ void run_finish(struct emu *e, enum emu_stop why);
 /* An exception for the run loop to deliver once Unicorn stops. */
 void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,
                uint64_t insn, enum exc_source source);
+
+/* irq.c: the local APIC on the bus, its timer on the clock, vectors taken between runs */
+void irq_reset(struct emu *e);
+uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size);
+void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value);
+void irq_clock_moved(struct emu *e);        /* a timer may be due: stop at the block's end */
+bool irq_service(struct emu *e);            /* at a boundary: deliver what the CPU can take */
+bool irq_idle(struct emu *e);               /* HLT: sleep until a vector comes; false: never */
+bool irq_window(struct emu *e, uint64_t block); /* a waiting vector could be taken here */
+bool irq_sleep_to_next_timer(struct emu *e); /* every vCPU sleeps: the clock jumps; false: none */
+
+/* vcpu.c: the vCPUs and their schedule */
+int vcpu_setup(struct emu *e, char *err, size_t errlen);
+void vcpu_free(struct emu *e);
+bool vcpu_schedule(struct emu *e);          /* run the next runnable vCPU; false: none ever */
+void vcpu_slice(struct emu *e, uint32_t insns);
+int vcpu_hvm_initialise(struct emu *e, uint32_t id, uint32_t mode, const void *regs);
+int vcpu_hvm_up(struct emu *e, uint32_t id);
+bool vcpu_is_up(const struct emu *e, uint32_t id);
+void vcpu_init_ipi(struct emu *e, uint32_t id);
+void vcpu_startup_ipi(struct emu *e, uint32_t id, uint8_t vector);
+static inline struct vcpu *vcpu_cur(struct emu *e)
+{
+    return &e->vcpus[e->cur];
+}
 
 /* deliver.c: through the guest's IDT as the CPU would, or a report and a stop */
 bool deliver_exception(struct emu *e, const struct exc *x);

@@ -50,7 +50,7 @@ static uint64_t beyond_ram(struct emu *e, uint64_t la, unsigned size, bool write
     uint64_t pa = la;
     mmu_load(e, &m);
     if (mmu_paging(&m))
-        mmu_translate(e, &m, la, write ? MMU_WRITE : MMU_READ, MMU_SUPERVISOR, false, &pa, &f);
+        mmu_walk(e, &m, la, write ? MMU_WRITE : MMU_READ, MMU_SUPERVISOR, false, &pa, &f);
     if (write) {
         phys_write(e, pa, &v, size);
         return 0;
@@ -137,6 +137,8 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "Unicorn refused a CPU context");
         return -1;
     }
+    if (vcpu_setup(e, err, errlen))
+        return -1;
     static const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
     csh *handles[3] = { &e->cs16, &e->cs32, &e->cs64 };
     for (int i = 0; i < 3; i++)
@@ -148,6 +150,7 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
     msr_platform_reset(e);
     hpet_reset(e);
     ioapic_reset(e);
+    irq_reset(e);
     if (guard_install(e, err, errlen))
         return -1;
     if (prime(e)) {

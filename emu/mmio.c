@@ -13,6 +13,8 @@ static const struct device {
     /* Xen's vioapic at VIOAPIC_DEFAULT_BASE_ADDRESS, its vhpet at HPET_BASE_ADDRESS */
     { "IO-APIC", 0xfec00000ull, 0x1000, ioapic_read, ioapic_write },
     { "HPET", 0xfed00000ull, 0x400, hpet_read, hpet_write },
+    /* the local APIC, where IA32_APIC_BASE keeps it (the viridian model's MSR) */
+    { "local APIC", LAPIC_BASE, 0x1000, lapic_dev_read, lapic_dev_write },
 };
 
 static const struct device *find(uint64_t pa, unsigned size)

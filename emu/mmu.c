@@ -71,7 +71,7 @@ static bool allowed(const struct mmu *m, bool user_page, bool writable, bool nx,
     return true;
 }
 
-int mmu_translate(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
+int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
                   enum mmu_who who, bool set_ad, uint64_t *pa, struct mmu_fault *f)
 {
     if (!mmu_paging(m)) {
@@ -196,7 +196,7 @@ static int copy(struct emu *e, const struct mmu *m, uint64_t la, void *buf, size
             if (chunk > left)
                 chunk = left;
             uint64_t pa;
-            if (mmu_translate(e, m, at, write ? MMU_WRITE : MMU_READ, who, pass == 1, &pa, f))
+            if (mmu_walk(e, m, at, write ? MMU_WRITE : MMU_READ, who, pass == 1, &pa, f))
                 return -1;
             if (pass == 1 && write)
                 phys_write(e, target(e, at, pa), b, chunk);

@@ -38,10 +38,8 @@ void mmu_load(struct emu *e, struct mmu *m);
 bool mmu_paging(const struct mmu *m);
 
 /* Linear to physical; -1 and *f on a page fault. set_ad: mark the entries accessed
- * (and the final one dirty for a write) as the CPU would. (Its symbol is renamed:
- * a static libunicorn.a, as ClusterFuzzLite's build links it, exports mmu_translate.) */
-#define mmu_translate vsbox_mmu_translate
-int mmu_translate(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
+ * (and the final one dirty for a write) as the CPU would. */
+int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
                   enum mmu_who who, bool set_ad, uint64_t *pa, struct mmu_fault *f);
 
 /* Copy between linear memory and buf, page by page; -1 and *f at the first fault

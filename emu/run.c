@@ -135,6 +135,22 @@ void emu_run(struct emu *e, struct emu_result *res)
             }
             timeout_us = (uint64_t)(left * 1e6) + 1;
         }
+        if (e->smp_pending) {
+            /* A second vCPU is up: block starts count slices from here, and blocks
+             * translated before have no such call. */
+            e->smp_pending = false;
+            guard_block_hook(e);
+            uc_ctl_flush_tlb(e->uc);
+        }
+        if (e->resched && !vcpu_schedule(e)) {
+            run_finish(e, EMU_HALTED);
+            break;
+        }
+        if (irq_service(e)) {
+            if (e->stop)
+                break;
+            spins = 0;
+        }
         phys_sync(e);
         e->guard_refused = GUARD_PASS;
         e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
@@ -159,6 +175,12 @@ void emu_run(struct emu *e, struct emu_result *res)
         if (e->stop)
             break;
         if (e->halted) {
+            if (irq_idle(e)) {   /* woken by an interrupt: on from its handler */
+                if (e->stop)
+                    break;
+                spins = 0;
+                continue;
+            }
             run_finish(e, EMU_HALTED);
             break;
         }
@@ -169,9 +191,10 @@ void emu_run(struct emu *e, struct emu_result *res)
                  * inside an instruction the guard measured wrongly; stop rather than risk
                  * Unicorn's abort. */
                 if (ran_until == e->guard_refused_at && from == now) {
-                    char what[120];
+                    char what[160];
                     snprintf(what, sizeof what, "the translation guard lost track of the "
-                             "instructions before 0x%llx", (unsigned long long)e->guard_refused_at);
+                             "instructions before 0x%llx (verdict %u)",
+                             (unsigned long long)e->guard_refused_at, e->guard_refused);
                     crash(e, what, now);
                     break;
                 }
@@ -197,9 +220,9 @@ void emu_run(struct emu *e, struct emu_result *res)
             run_finish(e, EMU_TIMEOUT);
             break;
         }
-        if (now == ran_until || e->sync_stop) {
+        if (now == ran_until || e->sync_stop || e->irq.kick || e->resched) {
             spins = 0;
-            continue;   /* the guard's run-to point, or stale code to drop */
+            continue;   /* the guard's run-to point, stale code, a vector, a slice's end */
         }
         /* Nothing asked for this stop. Resume, unless it makes no progress at all. */
         if (++spins > 1000) {

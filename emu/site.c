@@ -139,7 +139,7 @@ uint8_t *site_code(struct emu *e, uint64_t la, size_t n)
     if ((la & 4095) + n > 4096)
         return NULL;
     mmu_load(e, &m);
-    if (mmu_translate(e, &m, la, MMU_FETCH, MMU_SUPERVISOR, false, &pa, &f))
+    if (mmu_walk(e, &m, la, MMU_FETCH, MMU_SUPERVISOR, false, &pa, &f))
         return NULL;
     return phys_ram(e, pa, n);
 }

@@ -345,8 +345,9 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
         emu_destroy(e);
         return -1;
     }
-    /* The model after guest RAM: its load writes pages (the reference TSC page, 4.6+). */
-    if (machine_setup(e, err, errlen) || emu_attach_model(e, &s->model, to, err, errlen)) {
+    /* The model once guest RAM is in place (its load writes pages: the reference TSC
+     * page, 4.6+) and before the machine, which sizes its vCPUs from it. */
+    if (emu_attach_model(e, &s->model, to, err, errlen) || machine_setup(e, err, errlen)) {
         emu_destroy(e);
         return -1;
     }

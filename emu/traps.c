@@ -51,6 +51,8 @@ static void regs_write(struct emu *e, const int *which, uint64_t *v, int n)
 void trap_clock(struct emu *e, unsigned kind)
 {
     vmodel_advance(e->model, cost[kind]);
+    if (e->irq.deadline_tsc != UINT64_MAX)
+        irq_clock_moved(e);
 }
 
 void trap_event(struct emu *e, const struct vevent *ev, const struct vres *res, uint64_t rip)
@@ -134,7 +136,8 @@ static void do_msr(struct emu *e, bool write, const struct trap_regs *r)
         return;
     }
     trap_clock(e, COST_MSR);
-    struct vevent ev = { .kind = write ? VEV_WRMSR : VEV_RDMSR, .a = { msr, value }, .legacy = -1 };
+    struct vevent ev = { .kind = write ? VEV_WRMSR : VEV_RDMSR, .vcpu = e->cur, .a = { msr, value },
+                         .legacy = -1 };
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
     trap_event(e, &ev, &res, rip);
@@ -165,7 +168,7 @@ static void do_tsc(struct emu *e, bool rdtscp, const struct trap_regs *r)
         }
     }
     trap_clock(e, COST_TSC);
-    struct vevent ev = { .kind = VEV_RDTSC, .legacy = -1 };
+    struct vevent ev = { .kind = VEV_RDTSC, .vcpu = e->cur, .legacy = -1 };
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
     trap_event(e, &ev, &res, rip);
@@ -184,7 +187,7 @@ static void cpuid_trap(struct emu *e, uint64_t rip, bool rip_known)
     uint32_t r[4];
     trap_clock(e, COST_CPUID);
     if (vmodel_cpuid_owns(leaf)) {
-        struct vevent ev = { .kind = VEV_CPUID, .a = { leaf, sub }, .legacy = -1 };
+        struct vevent ev = { .kind = VEV_CPUID, .vcpu = e->cur, .a = { leaf, sub }, .legacy = -1 };
         struct vres res;
         vmodel_apply(e->model, &ev, &res);
         /* RIP is only needed for the record: skip the read when nobody listens. */
@@ -195,6 +198,8 @@ static void cpuid_trap(struct emu *e, uint64_t rip, bool rip_known)
             r[i] = (uint32_t)res.v[i];
     } else {
         cpuid_native(e, leaf, sub, r);
+        if (leaf == 1)   /* the initial APIC ID: vCPU n's is 2n, as Xen numbers them */
+            r[1] = (r[1] & 0x00ffffffu) | (e->cur * 2) << 24;
     }
     for (int i = 0; i < 4; i++)
         out[i] = r[i];
@@ -224,7 +229,7 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, bool wide)
         gin = (emu_reg(e, UC_X86_REG_RBX) & 0xffffffffu) << 32 | (emu_reg(e, UC_X86_REG_RCX) & 0xffffffffu);
         gout = (emu_reg(e, UC_X86_REG_RDI) & 0xffffffffu) << 32 | (emu_reg(e, UC_X86_REG_RSI) & 0xffffffffu);
     }
-    struct vevent ev = { .kind = VEV_HYPERCALL, .a = { in, gin, gout }, .legacy = -1 };
+    struct vevent ev = { .kind = VEV_HYPERCALL, .vcpu = e->cur, .a = { in, gin, gout }, .legacy = -1 };
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
     /* The input block it read goes into the record (`in=`): replay has no guest memory. */

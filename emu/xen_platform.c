@@ -17,10 +17,13 @@
 
 enum {
     __HYPERVISOR_memory_op = 12, __HYPERVISOR_xen_version = 17, __HYPERVISOR_console_io = 18,
-    __HYPERVISOR_grant_table_op = 20, __HYPERVISOR_sched_op = 29,
+    __HYPERVISOR_grant_table_op = 20, __HYPERVISOR_vcpu_op = 24, __HYPERVISOR_sched_op = 29,
     __HYPERVISOR_event_channel_op = 32,
 };
 enum { XEN_EPERM = 1, XEN_ENOENT = 2, XEN_EFAULT = 14, XEN_EINVAL = 22, XEN_ENOSYS = 38 };
+enum { VCPUOP_initialise = 0, VCPUOP_up = 1, VCPUOP_is_up = 3 };
+/* struct vcpu_hvm_context: mode, pad, then the larger of its two register layouts */
+enum { VCPU_HVM_CONTEXT_SIZE = 8 + 120 };
 enum { CONSOLEIO_write = 0, CONSOLEIO_read = 1 };
 enum { SCHEDOP_yield = 0, SCHEDOP_block = 1, SCHEDOP_shutdown = 2, SCHEDOP_poll = 3 };
 enum { XENMEM_decrease_reservation = 1, XENMEM_populate_physmap = 6, XENMEM_add_to_physmap = 7 };
@@ -161,6 +164,31 @@ static uint64_t console_io(struct emu *e, uint64_t cmd, uint64_t count, uint64_t
     return 0;
 }
 
+/* do_vcpu_op() for an HVM guest: bring up the other vCPUs (vcpu.c). The context is
+ * struct vcpu_hvm_context, as arch_set_info_hvm_guest() takes it (Xen 4.8 on). */
+static uint64_t vcpu_op(struct emu *e, uint64_t cmd, uint64_t id, uint64_t arg)
+{
+    if (id >= vmodel_vcpus(e->model))
+        return neg(XEN_ENOENT);
+    switch (cmd) {
+    case VCPUOP_initialise: {
+        uint8_t c[VCPU_HVM_CONTEXT_SIZE];
+        if (copy_in(e, arg, c, sizeof c))
+            return neg(XEN_EFAULT);
+        int rc = vcpu_hvm_initialise(e, (uint32_t)id, get32(c), c + 8);
+        return rc ? neg((unsigned)-rc) : 0;
+    }
+    case VCPUOP_up: {
+        int rc = vcpu_hvm_up(e, (uint32_t)id);
+        return rc ? neg((unsigned)-rc) : 0;
+    }
+    case VCPUOP_is_up:
+        return vcpu_is_up(e, (uint32_t)id);
+    default:
+        return neg(XEN_ENOSYS);
+    }
+}
+
 static uint64_t sched_op(struct emu *e, uint64_t cmd, uint64_t arg)
 {
     uint8_t a[4];
@@ -168,7 +196,13 @@ static uint64_t sched_op(struct emu *e, uint64_t cmd, uint64_t arg)
     case SCHEDOP_yield:
     case SCHEDOP_block:
     case SCHEDOP_poll:
-        return 0;   /* one vCPU and every event already delivered: nothing to wait for */
+        /* Every event is already delivered, so nothing to wait for; with other vCPUs
+         * the rest of the slice goes to them. */
+        if (e->smp) {
+            e->resched = true;
+            uc_emu_stop(e->uc);
+        }
+        return 0;
     case SCHEDOP_shutdown:
         if (copy_in(e, arg, a, 4))
             return neg(XEN_EFAULT);
@@ -413,11 +447,13 @@ void xen_hypercall(struct emu *e, uint64_t rip, bool wide, unsigned cpl)
         rax = grant_table_op(e, a[0], a[1], a[2]);
     } else if (nr == __HYPERVISOR_event_channel_op) {
         rax = evtchn_op(e, a[0], a[1]);
+    } else if (nr == __HYPERVISOR_vcpu_op) {
+        rax = vcpu_op(e, a[0], a[1], a[2]);
     } else if (nr == __HYPERVISOR_xen_version) {
         rax = xen_version(e, a[0], a[1]);
     } else if (nr != __HYPERVISOR_hvm_op || !platform_param(e, a[0], a[1], wide, &rax)) {
         struct vevent ev;
-        bool param = vmodel_xen_hypercall(e->model, 0, nr, a[0], a[1], &rax, &ev);
+        bool param = vmodel_xen_hypercall(e->model, e->cur, nr, a[0], a[1], &rax, &ev);
         if (param) {
             struct vres res = { .kind = VRES_VALUE, .v = { vmodel_param(e->model) } };
             if (ev.kind == VEV_PARAM_GET && rax != 0) /* 4.6+: a guest's read is EPERM */

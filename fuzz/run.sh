@@ -28,6 +28,7 @@ export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTI
 flags() {
     case $1 in
         fuzz_emu) echo -detect_leaks=0 ;;
+        fuzz_kvm_import) echo -dict=fuzz/kvm.dict ;;
         *) echo -dict=fuzz/trace.dict ;;
     esac
 }
@@ -55,7 +56,7 @@ smoke() {
 }
 
 if [ "${1:-}" = "--smoke" ]; then
-    for h in fuzz_trace_reader fuzz_xlcfg fuzz_model fuzz_snapshot_reader; do
+    for h in fuzz_trace_reader fuzz_xlcfg fuzz_model fuzz_snapshot_reader fuzz_kvm_import; do
         smoke "$h" 5000
     done
     # A fresh Unicorn engine per input (~40 inputs/s under ASan): fewer runs, same idea.

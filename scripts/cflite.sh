@@ -23,6 +23,11 @@ export SRC=$root/src WORK=$root/work OUT=$root/out
 
 echo "== .clusterfuzzlite/build.sh (CC=$CC, LIB_FUZZING_ENGINE=$LIB_FUZZING_ENGINE)"
 bash .clusterfuzzlite/build.sh
+# Every harness must come out of it: one that silently failed to link is a finding
+# (fuzz_emu once clashed with a symbol of the static libunicorn.a and was left out).
+for src in fuzz/harness/*.c; do
+    [ -x "$OUT/$(basename "$src" .c)" ] || { echo "cflite: $(basename "$src" .c) was not built" >&2; exit 1; }
+done
 
 # The runner's view: each executable in $OUT with what build.sh left beside it.
 ran=0

@@ -2,7 +2,8 @@
 # The Debian packages vsbox builds and tests with. Skips apt when all are present.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config nasm clang
-      libunicorn-dev libcapstone-dev libcriterion-dev zip unzip)
+      libunicorn-dev libcapstone-dev libcriterion-dev zip unzip
+      python3 qemu-system-x86)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/xtf.sh [XTF_DIR] [--check EXPECTATIONS] [--only PATTERN]
+# scripts/xtf.sh [XTF_DIR] [--check EXPECTATIONS] [--twice] [--only PATTERN]
 #
 # Builds the Xen Test Framework out of tree (a copy of XTF_DIR, default ../shared/xtf)
 # and runs every test in every HVM environment (hvm32, hvm32pse, hvm32pae, hvm64)
@@ -7,7 +7,9 @@
 # table (test x environment -> SUCCESS / SKIP / FAILURE / ERROR / CRASH / TIMEOUT) and a
 # summary line. With --check, compares against an expectations file (lines of
 # "test env VERDICT  # why") and exits 1 on any CRASH or TIMEOUT, or any verdict worse
-# than expected.
+# than expected. With --twice, every test is run a second time with both runs recorded
+# (--record), and a test whose two traces differ in any byte is NONDETERMINISTIC (as
+# bad as a CRASH for --check).
 #
 # Environment: VSBOX (the binary, default build/vsbox), XTF_BUILD (where to build,
 # default build/xtf), XTF_BUDGET (instructions per test, default 20000000000),
@@ -19,11 +21,13 @@ root=$PWD
 xtf_dir=""
 check=""
 only=""
+twice=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --check) check=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --twice) twice=1; shift ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) xtf_dir=$1; shift ;;
     esac
 done
@@ -77,7 +81,10 @@ run_one() {
     local name=$1 env=$2 cfg=$3 out=$results/$1.$2
     local status=0
     # A runaway console is cut at 4 MB (the verdict line comes last, so it then has none).
-    timeout 120 "$vsbox" run --config "$cfg" --budget "$budget" $fep 2>&1 | head -c 4000000 >"$out.log"
+    local rec=()
+    [ "$twice" = 1 ] && rec=(--record "$out.1.trace")
+    timeout 120 "$vsbox" run --config "$cfg" --budget "$budget" $fep "${rec[@]}" 2>&1 |
+        head -c 4000000 >"$out.log"
     status=${PIPESTATUS[0]}
     local verdict
     case $status in
@@ -88,12 +95,20 @@ run_one() {
         124) verdict=TIMEOUT ;;
         *) verdict=CRASH ;;
     esac
+    # A run that wrote no trace (bad input, a timeout) has nothing to compare.
+    if [ "$twice" = 1 ] && [ -f "$out.1.trace" ]; then
+        timeout 120 "$vsbox" run --config "$cfg" --budget "$budget" $fep --record "$out.2.trace" \
+            >"$out.2.log" 2>&1 || true
+        if ! cmp -s "$out.1.trace" "$out.2.trace" || ! cmp -s "$out.log" "$out.2.log"; then
+            verdict=NONDETERMINISTIC
+        fi
+    fi
     echo "$verdict" >"$out.verdict"
     [ -t 2 ] && printf '.' >&2
     return 0
 }
 export -f run_one
-export vsbox budget results fep
+export vsbox budget results fep twice
 total=$(wc -l <"$list")
 [ -t 2 ] && echo "xtf.sh: running $total tests, $jobs at a time" >&2
 xargs -P "$jobs" -L 1 bash -c 'run_one "$@"' _ <"$list"
@@ -115,7 +130,7 @@ for name in $(cut -d' ' -f1 "$list" | sort -u); do
     echo
 done
 summary="xtf: $total tests:"
-for v in SUCCESS SKIP FAILURE ERROR CRASH TIMEOUT; do summary="$summary ${count[$v]:-0} $v,"; done
+for v in SUCCESS SKIP FAILURE ERROR CRASH TIMEOUT NONDETERMINISTIC; do summary="$summary ${count[$v]:-0} $v,"; done
 echo "${summary%,}"
 
 [ -n "$check" ] || exit 0
@@ -124,7 +139,7 @@ bad=0
 while read -r name env cfg; do
     got=$(cat "$results/$name.$env.verdict")
     want=$(awk -v n="$name" -v e="$env" '$1 == n && $2 == e { print $3 }' "$check")
-    if [ "$got" = CRASH ] || [ "$got" = TIMEOUT ]; then
+    if [ "$got" = CRASH ] || [ "$got" = TIMEOUT ] || [ "$got" = NONDETERMINISTIC ]; then
         echo "xtf.sh: $name $env: $got (see $results/$name.$env.log)" >&2
         bad=1
     elif [ -z "$want" ]; then

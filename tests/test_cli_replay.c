@@ -48,6 +48,43 @@ Test(replay, a_wrong_expected_value_exits_1_naming_each_line)
     run_result_free(&r);
 }
 
+Test(replay, lines_of_one_shape_each_get_their_own_numbers)
+{
+    /* The fast path parses the first line of a shape whole and the next ones from its
+     * shape: each must still be compared with its own numbers (answers: xen-4.5, base
+     * and freq, 2 GHz, two vCPUs). */
+    const char *path = src_path("tests/data/replay/shapes.trace");
+    struct run_result r = replay(path, NULL);
+    cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
+    const char *want[] = {
+        "6: expected 0x77359401, got 0x77359400", "9: expected 0x0, got 0x1",
+        "10: expected 0xa, got 0x0", "13: expected #GP, got ok",
+        "15: expected 0x7735940, got 0x77359400", /* after a "\r\n" line of its shape */
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char line[1200];
+        snprintf(line, sizeof line, "%s:%s\n", path, want[i]);
+        cr_expect(strstr(r.out, line), "no '%s' in:\n%s", line, r.out);
+    }
+    cr_expect_eq(count_lines_with(r.out, ": expected"), 5, "%s", r.out);
+    cr_expect(strstr(r.err, ": 11 events, 5 divergences"), "%s", r.err);
+    run_result_free(&r);
+
+    /* A line of a known shape with a byte that is no digit: the general parser's error. */
+    char bad[1024];
+    snprintf(bad, sizeof bad, "%s/bad-shape.trace", test_tmpdir());
+    const char text[] = "vsbox-trace 1\nconfig host=xen-4.5 viridian=base,freq vcpus=1\n"
+                        "rdmsr 0x40000022 -> 0x77359400\nrdmsr 0x4000002g -> 0x77359400\n";
+    write_file(bad, text, sizeof text - 1);
+    r = replay(bad, NULL);
+    char msg[1200];
+    snprintf(msg, sizeof msg, "vsbox: %s:4:7: expected a number, not '0x4000002g'\n", bad);
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, msg);
+    cr_expect_str_empty(r.out);
+    run_result_free(&r);
+}
+
 Test(replay, a_malformed_trace_exits_2_naming_line_and_column)
 {
     const char *path = src_path("tests/data/replay/malformed.trace");

@@ -31,6 +31,7 @@ static const struct row rows[] = {
     { "exc_double_fault.bin", "EXIT 12", 0, "QEMU's error code for a 64-bit IDT fault" },
     { "exc_triple_fault.bin", "SHUTDOWN", 3, NULL },
     { "exc_single_step.bin", "HALT", 0, NULL },
+    { "apic_timer.bin", "EXIT 0", 0, NULL },
 };
 
 static char *qemu_run(const char *image)

@@ -90,5 +90,7 @@ int trace_write_magic(FILE *f);
 int trace_write_config(FILE *f, const struct trace_config *cfg);
 int trace_write_line(FILE *f, const struct vevent *ev, const struct vres *res,
                      const char *comment);
+/* A whole-line comment "# text", the text cleaned as comments are (an empty one: "#"). */
+int trace_write_comment(FILE *f, const char *text);
 
 #endif

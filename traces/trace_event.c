@@ -5,28 +5,13 @@
 #include "viridian/model.h"
 #include "viridian/profile.h"
 
-struct number_arg {
-    const char *what; /* for "expected ..." */
-    unsigned bits;
-};
-
-/* Adding an event is one row here, one case in trace_write.c and a line in the docs. */
-struct event_form {
-    const char *word;
-    enum vev_kind kind;
-    struct number_arg args[3];   /* the numbers after the word, in order */
-    enum trace_rc (*parse)(struct tlex *, struct trace_item *); /* instead of args */
-    const char *results;         /* for messages; NULL: the event takes no result */
-    struct number_arg values[4]; /* a numeric result: one value, or four registers */
-    enum vres_kind words[4];     /* the word results allowed (VRES_NONE ends the list) */
-};
-
 static enum trace_rc parse_param_set(struct tlex *x, struct trace_item *item);
 static enum trace_rc parse_param_get_from(struct tlex *x, struct trace_item *item);
 static enum trace_rc parse_param_get(struct tlex *x, struct trace_item *item);
 static enum trace_rc parse_migrate(struct tlex *x, struct trace_item *item);
-static enum trace_rc parse_hypercall(struct tlex *x, struct trace_item *item);
+static enum trace_rc parse_hypercall_input(struct tlex *x, struct trace_item *item);
 
+/* Adding an event is one row here, one case in trace_write.c and a line in the docs. */
 static const struct event_form forms[] = {
     { .word = "cpuid", .kind = VEV_CPUID,
       .args = { { "a leaf", 32 }, { "a subleaf", 32 } },
@@ -40,7 +25,8 @@ static const struct event_form forms[] = {
       .results = "ok or #GP", .words = { VRES_OK, VRES_GP } },
     { .word = "rdtsc", .kind = VEV_RDTSC,
       .results = "a value", .values = { { "a value", 64 } } },
-    { .word = "hypercall", .kind = VEV_HYPERCALL, .parse = parse_hypercall,
+    { .word = "hypercall", .kind = VEV_HYPERCALL,
+      .args = { { "RCX", 64 }, { "RDX", 64 }, { "R8", 64 } },
       .results = "RAX or #UD", .values = { { "RAX", 64 } }, .words = { VRES_UD } },
     { .word = "param-set", .kind = VEV_PARAM_SET, .parse = parse_param_set,
       .results = "ok, EPERM, EEXIST or EINVAL",
@@ -57,6 +43,12 @@ static const struct event_form forms[] = {
       .args = { { "the SIM slots the guest holds", 16 } },
       .results = "a value", .values = { { "a value", 64 } } },
 };
+
+const struct event_form *trace_event_forms(size_t *n)
+{
+    *n = sizeof forms / sizeof forms[0];
+    return forms;
+}
 
 static const struct {
     const char *word;
@@ -81,7 +73,7 @@ static enum trace_rc number(struct tlex *x, const struct number_arg *arg, uint64
     struct tlex_token t;
     if (!tlex_peek(x, &t) || tlex_is(&t, "->"))
         return missing(x, arg->what);
-    tlex_next(x, &t);
+    tlex_take(x, &t);
     return tlex_number(x, &t, arg->bits, out);
 }
 
@@ -179,16 +171,12 @@ static enum trace_rc parse_migrate(struct tlex *x, struct trace_item *item)
     return TRACE_OK;
 }
 
-/* hypercall RCX RDX R8 [in=W0,W1,...|in=none] */
-static enum trace_rc parse_hypercall(struct tlex *x, struct trace_item *item)
+/* hypercall RCX RDX R8 [in=W0,W1,...|in=none]: the registers are the row's arguments
+ * (so a line without in= stays on the fast path); this takes the optional block. */
+static enum trace_rc parse_hypercall_input(struct tlex *x, struct trace_item *item)
 {
-    struct vevent *ev = &item->ev;
-    static const struct number_arg regs[3] = { { "RCX", 64 }, { "RDX", 64 }, { "R8", 64 } };
     static const struct number_arg word = { "a 64-bit word", 64 };
     struct tlex_token t;
-    for (int i = 0; i < 3; i++)
-        if (number(x, &regs[i], &ev->a[i]))
-            return TRACE_ERR;
     if (!tlex_peek(x, &t) || !tlex_has_prefix(&t, "in="))
         return TRACE_OK;
     tlex_next(x, &t);
@@ -224,19 +212,21 @@ static enum trace_rc parse_result(struct tlex *x, const struct tlex_token *arrow
         return tlex_fail(x->err, x->line, arrow->col, "%s takes no result", f->word);
     if (!tlex_peek(x, &t))
         return missing(x, f->results);
-    for (size_t i = 0; i < sizeof result_words / sizeof result_words[0]; i++) {
+    /* No result word starts with a digit, and numbers always do. */
+    bool digit = t.p[0] >= '0' && t.p[0] <= '9';
+    for (size_t i = 0; i < sizeof result_words / sizeof result_words[0] && !digit; i++) {
         if (!tlex_is(&t, result_words[i].word))
             continue;
         for (size_t k = 0; k < sizeof f->words / sizeof f->words[0]; k++)
             if (f->words[k] == result_words[i].kind) {
-                tlex_next(x, &t);
+                tlex_take(x, &t);
                 res->kind = result_words[i].kind;
                 return TRACE_OK;
             }
         return missing(x, f->results);
     }
     /* Anything but a digit is a wrong word ("expected ok or #GP, not 'OK'"), not a bad number. */
-    if (!f->values[0].what || t.p[0] < '0' || t.p[0] > '9')
+    if (!f->values[0].what || !digit)
         return missing(x, f->results);
     res->kind = f->values[1].what ? VRES_REGS : VRES_VALUE;
     for (size_t k = 0; k < sizeof f->values / sizeof f->values[0] && f->values[k].what; k++)
@@ -294,7 +284,7 @@ enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item)
     }
     const struct event_form *f = NULL;
     for (size_t i = 0; i < sizeof forms / sizeof forms[0] && !f; i++)
-        if (tlex_is(&t, forms[i].word))
+        if (t.p[0] == forms[i].word[0] && tlex_is(&t, forms[i].word))
             f = &forms[i];
     if (!f)
         return tlex_fail(x->err, x->line, t.col, "unknown event '%s'%s", tlex_show(&t, b),
@@ -307,6 +297,8 @@ enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item)
         for (size_t i = 0; i < sizeof f->args / sizeof f->args[0] && f->args[i].what; i++)
             if (number(x, &f->args[i], &ev->a[i]))
                 return TRACE_ERR;
+        if (f->kind == VEV_HYPERCALL && parse_hypercall_input(x, item))
+            return TRACE_ERR;
     }
     if (tlex_next(x, &t)) {
         if (!tlex_is(&t, "->"))

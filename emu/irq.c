@@ -1,0 +1,229 @@
+/* Interrupts: the local APIC's page, the IPIs it sends, its timer on the virtual clock,
+ * and the CPU taking a vector at an instruction boundary.
+ *
+ * Unicorn has no way to inject an interrupt, so vsbox takes one between runs, as
+ * QEMU's own loop does between translation blocks: whatever makes a vector pending (an
+ * APIC write, a timer the clock reached) stops the run at the end of its block, and the
+ * run loop delivers it through the IDT (deliver.c) when EFLAGS.IF and the STI/MOV SS
+ * shadow allow. While a vector waits behind IF, every block start looks for the window:
+ * QEMU ends a block at STI, POPF and IRET, so the window is found at the instruction
+ * it opens at. A guest that never touches the APIC pays nothing for any of this. */
+#include "emu/internal.h"
+
+enum { EFLAGS_IF = 1u << 9, VEC_NMI = 2 };
+
+static uint64_t now_ns(const struct emu *e)
+{
+    return (uint64_t)((unsigned __int128)vmodel_tsc(e->model) * 1000000u /
+                      vmodel_tsc_khz(e->model));
+}
+
+static uint64_t ns_to_tsc(const struct emu *e, uint64_t ns)
+{
+    unsigned __int128 t = (unsigned __int128)ns * vmodel_tsc_khz(e->model) + 999999u;
+    t /= 1000000u;
+    return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+}
+
+/* The earliest timer of any vCPU. */
+static void update_deadline(struct emu *e)
+{
+    uint64_t best = UINT64_MAX, ns;
+    for (uint32_t i = 0; i < e->n_vcpus; i++)
+        if (lapic_timer_next(&e->vcpus[i].lapic, &ns) && ns_to_tsc(e, ns) < best)
+            best = ns_to_tsc(e, ns);
+    e->irq.deadline_tsc = best;
+}
+
+static void fire_timers(struct emu *e)
+{
+    uint64_t now = now_ns(e);
+    for (uint32_t i = 0; i < e->n_vcpus; i++)
+        lapic_timer_fire(&e->vcpus[i].lapic, now);
+    update_deadline(e);
+}
+
+/* Look for a vector at the next block start. Never a stop here: this may be the middle
+ * of a block (an MMIO access), and a run Unicorn 2.0.1 stops there reports the block's
+ * first instruction as RIP while the instructions before the access have run. */
+static void kick(struct emu *e)
+{
+    e->irq.active = true;
+    e->irq.kick = true;
+    /* Blocks translated from now on call the block hook; irq_service drops the older
+     * ones at the next stop. */
+    guard_block_hook(e);
+}
+
+void irq_reset(struct emu *e)
+{
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
+        lapic_reset(&e->vcpus[i].lapic, i);
+        e->vcpus[i].waiting = false;
+        e->vcpus[i].shadow_at = UINT64_MAX;
+    }
+    e->irq.active = e->irq.kick = false;
+    e->irq.deadline_tsc = UINT64_MAX;
+}
+
+/* vlapic_ipi(): an ICR write reaches every vCPU it names (a lowest-priority one only the
+ * named vCPU whose processor priority is lowest, the first such in vCPU order). */
+static void route(struct emu *e, uint32_t lo, uint32_t hi)
+{
+    struct lapic *src = &vcpu_cur(e)->lapic;
+    if (!lapic_ipi_send_ok(src, lo))
+        return;
+    uint32_t dm = lo & APIC_DM_MASK;
+    int lowest = -1;
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
+        struct lapic *t = &e->vcpus[i].lapic;
+        if (!lapic_match_dest(t, src, lo, hi))
+            continue;
+        if (dm == APIC_DM_INIT) {
+            if (!(lo & APIC_INT_LEVELTRIG) || (lo & APIC_INT_ASSERT))   /* not a de-assert */
+                vcpu_init_ipi(e, i);
+        } else if (dm == APIC_DM_STARTUP) {
+            vcpu_startup_ipi(e, i, (uint8_t)lo);
+        } else if (dm == APIC_DM_LOWEST) {
+            if (!t->sw_disabled && (lowest < 0 || lapic_mmio_read(t, APIC_PROCPRI, 4, 0) <
+                                                   lapic_mmio_read(&e->vcpus[lowest].lapic, APIC_PROCPRI, 4, 0)))
+                lowest = (int)i;
+        } else {
+            lapic_accept(t, lo);
+        }
+    }
+    if (lowest >= 0)
+        lapic_accept(&e->vcpus[lowest].lapic, lo);
+}
+
+uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size)
+{
+    kick(e);
+    return lapic_mmio_read(&vcpu_cur(e)->lapic, (uint32_t)off, size, now_ns(e));
+}
+
+void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
+{
+    uint32_t lo, hi;
+    if (lapic_mmio_write(&vcpu_cur(e)->lapic, (uint32_t)off, size, (uint32_t)value, now_ns(e),
+                         &lo, &hi))
+        route(e, lo, hi);
+    update_deadline(e);
+    kick(e);
+}
+
+void irq_clock_moved(struct emu *e)
+{
+    if (vmodel_tsc(e->model) >= e->irq.deadline_tsc)
+        kick(e);
+}
+
+/* Take what the APIC holds, if the CPU can now: true when a vector was delivered (or
+ * delivering it ended the run: e->stop). */
+static bool take(struct emu *e)
+{
+    fire_timers(e);
+    struct vcpu *v = vcpu_cur(e);
+    struct lapic *l = &v->lapic;
+    int vec = lapic_pending(l);
+    if (!l->nmi_pending && vec < 0) {
+        v->waiting = false;
+        return false;
+    }
+    cpustate_load(&e->cpu, e->uc);
+    uint64_t rip = emu_reg(e, UC_X86_REG_RIP);
+    struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL };
+    if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
+        l->nmi_pending = false;
+        cpustate_block_nmi(&e->cpu);
+        cpustate_store(&e->cpu, e->uc);
+        x.vector = VEC_NMI;
+    } else if (vec >= 0 && (emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) &&
+               !cpustate_irq_shadow(&e->cpu)) {
+        lapic_ack(l, (uint8_t)vec, false);
+        x.vector = (uint8_t)vec;
+    } else {
+        v->waiting = true;
+        /* In the STI/MOV SS shadow the next instruction runs first: QEMU gives it a
+         * block of its own, whose start must not stop the run again. */
+        v->shadow_at = cpustate_irq_shadow(&e->cpu) ? rip : UINT64_MAX;
+        return false;
+    }
+    v->waiting = false;
+    e->halted = false;
+    deliver_exception(e, &x);
+    return true;
+}
+
+bool irq_service(struct emu *e)
+{
+    e->irq.kick = false;
+    if (!e->irq.active)
+        return false;
+    if (!e->irq.hooked) {
+        /* From the guest's first APIC access on, every block start looks for a vector
+         * (guard.c's block hook: the only place Unicorn can be stopped between two
+         * instructions), and blocks translated before have no such call: drop them.
+         * Guests that never touch the APIC never pay for the hook (it halves the speed
+         * of a tight loop). */
+        e->irq.hooked = true;
+        uc_ctl_flush_tlb(e->uc);
+    }
+    return take(e);
+}
+
+bool irq_idle(struct emu *e)
+{
+    /* HLT ends the STI shadow it sits in (`sti; hlt` sleeps with interrupts on), as
+     * QEMU's own HLT does; vsbox's HLT is a trap, so the flag is cleared here. */
+    cpustate_load(&e->cpu, e->uc);
+    if (cpustate_irq_shadow(&e->cpu)) {
+        cpustate_clear_irq_shadow(&e->cpu);
+        cpustate_store(&e->cpu, e->uc);
+    }
+    if (e->smp) {
+        /* Asleep: another vCPU runs, or the next timer wakes one (vcpu.c). */
+        vcpu_cur(e)->halted = true;
+        return vcpu_schedule(e);
+    }
+    if (!e->irq.active)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        if (take(e))
+            return true;
+        if (!(emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) && !vcpu_cur(e)->lapic.nmi_pending)
+            return false;   /* HLT with interrupts off: nothing can wake it */
+        /* Asleep until the next timer: the clock jumps there, as an idle vCPU's does. */
+        if (!irq_sleep_to_next_timer(e))
+            return false;
+    }
+    return take(e);
+}
+
+bool irq_window(struct emu *e, uint64_t block)
+{
+    struct vcpu *v = vcpu_cur(e);
+    if (block == v->shadow_at) {
+        v->shadow_at = UINT64_MAX;
+        return false;
+    }
+    if (e->irq.kick)
+        return true;
+    if (!v->waiting)
+        return false;
+    if (v->lapic.nmi_pending)
+        return true;
+    return (emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) != 0;
+}
+
+bool irq_sleep_to_next_timer(struct emu *e)
+{
+    update_deadline(e);
+    if (e->irq.deadline_tsc == UINT64_MAX)
+        return false;
+    uint64_t t = vmodel_tsc(e->model);
+    if (e->irq.deadline_tsc > t)
+        vmodel_advance(e->model, e->irq.deadline_tsc - t);
+    fire_timers(e);
+    return true;
+}
