@@ -95,7 +95,7 @@ void settings_trace_config(const struct settings *s, struct trace_config *cfg);
     { "--viridian", "SPEC", "viridian groups: 'base,freq', 'all,!freq', 'defaults', 0/1, or\n" \
       "the xl.cfg list '[ \"all\", \"!freq\" ]' (default: 0, as xl)", &(f)->viridian, NULL,    \
       NULL },                                                                                 \
-    { "--host", "PROFILE", "host profile, one of vsbox hosts (default xen-4.5)", &(f)->host,   \
+    { "--host", "PROFILE", "host profile, one of vsbox hosts (default: the newest)", &(f)->host, \
       NULL, NULL },                                                                           \
     { "--tsc-khz", "N", "guest TSC frequency in kHz (default: the host's)", &(f)->tsc_khz,     \
       NULL, NULL },                                                                           \

@@ -26,12 +26,20 @@ static void append_bits(char *buf, size_t len, uint32_t value, const struct bitn
 static void annotate_viridian(uint32_t idx, const uint32_t r[4], char *c, size_t len)
 {
     static const struct bitname leaf3[] = {
-        { CPUID3A_MSR_TIME_REF_COUNT, "TIME_REF_COUNT" }, { CPUID3A_MSR_APIC_ACCESS, "APIC_ACCESS" },
+        { CPUID3A_MSR_TIME_REF_COUNT, "TIME_REF_COUNT" }, { CPUID3A_MSR_SYNIC, "SYNIC" },
+        { CPUID3A_MSR_STIMER, "STIMER" },                 { CPUID3A_MSR_APIC_ACCESS, "APIC_ACCESS" },
         { CPUID3A_MSR_HYPERCALL, "HYPERCALL" },           { CPUID3A_MSR_VP_INDEX, "VP_INDEX" },
-        { CPUID3A_MSR_FREQ, "FREQ" },
+        { CPUID3A_MSR_REFERENCE_TSC, "REFERENCE_TSC" },   { CPUID3A_MSR_FREQ, "FREQ" },
+    };
+    static const struct bitname leaf3d[] = {
+        { CPUID3D_CPU_DYNAMIC_PARTITIONING, "CPU_DYNAMIC_PARTITIONING" },
+        { CPUID3D_CRASH_MSRS, "CRASH_MSRS" }, { CPUID3D_SINT_POLLING, "SINT_POLLING" },
     };
     static const struct bitname leaf4[] = {
+        { CPUID4A_HCALL_REMOTE_TLB_FLUSH, "HCALL_REMOTE_TLB_FLUSH" },
         { CPUID4A_MSR_BASED_APIC, "MSR_BASED_APIC" }, { CPUID4A_RELAX_TIMER_INT, "RELAX_TIMER_INT" },
+        { CPUID4A_SYNTHETIC_CLUSTER_IPI, "SYNTHETIC_CLUSTER_IPI" },
+        { CPUID4A_EX_PROCESSOR_MASKS, "EX_PROCESSOR_MASKS" },
     };
     static const struct bitname leaf6[] = {
         { CPUID6A_APIC_OVERLAY, "APIC_OVERLAY" }, { CPUID6A_MSR_BITMAPS, "MSR_BITMAPS" },
@@ -54,6 +62,10 @@ static void annotate_viridian(uint32_t idx, const uint32_t r[4], char *c, size_t
     case 3:
         snprintf(c, len, "viridian: MSRs available:");
         append_bits(c, len, r[0], leaf3, sizeof leaf3 / sizeof leaf3[0]);
+        if (r[3]) {
+            snprintf(c + strlen(c), len - strlen(c), "; features:");
+            append_bits(c, len, r[3], leaf3d, sizeof leaf3d / sizeof leaf3d[0]);
+        }
         break;
     case 4:
         snprintf(c, len, "viridian: recommendations:");
@@ -62,7 +74,10 @@ static void annotate_viridian(uint32_t idx, const uint32_t r[4], char *c, size_t
             snprintf(c + strlen(c), len - strlen(c), ", spin count %u", r[1]);
         break;
     case 5:
-        snprintf(c, len, "viridian: implementation limits (none given)");
+        if (r[0] == 0xffffffffu)
+            snprintf(c, len, "viridian: implementation limits: no limit on virtual processors");
+        else
+            snprintf(c, len, "viridian: implementation limits (none given: 64 VPs)");
         break;
     case 6:
         snprintf(c, len, "viridian: hardware features in use:");
@@ -93,8 +108,25 @@ static void annotate_xen(uint32_t idx, uint32_t sub, const uint32_t r[4], char *
         else
             snprintf(c, len, "xen time: physical cpu_khz %u", r[0]);
         break;
-    case 4:
-        snprintf(c, len, "xen: HVM features 0x%x", r[0]);
+    case 4: {
+        static const struct bitname hvm[] = {
+            { XEN_HVM_CPUID_APIC_ACCESS_VIRT, "APIC_ACCESS_VIRT" },
+            { XEN_HVM_CPUID_X2APIC_VIRT, "X2APIC_VIRT" },
+            { XEN_HVM_CPUID_IOMMU_MAPPINGS, "IOMMU_MAPPINGS" },
+            { XEN_HVM_CPUID_VCPU_ID_PRESENT, "VCPU_ID_PRESENT" },
+            { XEN_HVM_CPUID_DOMID_PRESENT, "DOMID_PRESENT" },
+            { XEN_HVM_CPUID_UPCALL_VECTOR, "UPCALL_VECTOR" },
+        };
+        snprintf(c, len, "xen: HVM features:");
+        append_bits(c, len, r[0], hvm, sizeof hvm / sizeof hvm[0]);
+        if (r[0] & XEN_HVM_CPUID_VCPU_ID_PRESENT)
+            snprintf(c + strlen(c), len - strlen(c), "; vCPU %u", r[1]);
+        if (r[0] & XEN_HVM_CPUID_DOMID_PRESENT)
+            snprintf(c + strlen(c), len - strlen(c), "; domain %u", r[2]);
+        break;
+    }
+    case 5:
+        snprintf(c, len, "xen: PV-specific parameters (nothing for an HVM guest)");
         break;
     }
 }
@@ -140,7 +172,7 @@ int cmd_cpuid(int argc, char **argv)
         trace_write_line(stdout, &ev, &res, "HV_X64_MSR_GUEST_OS_ID");
     }
 
-    char c[200];
+    char c[256];
     bool viridian = (vmodel_features(m) & HVMPV_base_freq) != 0;
     if (viridian) {
         for (uint32_t idx = 0; idx <= 6; idx++) {

@@ -1,34 +1,83 @@
-/* vsbox hosts: the host profile table. */
+/* vsbox hosts: the host profile table and the group table, both from viridian/. */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "viridian/hvmpv.h"
+#include "viridian/save.h"
 #include "viridian/spec.h"
+
+/* The groups whose name first appears in this release's libxl. */
+static void new_groups(const struct vprofile *p, const struct vprofile *prev, char *buf,
+                       size_t len)
+{
+    uint32_t added = p->groups & ~(prev ? prev->groups : 0);
+    size_t n = 0;
+    buf[0] = 0;
+    for (int g = 0; g < VGROUP_COUNT && n < len; g++)
+        if (added & (1u << g))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", vgroup_info(g)->name);
+    if (!n)
+        snprintf(buf, len, "-");
+}
+
+/* The first release with the group in "defaults". */
+static const struct vprofile *default_since(int g)
+{
+    for (unsigned i = 0; vprofile_at(i); i++)
+        if (vprofile_at(i)->default_groups & (1u << g))
+            return vprofile_at(i);
+    return NULL;
+}
 
 int cmd_hosts(int argc, char **argv)
 {
     static const struct opt opts[] = { { 0 } };
     static const struct command c = {
         "hosts", "",
-        "List the host profiles other commands take by name: the Xen release each pretends to\n"
-        "be, whether its "
-        "HVM_PARAM_VIRIDIAN is a boolean or a feature mask, and what a boolean 1\n"
-        "means there.\n",
+        "List the host profiles other commands take by name, oldest first: the Xen release\n"
+        "each is, whether its HVM_PARAM_VIRIDIAN is a boolean or a feature mask (and which),\n"
+        "what `defaults` (or a boolean 1) means there, the size of its viridian save records,\n"
+        "the groups it added and what else changed for viridian guests. Then every group: its\n"
+        "HVM_PARAM_VIRIDIAN bit, the release that added it and the one that put it in\n"
+        "`defaults`. The default host is the newest release.\n",
         NULL, opts,
     };
     const char *none = NULL;
     int p = opts_parse(&c, argc, argv, &none);
     if (p != OPTS_OK)
         return p == OPTS_HELP ? EXIT_OK : EXIT_BAD_INPUT;
-    printf("%-9s %-7s %-6s %-15s %-10s %s\n", "PROFILE", "PARAM", "MASK", "VIRIDIAN=1 IS", "TSC kHz",
-           "SUMMARY");
+    printf("%-8s %-7s %-6s %-7s %-7s %-41s %s\n", "PROFILE", "PARAM", "MASK", "DEFAULT",
+           "RECORDS", "NEW GROUPS", "ALSO");
+    const struct vprofile *prev = NULL;
     for (unsigned i = 0; vprofile_at(i); i++) {
-        const struct vprofile *p = vprofile_at(i);
-        char legacy[64], mask[16];
-        vspec_format(vprofile_find("xen-4.5"), p->legacy_true_mask, legacy, sizeof legacy);
-        snprintf(mask, sizeof mask, p->param == VPARAM_MASK ? "0x%x" : "-", p->feature_mask);
-        printf("%-9s %-7s %-6s %-15s %-10u %s\n", p->name,
-               p->param == VPARAM_MASK ? "mask" : "boolean", mask, legacy, p->tsc_khz, p->summary);
+        const struct vprofile *h = vprofile_at(i);
+        char mask[16], defaults[16], records[16], added[160];
+        uint64_t dflt = h->param == VPARAM_MASK ? vgroups_to_mask(h->default_groups)
+                                                : h->legacy_true_mask;
+        snprintf(mask, sizeof mask, h->param == VPARAM_MASK ? "0x%x" : "0/1", h->feature_mask);
+        snprintf(defaults, sizeof defaults, "0x%llx", (unsigned long long)dflt);
+        snprintf(records, sizeof records, "%u/%u", vsave_domain_size(h->save),
+                 vsave_vcpu_size(h->save));
+        new_groups(h, prev, added, sizeof added);
+        printf("%-8s %-7s %-6s %-7s %-7s %-41s %s%s\n", h->name,
+               h->param == VPARAM_MASK ? "mask" : "boolean", mask, defaults, records, added,
+               h->summary, h == vprofile_default() ? " (the default host)" : "");
+        prev = h;
+    }
+    printf("\n%-22s %-4s %-6s %-11s %s\n", "GROUP", "BIT", "SINCE", "DEFAULT", "WHAT");
+    for (int g = 0; g < VGROUP_COUNT; g++) {
+        const struct vgroup_info *gi = vgroup_info(g);
+        const struct vprofile *d = default_since(g);
+        char bit[8], since[8], in_default[16];
+        if (g == VGROUP_FREQ)
+            snprintf(bit, sizeof bit, "!%d", _HVMPV_no_freq);
+        else
+            snprintf(bit, sizeof bit, "%d", __builtin_ctz(gi->hvmpv));
+        snprintf(since, sizeof since, "4.%u", gi->since);
+        snprintf(in_default, sizeof in_default, d ? "since 4.%u" : "no", d ? d->xen_minor : 0);
+        printf("%-22s %-4s %-6s %-11s %s%s\n", gi->name, bit, since, in_default, gi->summary,
+               gi->documented ? "" : " (not in xl.cfg(5))");
     }
     return EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "viridian/profile.h"
 #include "viridian/save.h"
 #include "viridian/spec.h"
+#include "viridian/visible.h"
 
 /* "xen-4.4:base,freq" -> host and mask; no ":SPEC" means viridian off (xl's default). */
 static bool host_spec(const char *flag, const char *arg, const struct vprofile **host,
@@ -43,11 +44,12 @@ static bool host_spec(const char *flag, const char *arg, const struct vprofile *
 }
 
 static void record_migrate(struct session *out, const struct vprofile *to, int legacy,
-                           bool refused)
+                           uint64_t downtime, bool refused)
 {
     if (!out->out)
         return;
-    struct vevent ev = { .kind = VEV_MIGRATE, .host = to, .legacy = legacy };
+    struct vevent ev = { .kind = VEV_MIGRATE, .host = to, .legacy = legacy,
+                         .a = { downtime } };
     struct vres res = { .kind = refused ? VRES_REFUSED : VRES_OK };
     out->err |= trace_write_line(out->out, &ev, &res, NULL);
 }
@@ -56,7 +58,7 @@ int cmd_migrate(int argc, char **argv)
 {
     struct run_flags rf = { 0 };
     const char *image = NULL, *from = NULL, *to_arg = NULL, *at = NULL, *raw = NULL,
-               *memory = NULL;
+               *memory = NULL, *down = NULL;
     const struct opt opts[] = {
         { "--from", "PROFILE[:SPEC]", "the source host and its viridian SPEC (none: off, as xl)",
           &from, NULL, NULL },
@@ -69,17 +71,23 @@ int cmd_migrate(int argc, char **argv)
         { "--raw", "ADDR", "IMAGE is a flat binary, loaded and entered at ADDR in 64-bit mode",
           &raw, NULL, NULL },
         { "--memory", "MiB", "guest RAM, 1 to 4096 MiB (default 16)", &memory, NULL, NULL },
+        { "--downtime", "TICKS", "guest TSC ticks the paused domain waits for its save (default\n"
+          "10 ms' worth: the guest TSC runs on, the reference counter is frozen)", &down, NULL,
+          NULL },
         RUN_OPTS(&rf),
         { 0 },
     };
     const struct command c = {
         "migrate", "IMAGE --from PROFILE[:SPEC] --to PROFILE[:SPEC] --at N [OPTIONS]",
-        "Run IMAGE on the source host, save it right after trapped event N, restore it on the\n"
-        "destination the way its toolstack would, report everything the guest could see\n"
+        "Run IMAGE on the source host, pause it right after trapped event N (the reference\n"
+        "counter freezes), let the clock run for the downtime while the toolstack collects the\n"
+        "context, save it, restore it on the destination the way its toolstack would (its\n"
+        "mask, its restore code, its record layouts), report everything the guest could see\n"
         "change, and run on. --record writes one trace with a `migrate` event at the switch,\n"
         "which vsbox replay reproduces.\n"
         "  vsbox migrate migration --from xen-4.3:1 --to xen-4.4:1 --at 40   (the old bug)\n"
         "  vsbox migrate migration --from xen-4.5:1 --to xen-4.5:1 --at 40   (the seed's fix)\n"
+        "  vsbox migrate ref-time --from xen-4.21:defaults --to xen-4.22 --at 60\n"
         "Exit: as vsbox run; 4 when the destination refuses the guest (or --strict and\n"
         "something changed).\n",
         "IMAGE", opts,
@@ -91,7 +99,7 @@ int cmd_migrate(int argc, char **argv)
         return fail("migrate: needs IMAGE, --from PROFILE[:SPEC], --to PROFILE[:SPEC] and --at N");
     if (run_flags_parse(&rf))
         return EXIT_BAD_INPUT;
-    uint64_t n, raw_addr = 0, mib = 16, src_mask, dst_mask;
+    uint64_t n, raw_addr = 0, mib = 16, src_mask, dst_mask, downtime = 0;
     const struct vprofile *src, *dst;
     if (!parse_u64(at, 1, UINT64_MAX, &n))
         return fail("--at: '%s' is not an event number (1 or more)", at);
@@ -99,6 +107,9 @@ int cmd_migrate(int argc, char **argv)
         return fail("--raw: '%s' is not an address", raw);
     if (memory && !parse_u64(memory, 1, 4096, &mib))
         return fail("--memory: '%s' is not a size from 1 to 4096 MiB", memory);
+    /* At most a day at the fastest rate the model takes: far beyond any real downtime. */
+    if (down && !parse_u64(down, 0, 86400ull * VMODEL_TSC_KHZ_MAX * 1000, &downtime))
+        return fail("--downtime: '%s' is not a tick count (0 to a day of ticks)", down);
     if (!host_spec("--from", from, &src, &src_mask) || !host_spec("--to", to_arg, &dst, &dst_mask))
         return EXIT_BAD_INPUT;
 
@@ -152,15 +163,29 @@ int cmd_migrate(int argc, char **argv)
         status = fail("out of memory");
         goto out;
     }
+    /* arch_domain_pause(): the counter freezes; what the guest saw last is now. Then the
+     * toolstack takes its time, and the guest TSC runs on (hvm_get_guest_tsc() does not
+     * stop for a pause) until the context is collected. */
+    struct vmodel *m = emu_model(e);
+    if (!down)
+        downtime = (uint64_t)vmodel_tsc_khz(m) * 10; /* 10 ms */
+    vmodel_pause(m);
+    struct vvisible before;
+    vmodel_visible(m, &before);
+    vmodel_advance(m, downtime);
     emu_save(e, snap);
+    /* The downtime belongs to the migrate event: the next event's advance starts after it. */
+    uint64_t last;
+    if (snap_reg_get(&snap->machine, "last_event", &last))
+        snap_reg_set(&snap->machine, "last_event", last + downtime);
     say("%s: migrating after event %llu: %s -> %s", path, (unsigned long long)n, src->name,
         dst->name);
     cfg.save_at = 0;
     char why[512];
     bool refused = vrestore_check(&snap->model, dst, dst_mask, why, sizeof why) != VRES_OK;
-    status = session_restore(path, snap, dst, dst_mask, 0, rf.strict, &cfg, &e2);
+    status = session_restore(path, snap, dst, dst_mask, 0, rf.strict, &before, &cfg, &e2);
     /* --strict stops after a restore the host accepted: the trace still says ok. */
-    record_migrate(&out, dst, snap->model.legacy, refused);
+    record_migrate(&out, dst, snap->model.legacy, downtime, refused);
     if (status != EXIT_OK)
         goto out;
     emu_destroy(e); /* after the restore: the snapshot's RAM was this emulator's */
@@ -170,6 +195,8 @@ int cmd_migrate(int argc, char **argv)
     interrupt_watch(NULL);
     fflush(stdout);
     status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
+    /* Xen's shutdown code is the domain's, not the stream's: only the last host counts. */
+    status = crash_status(path, emu_model(e2), status);
 out:
     free(snap);
     emu_destroy(e);

@@ -1,4 +1,5 @@
-/* vsbox msrs: read every viridian MSR once, from the one MSR table. */
+/* vsbox msrs: read every viridian MSR once, from the one MSR table, labelled with the
+ * group names --viridian takes (viridian/spec.c). */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -6,6 +7,19 @@
 #include "traces/trace.h"
 #include "viridian/msr.h"
 #include "viridian/spec.h"
+
+/* "group synic", or for the crash MSRs "no group (crash_ctl only advertises it)". */
+static void describe(const struct vmsr_info *row, uint32_t msr, char *c, size_t len)
+{
+    char name[48];
+    vmsr_name(row, msr, name, sizeof name);
+    if (row->gate == VMSR_UNGATED)
+        snprintf(c, len, "%s, no group (%s only advertises it), Xen 4.%u+", name,
+                 vgroup_info(row->group)->name, row->since);
+    else
+        snprintf(c, len, "%s, group %s, Xen 4.%u+%s", name, vgroup_info(row->gate)->name,
+                 row->since, row->rd ? "" : ", write-only");
+}
 
 int cmd_msrs(int argc, char **argv)
 {
@@ -15,7 +29,8 @@ int cmd_msrs(int argc, char **argv)
     const struct command cmd = {
         "msrs", "[OPTIONS]",
         "Print, as a trace v1, a read of every viridian MSR and of Xen's own hypercall-page\n"
-        "MSR, each with its result, TLFS name and the group that gates it.\n",
+        "MSR, each with its result, TLFS name, the group that gates it and the release that\n"
+        "added it.\n",
         NULL, opts,
     };
     int p = opts_parse(&cmd, argc, argv, &none);
@@ -25,17 +40,16 @@ int cmd_msrs(int argc, char **argv)
     if (!m)
         return EXIT_BAD_INPUT;
 
-    size_t n;
-    const struct vmsr_info *table = vmsr_table(&n);
     char c[200];
-    for (size_t i = 0; i < n; i++) {
-        if (table[i].group == VMSR_ARCH)
+    for (size_t i = 0; i < vmsr_count(); i++) {
+        uint32_t msr = vmsr_at(i);
+        const struct vmsr_info *row = vmsr_find(msr, NULL);
+        if (row->gate == VMSR_ARCH)
             continue;
-        struct vevent ev = { .kind = VEV_RDMSR, .a = { table[i].msr } };
+        struct vevent ev = { .kind = VEV_RDMSR, .a = { msr } };
         struct vres res;
         vmodel_apply(m, &ev, &res);
-        snprintf(c, sizeof c, "%s, group %s%s", table[i].name, vgroup_info(table[i].group)->name,
-                 table[i].rd ? "" : ", write-only");
+        describe(row, msr, c, sizeof c);
         trace_write_line(stdout, &ev, &res, c);
     }
     struct vevent ev = { .kind = VEV_RDMSR, .a = { vmodel_xen_msr_base(m) } };

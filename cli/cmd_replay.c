@@ -23,6 +23,7 @@ struct replay_job {
     FILE *out;          /* temporary file: printed only when the whole file was good */
     FILE *head;         /* --fill: comments and blanks met before the first event */
     unsigned long events, diverged;
+    bool defect_said;   /* a Xen defect this trace reaches was reported */
 };
 
 static int read_error(const char *name, const struct trace_error *err)
@@ -111,10 +112,16 @@ static void emit(struct replay_job *job, const struct vmodel *m, const struct tr
     case TRACE_COMMENT:
         fprintf(job->events ? job->out : job->head, "# %s\n", it->comment);
         break;
-    case TRACE_EVENT:
-        trace_write_line(job->out, &it->ev, got->kind == VRES_NONE ? NULL : got,
+    case TRACE_EVENT: {
+        struct vevent ev = it->ev;
+        if (it->has_input) {
+            ev.input = it->input;
+            ev.input_words = it->input_words;
+        }
+        trace_write_line(job->out, &ev, got->kind == VRES_NONE ? NULL : got,
                          it->comment[0] ? it->comment : NULL);
         break;
+    }
     }
 }
 
@@ -145,6 +152,11 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
                 goto out;
             }
             job->events++;
+            if (vmodel_defect(m) && !job->defect_said) {
+                fprintf(stderr, "vsbox: %s:%u: note: this reaches a defect of Xen %s: %s\n",
+                        job->name, it.line, vmodel_host(m)->name + 4, vmodel_defect(m));
+                job->defect_said = true;
+            }
         }
         emit(job, m, &it, &got, step);
         if (migrate && got.kind == VRES_OK) {

@@ -88,7 +88,7 @@ int cmd_resume(int argc, char **argv)
     struct vsave saved = snap->model; /* as saved: the restore may change the rate */
     uint32_t memory_mib = snap->memory_mib;
     struct emu *e;
-    int status = session_restore(file, snap, to, dest, (uint32_t)khz, rf.strict, &cfg, &e);
+    int status = session_restore(file, snap, to, dest, (uint32_t)khz, rf.strict, NULL, &cfg, &e);
     snapshot_free_file(snap);
     if (status != EXIT_OK)
         return status;
@@ -115,6 +115,7 @@ int cmd_resume(int argc, char **argv)
     interrupt_watch(NULL);
     fflush(stdout);
     status = run_status(file, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
+    status = crash_status(file, emu_model(e), status);
     if (res.stop == EMU_SAVE_POINT) {
         struct snapshot *next = calloc(1, sizeof *next);
         if (!next) {

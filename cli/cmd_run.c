@@ -115,6 +115,7 @@ int cmd_run(int argc, char **argv)
     interrupt_watch(NULL);
     fflush(stdout);
     int status = run_status(path, &res, rf.budget_ticks, rf.timeout_s, out.verdict);
+    status = crash_status(path, emu_model(e), status);
     if (rf.save_at && res.stop != EMU_SAVE_POINT && status != EXIT_CRASHED &&
         status != EXIT_INTERRUPTED) {
         fail("%s: --save-at %llu: the guest stopped after %llu events, before the save point",

@@ -6,7 +6,9 @@
 #include "cli/session.h"
 #include "cli/text.h"
 #include "snapshot/snapshot.h"
+#include "viridian/hvmpv.h"
 #include "viridian/profile.h"
+#include "viridian/save.h"
 #include "viridian/spec.h"
 
 static void reg_line(const struct snap_cpu *c, const char *const *names, size_t n)
@@ -45,16 +47,42 @@ static int info(const char *file)
     printf("taken after      event %llu, clock %llu ticks at %u kHz (incarnation %u)\n",
            (unsigned long long)s->taken_at, (unsigned long long)m->tsc, m->tsc_khz,
            m->incarnation);
-    printf("VIRIDIAN_DOMAIN  guest OS id 0x%llx, hypercall MSR 0x%llx, time ref count 0x%llx\n",
-           (unsigned long long)m->domain.guest_os_id,
-           (unsigned long long)m->domain.hypercall_gpa,
-           (unsigned long long)m->domain.time_ref_count);
+    if (m->records) {
+        printf("viridian records %s's layout: VIRIDIAN_DOMAIN %u bytes, VIRIDIAN_VCPU %u bytes\n",
+               m->layout == host->save ? host->name : "another release",
+               vsave_domain_size(m->layout), vsave_vcpu_size(m->layout));
+        printf("VIRIDIAN_DOMAIN  guest OS id 0x%llx, hypercall MSR 0x%llx",
+               (unsigned long long)m->domain.guest_os_id,
+               (unsigned long long)m->domain.hypercall_gpa);
+        if (m->layout >= VSAVE_4_5)
+            printf(", time ref count 0x%llx", (unsigned long long)m->domain.time_ref_count);
+        if (m->layout >= VSAVE_4_6)
+            printf(", reference TSC MSR 0x%llx", (unsigned long long)m->domain.reference_tsc);
+        putchar('\n');
+    } else {
+        printf("viridian records none (Xen writes none for a domain without viridian)\n");
+    }
     printf("frequency told   %s\n", m->freq_told ? "yes (the guest read HV_X64_MSR_TSC_FREQUENCY)"
                                                  : "no");
     for (uint32_t v = 0; v < m->vcpus; v++) {
-        printf("vCPU %u           APIC assist 0x%llx, TPR 0x%x, ICR 0x%x:%x, %u registers\n", v,
-               (unsigned long long)m->vcpu[v].apic_assist, m->vcpu[v].tpr, m->vcpu[v].icr2,
-               m->vcpu[v].icr, s->cpu[v].n);
+        const struct vsave_vcpu *c = &m->vcpu[v];
+        printf("vCPU %-11u VP assist MSR 0x%llx", v, (unsigned long long)c->vp_assist_msr);
+        if (m->records && m->layout >= VSAVE_4_7)
+            printf(", APIC assist %s 0x%x", host->vp_assist >= VASSIST_4_11 ? "pending" : "vector",
+                   c->apic_assist);
+        printf(", TPR 0x%x, ICR 0x%x:%x, %u registers\n", c->tpr, c->icr2, c->icr, s->cpu[v].n);
+        if (m->records && m->layout >= VSAVE_4_13) {
+            printf("  SIMP 0x%llx", (unsigned long long)c->simp_msr);
+            for (int i = 0; i < 16; i++)
+                if (c->sint_msr[i] != HV_SINT_MASKED)
+                    printf(", SINT%d 0x%llx", i, (unsigned long long)c->sint_msr[i]);
+            for (int i = 0; i < 4; i++)
+                if (c->stimer_config_msr[i] || c->stimer_count_msr[i])
+                    printf(", STIMER%d config 0x%llx count 0x%llx", i,
+                           (unsigned long long)c->stimer_config_msr[i],
+                           (unsigned long long)c->stimer_count_msr[i]);
+            putchar('\n');
+        }
         static const char *const key[] = { "rip", "rsp", "rflags", "cr0", "cr3", "cr4",
                                            "efer", "idtr_base", "gdtr_base" };
         reg_line(&s->cpu[v], key, sizeof key / sizeof key[0]);

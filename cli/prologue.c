@@ -16,8 +16,8 @@ void prologue_settings(const struct vsave *saved, uint32_t memory_mib, struct se
 }
 
 struct plan {
-    struct vevent ev[8 + 4 * VMODEL_MAX_VCPUS + MAX_RESTORES];
-    const char *why[8 + 4 * VMODEL_MAX_VCPUS + MAX_RESTORES];
+    struct vevent ev[8 + 32 * VMODEL_MAX_VCPUS + MAX_RESTORES];
+    const char *why[8 + 32 * VMODEL_MAX_VCPUS + MAX_RESTORES];
     size_t n;
 };
 
@@ -40,12 +40,18 @@ static bool same_state(const struct vsave *a, const struct vsave *b)
         a->vcpus != b->vcpus || a->tsc != b->tsc || a->incarnation != b->incarnation ||
         a->freq_told != b->freq_told || a->domain.time_ref_count != b->domain.time_ref_count ||
         a->domain.hypercall_gpa != b->domain.hypercall_gpa ||
-        a->domain.guest_os_id != b->domain.guest_os_id)
+        a->domain.guest_os_id != b->domain.guest_os_id ||
+        a->domain.reference_tsc != b->domain.reference_tsc)
         return false;
-    for (uint32_t i = 0; i < a->vcpus; i++)
-        if (a->vcpu[i].apic_assist != b->vcpu[i].apic_assist || a->vcpu[i].icr != b->vcpu[i].icr ||
-            a->vcpu[i].icr2 != b->vcpu[i].icr2 || a->vcpu[i].tpr != b->vcpu[i].tpr)
+    for (uint32_t i = 0; i < a->vcpus; i++) {
+        const struct vsave_vcpu *x = &a->vcpu[i], *y = &b->vcpu[i];
+        if (x->vp_assist_msr != y->vp_assist_msr || x->apic_assist != y->apic_assist ||
+            x->icr != y->icr || x->icr2 != y->icr2 || x->tpr != y->tpr ||
+            x->simp_msr != y->simp_msr || memcmp(x->sint_msr, y->sint_msr, sizeof x->sint_msr) ||
+            memcmp(x->stimer_config_msr, y->stimer_config_msr, sizeof x->stimer_config_msr) ||
+            memcmp(x->stimer_count_msr, y->stimer_count_msr, sizeof x->stimer_count_msr))
             return false;
+    }
     return true;
 }
 
@@ -66,9 +72,26 @@ bool prologue_write(FILE *out, const char *file, uint64_t taken_at, const struct
         const struct vsave_vcpu *c = &saved->vcpu[v];
         wrmsr(&p, v, HV_X64_MSR_ICR, (uint64_t)c->icr2 << 32 | c->icr, "saved state: HV_X64_MSR_ICR");
         wrmsr(&p, v, HV_X64_MSR_TPR, c->tpr, "saved state: HV_X64_MSR_TPR");
-        wrmsr(&p, v, HV_X64_MSR_APIC_ASSIST_PAGE, c->apic_assist,
-              "saved state: HV_X64_MSR_APIC_ASSIST_PAGE");
+        wrmsr(&p, v, HV_X64_MSR_VP_ASSIST_PAGE, c->vp_assist_msr,
+              "saved state: HV_X64_MSR_VP_ASSIST_PAGE");
+        /* 4.13+ records: the SynIC page and SINTs, then each timer's count before its
+         * config, so that enabling it finds the count (the pending APIC assist has no
+         * event: vlapic sets it; a saved one leaves the rebuild inexact). */
+        wrmsr(&p, v, HV_X64_MSR_SIMP, c->simp_msr, "saved state: HV_X64_MSR_SIMP");
+        for (uint32_t x = 0; x < 16; x++)
+            if (c->sint_msr[x] != HV_SINT_MASKED && c->sint_msr[x] != 0)
+                add(&p, (struct vevent){ .kind = VEV_WRMSR, .vcpu = v,
+                                         .a = { HV_X64_MSR_SINT0 + x, c->sint_msr[x] },
+                                         .legacy = -1 }, "saved state: a SINT");
+        for (uint32_t x = 0; x < 4; x++) {
+            wrmsr(&p, v, HV_X64_MSR_STIMER0_COUNT + 2 * x, c->stimer_count_msr[x],
+                  "saved state: a synthetic timer's count");
+            wrmsr(&p, v, HV_X64_MSR_STIMER0_CONFIG + 2 * x, c->stimer_config_msr[x],
+                  "saved state: a synthetic timer's config");
+        }
     }
+    wrmsr(&p, 0, HV_X64_MSR_REFERENCE_TSC, saved->domain.reference_tsc,
+          "saved state: HV_X64_MSR_REFERENCE_TSC");
     if (saved->freq_told)
         add(&p, (struct vevent){ .kind = VEV_RDMSR, .a = { HV_X64_MSR_TSC_FREQUENCY },
                                  .legacy = -1 }, "saved state: the guest was told its TSC rate");

@@ -224,6 +224,25 @@ int run_status(const char *path, const struct emu_result *res, uint64_t budget,
     return EXIT_CRASHED;
 }
 
+int crash_status(const char *path, const struct vmodel *m, int status)
+{
+    if (vmodel_defect(m))
+        say("%s: note: this run reached a defect of Xen %s: %s", path, vmodel_host(m)->name + 4,
+            vmodel_defect(m));
+    const struct vcrash *c = vmodel_crash(m);
+    if (!c->notified)
+        return status;
+    say("%s: the guest reported a crash on vCPU %u (HV_X64_MSR_CRASH_CTL CrashNotify): P0 0x%llx "
+        "P1 0x%llx P2 0x%llx P3 0x%llx P4 0x%llx", path, c->vcpu,
+        (unsigned long long)c->params[0], (unsigned long long)c->params[1],
+        (unsigned long long)c->params[2], (unsigned long long)c->params[3],
+        (unsigned long long)c->params[4]);
+    say("%s: %s logs \"%s\"%s", path, vmodel_host(m)->name, c->log,
+        c->shutdown ? " and sets the domain's shutdown code to crash"
+                    : " and nothing else (the shutdown code is set from Xen 4.12)");
+    return c->shutdown && status == EXIT_OK ? EXIT_DIVERGED : status;
+}
+
 int snapshot_out_open(struct output *o, const char *path)
 {
     *o = (struct output){ 0 };
@@ -283,7 +302,8 @@ static void report(void *ctx, enum vdiff_kind kind, const char *what)
 
 int session_restore(const char *name, struct snapshot *snap, const struct vprofile *to,
                     uint64_t dest_param, uint32_t tsc_khz, bool strict,
-                    const struct emu_config *cfg, struct emu **out)
+                    const struct vvisible *before, const struct emu_config *cfg,
+                    struct emu **out)
 {
     char why[512], err[256];
     *out = NULL;
@@ -291,20 +311,27 @@ int session_restore(const char *name, struct snapshot *snap, const struct vprofi
         say("%s: restore refused: %s", name, why);
         return EXIT_INCOMPATIBLE;
     }
-    /* One comparison for resume and migrate alike: what the guest saw when it was saved
-     * (the snapshot on its own host, nothing moved) against what it sees restored. */
-    struct vvisible before, now;
-    struct vmodel *src;
-    if (vmodel_rewind(&snap->model, (struct vmem_ops){ 0 }, &src) != VRES_OK)
-        return fail("%s: the snapshot's own host refuses its viridian state", name);
-    vmodel_visible(src, &before);
-    vmodel_destroy(src);
+    if (why[0])
+        say("%s: note: %s", name, why);
+    /* One comparison for resume and migrate alike: what the guest saw last against what
+     * it sees restored. A migration passes what it saw at the pause; otherwise it is the
+     * snapshot on its own host, nothing moved. */
+    struct vvisible seen, now;
+    if (!before) {
+        struct vmodel *src;
+        if (vmodel_rewind(&snap->model, (struct vmem_ops){ 0 }, &src) != VRES_OK)
+            return fail("%s: the snapshot's own host refuses its viridian state", name);
+        vmodel_visible(src, &seen);
+        vmodel_destroy(src);
+        before = &seen;
+    }
     if (tsc_khz)
         snap->model.tsc_khz = tsc_khz;
+    snap->model.dest_param = dest_param;
     if (emu_restore(cfg, snap, to, out, err, sizeof err))
         return fail("%s: %s", name, err);
     vmodel_visible(emu_model(*out), &now);
-    unsigned changes = vvisible_diff(&before, &now, report, (void *)name);
+    unsigned changes = vvisible_diff(before, &now, report, (void *)name);
     if (strict && changes) {
         say("%s: --strict: %u guest-visible change%s on restore", name, changes,
             changes == 1 ? "" : "s");

@@ -74,6 +74,14 @@ uint8_t *read_image(const char *path, bool raw, uint32_t ram_mib, size_t *len);
 int run_status(const char *path, const struct emu_result *res, uint64_t budget,
                uint64_t timeout_s, enum verdict verdict);
 
+/* After a run: name the Xen defect (an XSA the release still had) the run reached, if
+ * any; if the guest wrote CrashNotify to HV_X64_MSR_CRASH_CTL, report its
+ * parameters and Xen's log line on stderr; where the release also set the domain's
+ * shutdown code to crash (4.12+), a run that would have ended well ends with
+ * EXIT_DIVERGED (1), as the toolstack's on_crash would. Otherwise status unchanged. */
+struct vmodel;
+int crash_status(const char *path, const struct vmodel *m, int status);
+
 /* Read and parse a snapshot file; its source host must be one vsbox knows. Reports
  * (naming the file and the record) and returns NULL. Free with snapshot_free_file. */
 struct snapshot *snapshot_read_file(const char *path);
@@ -82,11 +90,14 @@ void snapshot_free_file(struct snapshot *snap);
 /* Restore snap on `to` the way a destination toolstack would: dest_param is the value
  * the destination's own config set (0: none), tsc_khz a destination that does not keep
  * the guest's TSC rate (0: it does). Refusals exit 4 with one line; then everything the
- * guest could see change between the save and the restore is reported by name on
- * stderr, and with strict any change exits 4. EXIT_OK with *out, or the exit status. */
+ * guest could see change between `before` (what it saw last, taken at the pause; NULL:
+ * the snapshot on its own host) and the restore is reported by name on stderr, and with
+ * strict any change exits 4. EXIT_OK with *out, or the exit status. */
+struct vvisible;
 int session_restore(const char *name, struct snapshot *snap, const struct vprofile *to,
                     uint64_t dest_param, uint32_t tsc_khz, bool strict,
-                    const struct emu_config *cfg, struct emu **out);
+                    const struct vvisible *before, const struct emu_config *cfg,
+                    struct emu **out);
 
 /* --snapshot FILE, opened before the guest runs (so a bad path is refused up front) and
  * written at the save point; discarded (nothing appears) when no save point came.

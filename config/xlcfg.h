@@ -55,9 +55,9 @@ struct xl_settings {
     const char *ignored[64];     /* point into the xlcfg; first 64 only */
 };
 
-/* Apply the keys vsbox understands, with the host's viridian groups. -1 with err
- * (naming the line and column of the offending value) on a bad value, or on a key vsbox
- * reads given twice (at the second, naming both lines). */
+/* Apply the keys vsbox understands, with the host's viridian groups; a key given twice
+ * takes its last value, as xl does. -1 with err (naming the line and column of the
+ * offending value) on a bad value. */
 int xlcfg_apply(const struct xlcfg *cfg, const struct vprofile *host,
                 struct xl_settings *out, struct xlcfg_error *err);
 

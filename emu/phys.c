@@ -46,7 +46,9 @@ void phys_mark_code(struct emu *e, uint64_t pa)
 
 static bool was_code(const struct emu *e, uint64_t page)
 {
-    return page < e->ram_size >> 12 && (e->code_pages[page >> 3] & (1u << (page & 7)));
+    /* No bitmap yet: a restored model writing its pages before the machine is set up. */
+    return e->code_pages && page < e->ram_size >> 12 &&
+           (e->code_pages[page >> 3] & (1u << (page & 7)));
 }
 
 void phys_write(struct emu *e, uint64_t pa, const void *buf, size_t len)

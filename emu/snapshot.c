@@ -327,10 +327,6 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
     e->cfg.memory_mib = s->memory_mib;
     e->boot_long = lm != 0;
     e->events = s->taken_at;
-    if (emu_attach_model(e, &s->model, to, err, errlen)) {
-        emu_destroy(e);
-        return -1;
-    }
     e->ram_size = (uint64_t)s->memory_mib << 20;
     if (s->ram_mapped) {
         /* snap_read's RAM is already what an emulator maps: take it, copy nothing. */
@@ -349,7 +345,9 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
         emu_destroy(e);
         return -1;
     }
-    if (machine_setup(e, err, errlen)) {
+    /* The model once guest RAM is in place (its load writes pages: the reference TSC
+     * page, 4.6+) and before the machine, which sizes its vCPUs from it. */
+    if (emu_attach_model(e, &s->model, to, err, errlen) || machine_setup(e, err, errlen)) {
         emu_destroy(e);
         return -1;
     }

@@ -7,6 +7,7 @@
 #include "emu/mmu.h"
 #include "emu/xen_platform.h"
 #include "viridian/planted.h"
+#include "viridian/hypercall.h"
 
 /* Ticks of guest time each kind of exit costs: the clock moves only at traps, so a
  * guest sees time pass exactly as often as it can observe it, whatever the host does.
@@ -235,6 +236,8 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, bool wide)
     struct vevent ev = { .kind = VEV_HYPERCALL, .vcpu = e->cur, .a = { in, gin, gout }, .legacy = -1 };
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
+    /* The input block it read goes into the record (`in=`): replay has no guest memory. */
+    ev.input = vmodel_hypercall_input(e->model, &ev.input_words);
     trap_event(e, &ev, &res, rip);
     if (res.kind == VRES_UD) {
         run_raise(e, 6, false, 0, rip, rip, EXC_CPU);

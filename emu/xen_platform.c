@@ -456,6 +456,8 @@ void xen_hypercall(struct emu *e, uint64_t rip, bool wide, unsigned cpl)
         bool param = vmodel_xen_hypercall(e->model, e->cur, nr, a[0], a[1], &rax, &ev);
         if (param) {
             struct vres res = { .kind = VRES_VALUE, .v = { vmodel_param(e->model) } };
+            if (ev.kind == VEV_PARAM_GET && rax != 0) /* 4.6+: a guest's read is EPERM */
+                res = (struct vres){ .kind = VRES_EPERM };
             if (ev.kind == VEV_PARAM_SET)
                 res = (struct vres){ .kind = rax == 0 ? VRES_OK
                                              : rax == (uint64_t)-1 ? VRES_EPERM

@@ -37,14 +37,13 @@ static uint32_t gen_msr(struct fuzz_rng *r)
     static const uint64_t extra[] = { 0x40000000, 0x40000200, 0x40000201, 0x400000ff,
                                       0x40000003, 0x40000021, 0x40000074, 0x3fffffff,
                                       0x10, 0x1b, 0xc0000080, 0x0 };
-    size_t n;
-    const struct vmsr_info *t = vmsr_table(&n);
+    size_t n = vmsr_count();
     switch (below(r, 4)) {
     case 0:
     case 1:
-        return t[below(r, n)].msr;
+        return vmsr_at(below(r, n));
     case 2:
-        return t[below(r, n)].msr + (uint32_t)below(r, 3) - 1;
+        return vmsr_at(below(r, n)) + (uint32_t)below(r, 3) - 1;
     default:
         return (uint32_t)pick(r, extra, sizeof extra / sizeof extra[0]);
     }
@@ -54,7 +53,9 @@ static uint64_t gen_value(struct fuzz_rng *r)
 {
     static const uint64_t v[] = { 0, 1, 2, 3, 0xff, 0x1000, 0x1001, 0x3000 | 1,
                                   0x1040601001db0ull, 0x0001030601001db0ull, UINT64_MAX,
-                                  0x8000000000000000ull, 0xfee00900, 0x123456789abcdef0ull };
+                                  0x8000000000000000ull, 0xfee00900, 0x123456789abcdef0ull,
+                                  /* SINT vectors, stimer configs (periodic, SINT 1) and counts */
+                                  0x50, 0x10050, 0x0f, 0x1000b, 0x10001, 0x10009, 10000 };
     return below(r, 4) ? pick(r, v, sizeof v / sizeof v[0]) : fuzz_next(r);
 }
 
@@ -68,7 +69,7 @@ static uint32_t gen_leaf(struct fuzz_rng *r)
 static void gen_event(struct fuzz_rng *r, const struct fuzz_case *c, struct vevent *ev)
 {
     *ev = (struct vevent){ .vcpu = (uint32_t)below(r, c->vcpus), .legacy = -1 };
-    switch (below(r, 16)) {
+    switch (below(r, 17)) {
     case 0: case 1: case 2:
         ev->kind = VEV_CPUID;
         ev->a[0] = gen_leaf(r);
@@ -104,8 +105,16 @@ static void gen_event(struct fuzz_rng *r, const struct fuzz_case *c, struct veve
     case 14:
         ev->kind = VEV_PARAM_GET;
         break;
+    case 15:
+        if (below(r, 2)) {
+            ev->kind = VEV_POLL;
+            ev->a[0] = below(r, 2) ? 0 : below(r, 0x10000);
+            break;
+        }
+        /* fall through */
     default:
         ev->kind = VEV_MIGRATE;
+        ev->a[0] = below(r, 2) ? 0 : below(r, 1000000);
         for (unsigned i = 0; vprofile_at(i); i++)
             if (below(r, i + 1) == 0)
                 ev->host = vprofile_at(i);

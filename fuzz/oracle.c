@@ -54,6 +54,7 @@ const char *fuzz_oracle_name(enum fuzz_oracle o)
 struct view {
     bool viridian;          /* leaf 0x40000000 says "Microsoft Hv" */
     uint32_t leaf3;         /* viridian MSR availability */
+    uint32_t leaf3d;        /* feature indication (the crash MSRs) */
     uint32_t xen_base;      /* where Xen's leaves are */
     bool xen_msr_known;
     uint32_t xen_msr;
@@ -68,6 +69,7 @@ static void look(struct vmodel *m, uint32_t vcpu, struct view *w)
     w->viridian = r[1] == 0x7263694d && r[2] == 0x666f736f && r[3] == 0x76482074;
     vmodel_cpuid(m, vcpu, 0x40000003, 0, r);
     w->leaf3 = w->viridian ? r[0] : 0;
+    w->leaf3d = w->viridian ? r[3] : 0;
     w->xen_base = w->viridian ? 0x40000100u : 0x40000000u;
     vmodel_cpuid(m, vcpu, w->xen_base, 0, r);
     bool xen = r[1] == XEN_CPUID_SIGNATURE_EBX;
@@ -82,10 +84,19 @@ static void look(struct vmodel *m, uint32_t vcpu, struct view *w)
 
 /* Everything readable without side effects, for before/after comparisons. */
 #define PROBE_LEAVES 16
+#define PROBE_MSRS 64
 struct probe {
     uint32_t leaf[PROBE_LEAVES][4];
-    struct vres msr[32];
+    struct vres msr[PROBE_MSRS];
 };
+
+/* MSRs a same-host save/restore may legitimately change: the TSC runs on for the
+ * downtime, and Xen keeps SCONTROL, SIEFP and the crash parameters in no record. */
+static bool probe_skips(uint32_t msr)
+{
+    const struct vmsr_info *row = vmsr_find(msr, NULL);
+    return msr == MSR_IA32_TSC || (row && row->unsaved);
+}
 
 static const uint32_t probe_leaves[PROBE_LEAVES][2] = {
         { 0x40000000, 0 }, { 0x40000001, 0 }, { 0x40000002, 0 }, { 0x40000003, 0 },
@@ -94,7 +105,15 @@ static const uint32_t probe_leaves[PROBE_LEAVES][2] = {
         { 0x40000103, 1 }, { 0x40000103, 2 }, { 0x40000104, 0 }, { 0x40000105, 0 },
 };
 
-static void probe(struct vmodel *m, struct probe *p)
+/* A guest that moved its TSC back can make reference time negative; a restore restarts
+ * the timers from that "now" (start_stimer()), so whether a one-shot still reads as
+ * expired may change, in Xen as here. */
+static bool stimer_config(uint32_t msr)
+{
+    return msr >= HV_X64_MSR_STIMER0_CONFIG && msr <= HV_X64_MSR_STIMER3_COUNT && !(msr & 1);
+}
+
+static void probe(struct vmodel *m, bool skip_trc, bool skip_stimer, struct probe *p)
 {
     memset(p, 0, sizeof *p);
     for (int i = 0; i < PROBE_LEAVES; i++)
@@ -103,11 +122,19 @@ static void probe(struct vmodel *m, struct probe *p)
      * legitimately bumps; viridian leaf 3 has nothing in EDX to lose. */
     p->leaf[3][3] = 0;
     p->leaf[11][3] = 0;
-    size_t n;
-    const struct vmsr_info *t = vmsr_table(&n);
-    for (size_t i = 0; i < n && i < 32; i++) {
-        p->msr[i].kind = vmodel_rdmsr(m, 0, t[i].msr, &p->msr[i].v[0]) ? VRES_GP : VRES_VALUE;
-    }
+    for (size_t i = 0; i < vmsr_count() && i < PROBE_MSRS; i++)
+        if (!probe_skips(vmsr_at(i)) && !(skip_trc && vmsr_at(i) == HV_X64_MSR_TIME_REF_COUNT) &&
+            !(skip_stimer && stimer_config(vmsr_at(i))))
+            p->msr[i].kind = vmodel_rdmsr(m, 0, vmsr_at(i), &p->msr[i].v[0]) ? VRES_GP
+                                                                              : VRES_VALUE;
+    /* Xen 4.22's own inconsistency: a COUNT write's auto_enable turns on a timer with
+     * SINTx 0, which the CONFIG write and the load refuse ("!vs->config.sintx ||
+     * !vs->count"), so a save/restore switches it off. */
+    if (vmodel_host(m)->stimer_zero_count)
+        for (size_t i = 0; i < vmsr_count() && i < PROBE_MSRS; i++)
+            if (stimer_config(vmsr_at(i)) && p->msr[i].kind == VRES_VALUE &&
+                !HV_STIMER_SINTX(p->msr[i].v[0]))
+                p->msr[i].v[0] &= ~HV_STIMER_ENABLE;
 }
 
 /* The first read whose answer differs, as an event with the answer from before. */
@@ -123,13 +150,11 @@ static void probe_diff(const struct probe *a, const struct probe *b, struct fuzz
                                                       a->leaf[i][2], a->leaf[i][3] } };
         return;
     }
-    size_t n;
-    const struct vmsr_info *t = vmsr_table(&n);
-    for (size_t i = 0; i < n && i < 32; i++) {
+    for (size_t i = 0; i < vmsr_count() && i < PROBE_MSRS; i++) {
         if (vres_equal(&a->msr[i], &b->msr[i]))
             continue;
         v->has_probe = true;
-        v->probe_ev = (struct vevent){ .kind = VEV_RDMSR, .legacy = -1, .a = { t[i].msr } };
+        v->probe_ev = (struct vevent){ .kind = VEV_RDMSR, .legacy = -1, .a = { vmsr_at(i) } };
         v->probe_expect = a->msr[i];
         return;
     }
@@ -137,8 +162,12 @@ static void probe_diff(const struct probe *a, const struct probe *b, struct fuzz
 
 struct shadow {
     uint64_t param;         /* last value known to be set */
+    bool late_viridian;     /* the toolstack turned viridian on after the domain ran:
+                               Xen's counter was never thawed, and a save carries its old
+                               frozen value (arch_domain_unpause thaws only at unpause) */
     bool locked;            /* a mask host's non-zero value: set once */
     bool tsc_known;
+    bool tsc_moved;         /* the guest wrote IA32_TSC */
     uint64_t tsc;
     bool trc_known;
     uint64_t trc;
@@ -164,32 +193,29 @@ static bool violation(struct fuzz_verdict *v, enum fuzz_oracle o, size_t i, cons
     return true;
 }
 
+/* Leaf 3 EAX bits a host can ever advertise: those of the groups its libxl knows (a
+ * boolean host: the groups its 1 means). */
 static uint32_t host_msr_bits(const struct vprofile *h)
 {
-    uint32_t bits = 0;
-    if (h->param == VPARAM_MASK) {
-        for (int g = 0; g < VGROUP_COUNT; g++)
-            if (h->groups & (1u << g))
-                bits |= vgroup_info(g)->msr_bits;
-        return bits;
-    }
-    if (h->legacy_true_mask & HVMPV_base_freq)
-        bits |= vgroup_info(VGROUP_BASE)->msr_bits;
-    if (!(h->legacy_true_mask & HVMPV_no_freq))
-        bits |= vgroup_info(VGROUP_FREQ)->msr_bits;
-    if (h->legacy_true_mask & HVMPV_time_ref_count)
-        bits |= vgroup_info(VGROUP_TIME_REF_COUNT)->msr_bits;
+    uint32_t bits = 0, groups = h->param == VPARAM_MASK ? h->groups
+                                                        : vmask_groups(h->legacy_true_mask);
+    for (int g = 0; g < VGROUP_COUNT; g++)
+        if (groups & (1u << g))
+            bits |= vgroup_info(g)->leaf3a;
     return bits;
 }
 
-static bool check_msr(const struct vevent *ev, const struct view *w, const struct vres *got,
-                      size_t i, struct fuzz_verdict *v)
+static bool check_msr(const struct vprofile *host, const struct vevent *ev,
+                      const struct view *w, const struct vres *got, size_t i,
+                      struct fuzz_verdict *v)
 {
     bool rd = ev->kind == VEV_RDMSR;
     uint32_t msr = (uint32_t)ev->a[0];
     bool ok = got->kind != VRES_GP;
-    const struct vres gp = { .kind = VRES_GP };
-    const struct vmsr_info *row = vmsr_find(msr);
+    const struct vres gp = { .kind = VRES_GP }, done = { .kind = VRES_OK };
+    const struct vmsr_info *row = vmsr_find(msr, NULL);
+    /* What a write the host has no handler for does: dropped up to 4.10, #GP after. */
+    const struct vres *unhandled = rd || host->wrmsr_unknown_gp ? &gp : &done;
 
     if (w->xen_msr_known && msr == w->xen_msr) {
         const struct vres zero = { .kind = VRES_VALUE };
@@ -200,9 +226,9 @@ static bool check_msr(const struct vevent *ev, const struct view *w, const struc
         return false;
     }
     if (!row) {
-        if (ok)
-            return violation(v, ORACLE_MSR_VS_CPUID, i, got, &gp,
-                             "MSR 0x%x is in no table and not Xen's, yet it did not #GP", msr);
+        if (!vres_equal(got, unhandled))
+            return violation(v, ORACLE_MSR_VS_CPUID, i, got, unhandled,
+                             "MSR 0x%x is in no table and not Xen's", msr);
         return false;
     }
     if (row->group == VMSR_ARCH) {
@@ -210,16 +236,25 @@ static bool check_msr(const struct vevent *ev, const struct view *w, const struc
             return violation(v, ORACLE_MSR_VS_CPUID, i, got, NULL, "%s read faulted", row->name);
         return false;
     }
-    bool advertised = w->viridian && (w->leaf3 & row->cpuid3a);
+    char name[48];
+    vmsr_name(row, msr, name, sizeof name);
     bool handled = rd ? row->rd != NULL : row->wr != NULL;
-    if (ok && !(advertised && handled))
-        return violation(v, ORACLE_MSR_VS_CPUID, i, got, &gp,
-                         "%s %s succeeded but CPUID 0x40000003 EAX 0x%x does not advertise it",
-                         row->name, rd ? "read" : "write", w->leaf3);
+    bool present = w->viridian && vmsr_in_release(row, host);
+    /* A gated MSR works exactly when CPUID advertises it; an ungated one (the crash
+     * MSRs) works for every viridian guest whatever CPUID says. */
+    bool advertised = row->gate == VMSR_UNGATED
+                          ? present
+                          : w->viridian && ((w->leaf3 & row->cpuid3a) || (w->leaf3d & row->cpuid3d));
+    if (!rd && row->value_gp && !ok)
+        return false; /* the value, not the MSR, was refused */
+    if (ok && !(advertised && handled) && !vres_equal(got, unhandled))
+        return violation(v, ORACLE_MSR_VS_CPUID, i, got, unhandled,
+                         "%s %s succeeded but CPUID 0x40000003 (EAX 0x%x EDX 0x%x) does not "
+                         "advertise it", name, rd ? "read" : "write", w->leaf3, w->leaf3d);
     if (!ok && advertised && handled)
         return violation(v, ORACLE_MSR_VS_CPUID, i, got, NULL,
-                         "%s %s faulted though CPUID 0x40000003 EAX 0x%x advertises it", row->name,
-                         rd ? "read" : "write", w->leaf3);
+                         "%s %s faulted though CPUID 0x40000003 (EAX 0x%x EDX 0x%x) advertises it",
+                         name, rd ? "read" : "write", w->leaf3, w->leaf3d);
     if (ok && rd && msr == HV_X64_MSR_TSC_FREQUENCY && w->tsc_khz_known &&
         got->v[0] != (uint64_t)w->tsc_khz * 1000) {
         const struct vres want = { VRES_VALUE, { (uint64_t)w->tsc_khz * 1000 } };
@@ -237,6 +272,16 @@ static bool check_param(const struct fuzz_case *c, const struct vprofile *host,
     bool mask_host = host->param == VPARAM_MASK;
     (void)c;
     if (ev->kind == VEV_PARAM_GET) {
+        /* A guest's own read is refused from 4.6 (hvm_allow_get_param()): a property of
+         * the release the guest is on, which the guest can see in Xen's version leaf. */
+        if (ev->from_guest && host->guest_get_eperm) {
+            const struct vres want = { .kind = VRES_EPERM };
+            if (!vres_equal(got, &want))
+                return violation(v, ORACLE_PARAM, i, got, &want,
+                                 "a guest's read of HVM_PARAM_VIRIDIAN was not refused on %s",
+                                 host->name);
+            return false;
+        }
         const struct vres want = { VRES_VALUE, { s->param } };
         if (!vres_equal(got, &want))
             return violation(v, ORACLE_PARAM, i, got, &want,
@@ -263,6 +308,10 @@ static bool check_param(const struct fuzz_case *c, const struct vprofile *host,
         return violation(v, ORACLE_PARAM, i, got, &want, "value 0x%llx accepted",
                          (unsigned long long)value);
     }
+    /* Turned on late, the counter is one the domain never thawed: it reads the raw
+     * count of the guest TSC, which has nothing to do with any counter seen before. */
+    if (got->kind == VRES_OK && s->param == 0 && value != 0)
+        s->late_viridian = true, s->trc_known = false;
     if (got->kind == VRES_OK)
         s->param = value;
     if (now != s->param) {
@@ -280,6 +329,7 @@ static bool check_clock(const struct vevent *ev, const struct vres *got, size_t 
 {
     if (ev->kind == VEV_WRMSR && ev->a[0] == MSR_IA32_TSC && got->kind == VRES_OK) {
         s->tsc_known = s->trc_known = false; /* the guest moved its own clock */
+        s->tsc_moved = true;
         return false;
     }
     if (ev->kind == VEV_RDTSC) {
@@ -292,7 +342,9 @@ static bool check_clock(const struct vevent *ev, const struct vres *got, size_t 
         s->tsc = got->v[0];
     }
     if (ev->kind == VEV_RDMSR && ev->a[0] == HV_X64_MSR_TIME_REF_COUNT && got->kind == VRES_VALUE) {
-        if (s->trc_known && got->v[0] < s->trc) {
+        /* Once the guest has set its own TSC, Xen's arithmetic may wrap (scale_delta()
+         * shifts a 64-bit TSC left before it multiplies): no promise is left to check. */
+        if (s->trc_known && !s->tsc_moved && got->v[0] < s->trc) {
             const struct vres want = { VRES_VALUE, { s->trc } };
             return violation(v, ORACLE_CLOCK, i, got, &want,
                              "HV_X64_MSR_TIME_REF_COUNT went back from 0x%llx",
@@ -342,7 +394,7 @@ bool fuzz_check(const struct fuzz_case *c, struct fuzz_verdict *v)
         if (ev->kind == VEV_RDMSR || ev->kind == VEV_WRMSR || ev->kind == VEV_CPUID)
             look(m, ev->vcpu, &w);
         if (same_host_restore)
-            probe(m, &before);
+            probe(m, s.late_viridian, s.tsc_moved, &before);
 
         struct vres got;
         vmodel_apply(m, ev, &got);
@@ -351,7 +403,7 @@ bool fuzz_check(const struct fuzz_case *c, struct fuzz_verdict *v)
         switch (ev->kind) {
         case VEV_RDMSR:
         case VEV_WRMSR:
-            bad = check_msr(ev, &w, &got, i, v);
+            bad = check_msr(host, ev, &w, &got, i, v);
             break;
         case VEV_CPUID:
             if (ev->a[0] == 0x40000003 && w.viridian && (got.v[0] & ~host_msr_bits(host)))
@@ -366,7 +418,7 @@ bool fuzz_check(const struct fuzz_case *c, struct fuzz_verdict *v)
         case VEV_MIGRATE:
             if (same_host_restore) {
                 const struct vres ok = { .kind = VRES_OK };
-                probe(m, &after);
+                probe(m, s.late_viridian, s.tsc_moved, &after);
                 if (got.kind != VRES_OK)
                     bad = violation(v, ORACLE_SAVE_RESTORE, i, &got, &ok,
                                     "a same-host restore was refused");
@@ -377,6 +429,12 @@ bool fuzz_check(const struct fuzz_case *c, struct fuzz_verdict *v)
                 }
             }
             if (got.kind == VRES_OK) {
+                /* A counter never thawed was never frozen either: the save carries its
+                 * old value (viridian_time_ref_count_freeze() only stores a running
+                 * one), and the restored domain's unpause starts it from there. Xen's
+                 * rule, reachable only by a late toolstack set; normal from then on. */
+                if (s.late_viridian)
+                    s.trc_known = s.late_viridian = false;
                 if (ev->legacy >= 0)
                     s.param = (uint64_t)ev->legacy;
                 s.locked = ev->host->param == VPARAM_MASK && s.param != 0;

@@ -31,6 +31,7 @@ const char *snap_record_name(uint32_t type)
     case SNAP_REC_CPU: return "CPU";
     case SNAP_REC_MEMORY: return "MEMORY";
     case SNAP_REC_MACHINE: return "MACHINE";
+    case SNAP_REC_LAPIC: return "LAPIC";
     case SNAP_REC_END: return "END";
     default: return "unknown";
     }
@@ -129,17 +130,34 @@ int snap_write(FILE *f, const struct snapshot *s)
         put64(b, m->param);
         rc |= record(f, SNAP_REC_HVM_PARAM_VIRIDIAN, 0, b, 8, NULL, 0);
     }
-    put64(b, m->domain.time_ref_count);
-    put64(b + 8, m->domain.hypercall_gpa);
-    put64(b + 16, m->domain.guest_os_id);
-    rc |= record(f, SNAP_REC_VIRIDIAN_DOMAIN, 0, b, 24, NULL, 0);
+    /* Xen writes the viridian records only for a viridian domain, in its own layout. */
+    if (m->records) {
+        put64(b, m->domain.hypercall_gpa);
+        put64(b + 8, m->domain.guest_os_id);
+        put64(b + 16, m->domain.time_ref_count);
+        put64(b + 24, m->domain.reference_tsc);
+        rc |= record(f, SNAP_REC_VIRIDIAN_DOMAIN, 0, b, vsave_domain_size(m->layout), NULL, 0);
+    }
+    for (uint32_t i = 0; i < m->vcpus && m->records; i++) {
+        const struct vsave_vcpu *c = &m->vcpu[i];
+        memset(b, 0, 16);
+        put64(b, c->vp_assist_msr);
+        b[8] = c->apic_assist;
+        put64(b + 16, c->simp_msr);
+        for (int k = 0; k < 16; k++)
+            put64(b + 24 + 8 * k, c->sint_msr[k]);
+        for (int k = 0; k < 4; k++) {
+            put64(b + 152 + 8 * k, c->stimer_config_msr[k]);
+            put64(b + 184 + 8 * k, c->stimer_count_msr[k]);
+        }
+        rc |= record(f, SNAP_REC_VIRIDIAN_VCPU, i, b, vsave_vcpu_size(m->layout), NULL, 0);
+    }
     for (uint32_t i = 0; i < m->vcpus; i++) {
-        memset(b, 0, 24);
-        put64(b, m->vcpu[i].apic_assist);
-        put32(b + 8, m->vcpu[i].icr);
-        put32(b + 12, m->vcpu[i].icr2);
-        put32(b + 16, m->vcpu[i].tpr);
-        rc |= record(f, SNAP_REC_VIRIDIAN_VCPU, i, b, 24, NULL, 0);
+        memset(b, 0, 16);
+        put32(b, m->vcpu[i].icr);
+        put32(b + 4, m->vcpu[i].icr2);
+        put32(b + 8, m->vcpu[i].tpr);
+        rc |= record(f, SNAP_REC_LAPIC, i, b, 16, NULL, 0);
     }
     put64(b, m->tsc);
     put32(b + 8, m->incarnation);
@@ -207,7 +225,8 @@ static int bad(struct rd *r, const char *fmt, ...)
     unsigned long long at = (unsigned long long)r->rec_off;
     if (r->index == 0)
         snprintf(r->err->msg, sizeof r->err->msg, "file header: %s", what);
-    else if (r->type == SNAP_REC_VIRIDIAN_VCPU || r->type == SNAP_REC_CPU)
+    else if (r->type == SNAP_REC_VIRIDIAN_VCPU || r->type == SNAP_REC_CPU ||
+             r->type == SNAP_REC_LAPIC)
         snprintf(r->err->msg, sizeof r->err->msg, "record %u (%s, vCPU %u) at offset 0x%llx: %s",
                  r->index, snap_record_name(r->type), r->instance, at, what);
     else
@@ -230,7 +249,8 @@ enum {
 
 struct progress {
     unsigned seen;
-    uint64_t vcpu_viridian, cpu;       /* bit per vCPU */
+    uint64_t vcpu_viridian, cpu, lapic; /* bit per vCPU */
+    uint32_t domain_len, vcpu_len;     /* the viridian records' sizes: their layout */
     uint8_t *page_seen;                /* bit per page */
     uint64_t pages;
 };
@@ -318,7 +338,8 @@ static int load_record(struct rd *r, const uint8_t *p, uint32_t len, struct snap
     struct vsave *m = &s->model;
     if (r->type != SNAP_REC_HEADER && !(pr->seen & SEEN_HEADER))
         return bad(r, "comes before the HEADER record");
-    bool per_vcpu = r->type == SNAP_REC_VIRIDIAN_VCPU || r->type == SNAP_REC_CPU;
+    bool per_vcpu = r->type == SNAP_REC_VIRIDIAN_VCPU || r->type == SNAP_REC_CPU ||
+                    r->type == SNAP_REC_LAPIC;
     if (per_vcpu && r->instance >= m->vcpus)
         return bad(r, "vCPU %u, but the guest has %u", r->instance, m->vcpus);
     if (!per_vcpu && r->instance != 0)
@@ -333,7 +354,9 @@ static int load_record(struct rd *r, const uint8_t *p, uint32_t len, struct snap
     if (once && (pr->seen & once))
         return bad(r, "given twice");
     pr->seen |= once;
-    uint64_t *vbits = r->type == SNAP_REC_CPU ? &pr->cpu : &pr->vcpu_viridian;
+    uint64_t *vbits = r->type == SNAP_REC_CPU     ? &pr->cpu
+                    : r->type == SNAP_REC_LAPIC ? &pr->lapic
+                                                : &pr->vcpu_viridian;
     if (per_vcpu) {
         if (*vbits & (1ull << r->instance))
             return bad(r, "given twice");
@@ -358,15 +381,42 @@ static int load_record(struct rd *r, const uint8_t *p, uint32_t len, struct snap
         m->param = get32(p);
         return 0;
     case SNAP_REC_VIRIDIAN_DOMAIN:
-        if (want_len(r, len, 24))
-            return -1;
-        m->domain = (struct vsave_domain){ get64(p), get64(p + 8), get64(p + 16) };
+        if (len != 16 && len != 24 && len != 32)
+            return bad(r, "length %u: hvm_viridian_domain_context is 16, 24 or 32 bytes", len);
+        pr->domain_len = len;
+        m->records = true;
+        m->domain = (struct vsave_domain){ get64(p), get64(p + 8), len > 16 ? get64(p + 16) : 0,
+                                           len > 24 ? get64(p + 24) : 0 };
         return 0;
-    case SNAP_REC_VIRIDIAN_VCPU:
-        if (want_len(r, len, 24))
+    case SNAP_REC_VIRIDIAN_VCPU: {
+        if (len != 8 && len != 16 && len != 216)
+            return bad(r, "length %u: hvm_viridian_vcpu_context is 8, 16 or 216 bytes", len);
+        if (pr->vcpu_len && len != pr->vcpu_len)
+            return bad(r, "length %u, but vCPU records before it have %u", len, pr->vcpu_len);
+        static const uint8_t zero[7];
+        if (len > 8 && memcmp(p + 9, zero, 7) != 0)
+            return bad(r, "_pad is not zero (Xen's load refuses it)");
+        pr->vcpu_len = len;
+        struct vsave_vcpu *c = &m->vcpu[r->instance];
+        c->vp_assist_msr = get64(p);
+        c->apic_assist = len > 8 ? p[8] : 0;
+        if (len == 216) {
+            c->simp_msr = get64(p + 16);
+            for (int k = 0; k < 16; k++)
+                c->sint_msr[k] = get64(p + 24 + 8 * k);
+            for (int k = 0; k < 4; k++) {
+                c->stimer_config_msr[k] = get64(p + 152 + 8 * k);
+                c->stimer_count_msr[k] = get64(p + 184 + 8 * k);
+            }
+        }
+        return 0;
+    }
+    case SNAP_REC_LAPIC:
+        if (want_len(r, len, 16))
             return -1;
-        m->vcpu[r->instance] =
-            (struct vsave_vcpu){ get64(p), get32(p + 8), get32(p + 12), get32(p + 16) };
+        m->vcpu[r->instance].icr = get32(p);
+        m->vcpu[r->instance].icr2 = get32(p + 4);
+        m->vcpu[r->instance].tpr = get32(p + 8);
         return 0;
     case SNAP_REC_CLOCK:
         if (want_len(r, len, 16))
@@ -443,7 +493,7 @@ static int read_from(struct src *src, struct snapshot *s, struct snap_error *err
         goto fail;
     static const struct { unsigned bit; const char *name; } need[] = {
         { SEEN_HEADER, "HEADER" }, { SEEN_PARAM, "HVM_PARAM_VIRIDIAN or LEGACY_VIRIDIAN" },
-        { SEEN_DOMAIN, "VIRIDIAN_DOMAIN" }, { SEEN_CLOCK, "CLOCK" },
+        { SEEN_CLOCK, "CLOCK" },
     };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!(pr.seen & need[i].bit)) {
@@ -451,9 +501,35 @@ static int read_from(struct src *src, struct snapshot *s, struct snap_error *err
             goto fail;
         }
     uint64_t all = s->model.vcpus == 64 ? UINT64_MAX : (1ull << s->model.vcpus) - 1;
-    if (pr.cpu != all || pr.vcpu_viridian != all) {
-        bad(&r, "a CPU or VIRIDIAN_VCPU record is missing for some vCPU");
+    if (pr.cpu != all || pr.lapic != all) {
+        bad(&r, "a CPU or LAPIC record is missing for some vCPU");
         goto fail;
+    }
+    /* Xen writes the viridian records for a viridian domain and none otherwise: both or
+     * neither, in one release's layout, the source host's. */
+    if (pr.vcpu_viridian != (s->model.records ? all : 0)) {
+        bad(&r, s->model.records ? "a VIRIDIAN_VCPU record is missing for some vCPU"
+                                 : "VIRIDIAN_VCPU records without a VIRIDIAN_DOMAIN record");
+        goto fail;
+    }
+    if (s->model.records) {
+        int layout = vsave_layout_of(pr.domain_len, pr.vcpu_len);
+        const struct vprofile *host = vprofile_find(s->model.host);
+        if (layout < 0) {
+            bad(&r, "VIRIDIAN_DOMAIN (%u bytes) and VIRIDIAN_VCPU (%u bytes) are no release's "
+                "layout", pr.domain_len, pr.vcpu_len);
+            goto fail;
+        }
+        if (host && (enum vsave_layout)layout != host->save) {
+            bad(&r, "the viridian records (%u and %u bytes) are not %s's layout (%u and %u)",
+                pr.domain_len, pr.vcpu_len, host->name, vsave_domain_size(host->save),
+                vsave_vcpu_size(host->save));
+            goto fail;
+        }
+        s->model.layout = (enum vsave_layout)layout;
+    } else {
+        const struct vprofile *host = vprofile_find(s->model.host);
+        s->model.layout = host ? host->save : VSAVE_4_13;
     }
     free(pr.page_seen);
     return 0;

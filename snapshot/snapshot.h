@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include "viridian/save.h"
 
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
 #define SNAP_PAGE 4096u
 #define SNAP_MAX_REGS 128u
 #define SNAP_MAX_MEMORY_MIB 4096u
@@ -19,12 +19,13 @@ enum snap_record {
     SNAP_REC_HEADER = 1,              /* source profile, rates, sizes, where it was taken */
     SNAP_REC_HVM_PARAM_VIRIDIAN = 2,  /* the mask, as 4.5+ streams carry it */
     SNAP_REC_LEGACY_VIRIDIAN = 3,     /* only the boolean, as pre-4.5 streams did */
-    SNAP_REC_VIRIDIAN_DOMAIN = 4,
-    SNAP_REC_VIRIDIAN_VCPU = 5,       /* instance: vCPU */
+    SNAP_REC_VIRIDIAN_DOMAIN = 4,     /* hvm_viridian_domain_context, the source's layout */
+    SNAP_REC_VIRIDIAN_VCPU = 5,       /* instance: vCPU; hvm_viridian_vcpu_context */
     SNAP_REC_CLOCK = 6,
     SNAP_REC_CPU = 7,                 /* instance: vCPU; named registers */
     SNAP_REC_MEMORY = 8,              /* a run of non-zero pages */
     SNAP_REC_MACHINE = 9,             /* optional: the emulator's devices and counters, named */
+    SNAP_REC_LAPIC = 10,              /* instance: vCPU; the APIC registers the MSRs reach */
     SNAP_REC_END = 0xffff,
 };
 

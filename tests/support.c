@@ -181,3 +181,26 @@ int count_lines_with(const char *s, const char *needle)
     }
     return count;
 }
+
+static int test_ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    struct test_ram *r = ctx;
+    if (gpa >= TEST_RAM || len > TEST_RAM - gpa)
+        return -1;
+    memcpy(buf, r->b + gpa, len);
+    return 0;
+}
+
+static int test_ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    struct test_ram *r = ctx;
+    if (gpa >= TEST_RAM || len > TEST_RAM - gpa)
+        return -1;
+    memcpy(r->b + gpa, buf, len);
+    return 0;
+}
+
+struct vmem_ops test_ram_ops(struct test_ram *r, bool writable)
+{
+    return (struct vmem_ops){ r, test_ram_read, writable ? test_ram_write : NULL };
+}

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include "viridian/model.h"
 
 struct run_result {
     int status;      /* exit status, or 128+signal when killed by one */
@@ -38,5 +40,13 @@ char *slurp_file(const char *path, size_t *len);
 void write_file(const char *path, const void *data, size_t len);
 /* Number of lines in s that contain needle. */
 int count_lines_with(const char *s, const char *needle);
+
+/* 64 KiB of guest RAM for the model's page writes and parameter reads, and the
+ * vmem_ops over it (read-only when !writable). Zeroed by the caller. */
+#define TEST_RAM 0x10000u
+struct test_ram {
+    uint8_t b[TEST_RAM];
+};
+struct vmem_ops test_ram_ops(struct test_ram *r, bool writable);
 
 #endif

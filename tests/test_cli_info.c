@@ -14,12 +14,13 @@ Test(cpuid_cmd, base_gives_leaf3_eax_0x70)
     run_result_free(&r);
 }
 
-Test(cpuid_cmd, boolean_1_gives_leaf3_eax_0x870)
+Test(cpuid_cmd, boolean_1_gives_leaf3_eax_0x872)
 {
-    const char *args[] = { "cpuid", "--viridian", "1", NULL };
+    /* RELEASE-4.5.0: defaults = base, freq, time_ref_count (libxl_dom.c). */
+    const char *args[] = { "cpuid", "--viridian", "1", "--host", "xen-4.5", NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, "\ncpuid 0x40000003 0x0 -> 0x870 0x0 0x0 0x0"), "%s", r.out);
+    cr_assert(strstr(r.out, "\ncpuid 0x40000003 0x0 -> 0x872 0x0 0x0 0x0"), "%s", r.out);
     cr_assert(strstr(r.out, "\ncpuid 0x40000100 0x0 -> 0x40000104 0x566e6558 0x65584d4d 0x4d4d566e"),
               "%s", r.out);
     run_result_free(&r);
@@ -43,11 +44,28 @@ Test(cpuid_cmd, output_is_a_trace_that_replays_clean)
 
 Test(cpuid_cmd, without_viridian_only_xens_leaves_are_printed)
 {
+    /* The default host is the newest release: XEN_CPUID_MAX_NUM_LEAVES is 5 from 4.10. */
     const char *args[] = { "cpuid", NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 0);
-    cr_assert(strstr(r.out, "\ncpuid 0x40000000 0x0 -> 0x40000004 0x566e6558"), "%s", r.out);
+    cr_assert(strstr(r.out, "config host=xen-4.22 "), "%s", r.out);
+    cr_assert(strstr(r.out, "\ncpuid 0x40000000 0x0 -> 0x40000005 0x566e6558"), "%s", r.out);
     cr_assert_null(strstr(r.out, "0x40000006"));
+    run_result_free(&r);
+}
+
+Test(cpuid_cmd, the_default_host_is_the_newest_release)
+{
+    const char *args[] = { "cpuid", "--viridian", "defaults", "--guest-os-id", "0x1040601001db0",
+                           NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* 4.22 libxl_x86.c "Enable defaults": base freq time_ref_count apic_assist crash_ctl
+     * no_vp_limit cpu_hotplug; viridian.c: leaf 3 EDX CPUID3D_CPU_DYNAMIC_PARTITIONING |
+     * CPUID3D_CRASH_MSRS, leaf 5 EAX -1, leaf 2 build 0x1772 version 6.0. */
+    cr_assert(strstr(r.out, "\ncpuid 0x40000003 0x0 -> 0x872 0x0 0x0 0x408"), "%s", r.out);
+    cr_assert(strstr(r.out, "\ncpuid 0x40000005 0x0 -> 0xffffffff 0x0 0x0 0x0"), "%s", r.out);
+    cr_assert(strstr(r.out, "\ncpuid 0x40000002 0x0 -> 0x1772 0x60000 0x0 0x0"), "%s", r.out);
     run_result_free(&r);
 }
 
@@ -84,16 +102,40 @@ Test(msrs_cmd, every_msr_is_annotated_and_gated_by_its_group)
     const char *args[] = { "msrs", "--viridian", "all,!freq", NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, "rdmsr 0x40000022 -> #GP  # HV_X64_MSR_TSC_FREQUENCY, group freq\n"),
-              "%s", r.out);
-    cr_assert(strstr(r.out, "rdmsr 0x40000002 -> 0x0  # HV_X64_MSR_VP_INDEX, group base\n"), "%s",
-              r.out);
-    cr_assert(strstr(r.out, "rdmsr 0x40000070 -> #GP  # HV_X64_MSR_EOI, group base, write-only\n"),
-              "%s", r.out);
+    cr_assert(strstr(r.out, "rdmsr 0x40000022 -> #GP  # HV_X64_MSR_TSC_FREQUENCY, group freq, "
+                            "Xen 4.4+\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "rdmsr 0x40000002 -> 0x0  # HV_X64_MSR_VP_INDEX, group base, "
+                            "Xen 4.3+\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "rdmsr 0x40000070 -> #GP  # HV_X64_MSR_EOI, group base, Xen 4.3+, "
+                            "write-only\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "rdmsr 0x400000b7 -> 0x0  # HV_X64_MSR_STIMER3_COUNT, group stimer, "
+                            "Xen 4.13+\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "rdmsr 0x40000105 -> 0x8000000000000000  # HV_X64_MSR_CRASH_CTL, "
+                            "no group (crash_ctl only advertises it), Xen 4.9+\n"), "%s", r.out);
     const char *rargs[] = { "replay", "-", NULL };
     struct run_result again = run_vsbox(rargs, r.out);
     cr_assert_eq(again.status, 0, "%s%s", again.out, again.err);
     run_result_free(&again);
+    run_result_free(&r);
+}
+
+/* Issue 15: the labels `vsbox msrs` prints are names --viridian takes. */
+Test(msrs_cmd, every_group_label_is_a_name_viridian_accepts)
+{
+    const char *args[] = { "msrs", "--viridian", "all", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (const char *p = strstr(r.out, ", group "); p; p = strstr(p + 1, ", group ")) {
+        char name[40] = "";
+        sscanf(p + 8, "%39[a-z_]", name);
+        const char *spec[] = { "msrs", "--viridian", "base", NULL, NULL };
+        char full[64];
+        snprintf(full, sizeof full, "base,%s", name);
+        spec[2] = full;
+        struct run_result g = run_vsbox(spec, NULL);
+        cr_expect_eq(g.status, 0, "--viridian %s: %s", full, g.err);
+        run_result_free(&g);
+    }
     run_result_free(&r);
 }
 
@@ -118,7 +160,9 @@ Test(config_flag, xl_cfg_viridian_list_sets_the_mask)
     const char *args[] = { "cpuid", "--config", path, "--verbose", NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, "\ncpuid 0x40000003 0x0 -> 0x70 0x0 0x0 0x0"), "%s", r.out);
+    /* all,!freq on 4.22: TIME_REF_COUNT SYNIC STIMER APIC HYPERCALL VP_INDEX REFERENCE_TSC;
+     * EDX CPU_DYNAMIC_PARTITIONING CRASH_MSRS SINT_POLLING */
+    cr_assert(strstr(r.out, "\ncpuid 0x40000003 0x0 -> 0x27e 0x0 0x0 0x20408"), "%s", r.out);
     cr_assert(strstr(r.out, "vcpus=2"), "%s", r.out);
     cr_assert(strstr(r.err, "disk"), "--verbose lists ignored keys: %s", r.err);
     run_result_free(&r);

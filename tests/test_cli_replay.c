@@ -182,7 +182,7 @@ Test(replay, flags_override_the_header)
                            "1", NULL };
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 1);
-    cr_assert(strstr(r.out, ":7: expected 0x3, got 0x1"), "%s", r.out);
+    cr_assert(strstr(r.out, ":7: expected 0x3, got 0x5"), "%s", r.out);
     run_result_free(&r);
 }
 

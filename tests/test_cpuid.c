@@ -102,8 +102,9 @@ Test(cpuid, xen_leaves_move_to_0x40000100_with_viridian)
 Test(cpuid, xen_time_leaf_reports_the_guest_tsc_scale)
 {
     struct vmodel *m = model(0x1);
-    /* vtsc | host TSC safe | RDTSCP; tsc_mode 0; 2 GHz; incarnation 0 */
-    leaf(m, 0x40000103, 0, 0x7, 0, 2000000, 0);
+    /* host TSC safe | RDTSCP, no vtsc: tsc_set_info() runs the TSC natively when the guest
+     * rate is the host's (2 GHz); tsc_mode 0; 2 GHz; incarnation 0 */
+    leaf(m, 0x40000103, 0, 0x6, 0, 2000000, 0);
     /* set_time_scale(2e9): shift 0, mul_frac 1e9 * 2^32 / 2e9 */
     leaf(m, 0x40000103, 1, 0, 0, 0x80000000, 0);
     leaf(m, 0x40000103, 2, 2000000, 0, 0, 0);
@@ -118,6 +119,7 @@ Test(cpuid, xen_time_leaf_shift_is_sign_extended)
     cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
     /* 2.5e9 > 2e9: halved to 1.25e9, shift -1; 1e9/1.25e9 = 0.8 = 0xcccccccc / 2^32 */
     leaf(m, 0x40000103, 1, 0, 0, 0xcccccccc, 0xffffffff);
+    /* 2.5 GHz on a 2 GHz host without TSC scaling: vtsc (bit 0) */
     leaf(m, 0x40000103, 0, 0x7, 0, 2500000, 0);
     vmodel_destroy(m);
 }

@@ -38,9 +38,14 @@ Test(fuzz, every_msr_of_the_table_is_in_the_dictionary)
     size_t rows;
     const struct vmsr_info *t = vmsr_table(&rows);
     for (size_t i = 0; i < rows; i++) {
-        char want[32];
-        snprintf(want, sizeof want, "\"0x%x\"", t[i].msr);
-        cr_expect(strstr(dict, want), "%s (%s) missing from fuzz/trace.dict", want, t[i].name);
+        /* a range's first and last MSR */
+        uint32_t ends[2] = { t[i].msr, t[i].msr + (t[i].count - 1) * t[i].stride };
+        for (int k = 0; k < 2; k++) {
+            char want[32];
+            snprintf(want, sizeof want, "\"0x%x\"", ends[k]);
+            cr_expect(strstr(dict, want), "%s (%s) missing from fuzz/trace.dict", want,
+                      t[i].name);
+        }
     }
 }
 

@@ -129,7 +129,19 @@ Test(hypercall, xens_own_page_has_32_byte_slots_and_ud2_for_iret)
 
 Test(hypercall, xens_page_refuses_an_offset_or_a_frame_outside_ram)
 {
+    /* wrmsr_hypervisor_regs() "return 0" for both (4.5 traps.c), which 4.5's
+     * vmx_msr_write_intercept() takes as done: the write is dropped, no page. */
     struct vmodel *m = model_on_ram(0);
+    uint8_t before[32];
+    memcpy(before, ram.bytes + 0x5000, sizeof before);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x5010), 0);
+    cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x100000), 0);
+    cr_assert_eq(memcmp(before, ram.bytes + 0x5000, sizeof before), 0);
+    vmodel_destroy(m);
+    /* 4.12+ guest_wrmsr_xen(): "return X86EMUL_EXCEPTION" -> #GP. */
+    struct vconfig cfg = { .host = vprofile_find("xen-4.12"), .mem = { &ram, ram_read,
+                                                                       ram_write } };
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
     cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x5010), -1);
     cr_assert_eq(vmodel_wrmsr(m, 0, 0x40000000, 0x100000), -1);
     vmodel_destroy(m);
@@ -169,6 +181,30 @@ Test(xen_hypercall, a_guest_may_read_hvm_param_viridian)
     memcpy(&value, ram.bytes + 0x208, 8);
     cr_assert_eq(value, 0x3);
     cr_assert_eq(ev.kind, VEV_PARAM_GET);
+    vmodel_destroy(m);
+}
+
+Test(xen_hypercall, from_4_6_a_guest_may_not_read_it_either)
+{
+    /* 4.6 hvm_allow_get_param() (commit ec9f99e1be): "The remaining parameters should
+     * not be read by the guest" -> -EPERM for HVM_PARAM_VIRIDIAN. */
+    memset(&ram, 0, sizeof ram);
+    struct vconfig cfg = { .host = vprofile_find("xen-4.6"), .viridian = 0x5,
+                           .mem = { &ram, ram_read, ram_write } };
+    struct vmodel *m = NULL;
+    uint64_t rax, value = 0xdead;
+    struct vevent ev;
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+    put_param(0x200, 0x7ff0, 9, 0xdead);
+    cr_assert(vmodel_xen_hypercall(m, 0, 34, 1, 0x200, &rax, &ev));
+    cr_assert_eq(rax, (uint64_t)-1, "-EPERM");
+    memcpy(&value, ram.bytes + 0x208, 8);
+    cr_assert_eq(value, 0xdead, "nothing written back");
+    cr_assert_eq(ev.kind, VEV_PARAM_GET);
+    cr_assert(ev.from_guest);
+    struct vres res;
+    cr_assert(vmodel_apply(m, &ev, &res));
+    cr_assert_eq(res.kind, VRES_EPERM);
     vmodel_destroy(m);
 }
 

@@ -90,7 +90,7 @@ Test(profiles, the_4_3_to_4_4_migration_makes_msrs_appear)
     struct vmodel *m = on("xen-4.3", 1);
     uint64_t v;
     cr_assert_eq(vmodel_rdmsr(m, 0, HV_X64_MSR_TSC_FREQUENCY, &v), -1);
-    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1), VRES_OK);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1, 0), VRES_OK);
     cr_assert_eq(vmodel_rdmsr(m, 0, HV_X64_MSR_TSC_FREQUENCY, &v), 0);
     vmodel_destroy(m);
 }
@@ -98,8 +98,8 @@ Test(profiles, the_4_3_to_4_4_migration_makes_msrs_appear)
 Test(profiles, a_base_only_mask_cannot_migrate_to_a_boolean_host)
 {
     struct vmodel *m = on("xen-4.5", HVMPV_base_freq | HVMPV_no_freq);
-    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1), VRES_REFUSED);
-    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.5"), -1), VRES_OK);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.4"), -1, 0), VRES_REFUSED);
+    cr_assert_eq(vmodel_migrate(m, vprofile_find("xen-4.5"), -1, 0), VRES_OK);
     vmodel_destroy(m);
 }
 

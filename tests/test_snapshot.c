@@ -11,7 +11,8 @@
 static struct snapshot *sample(bool legacy)
 {
     struct snapshot *s = calloc(1, sizeof *s);
-    struct vconfig cfg = { .viridian = 0x3, .vcpus = 2, .tsc_khz = 2500000 };
+    struct vconfig cfg = { .host = vprofile_find("xen-4.5"), .viridian = 0x3, .vcpus = 2,
+                           .tsc_khz = 2500000 };
     struct vmodel *m;
     cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
     vmodel_wrmsr(m, 0, HV_X64_MSR_GUEST_OS_ID, 0x1040601001db0ull);
@@ -88,6 +89,60 @@ Test(snapshot, a_mostly_empty_guest_stays_small)
     free_sample(s);
 }
 
+/* hvm_viridian_domain_context / hvm_viridian_vcpu_context sizes at each release's
+ * public/arch-x86/hvm/save.h: 4.3 {hypercall_gpa, guest_os_id} {apic_assist}; 4.5
+ * +time_ref_count; 4.6 +reference_tsc; 4.7 vcpu {msr, u8, _pad[7]}; 4.13 vcpu +simp_msr,
+ * sint_msr[16], stimer_config_msr[4], stimer_count_msr[4]. */
+Test(snapshot, records_take_the_source_release_layout)
+{
+    static const struct { const char *host; uint32_t dom, vcpu; } want[] = {
+        { "xen-4.4", 16, 8 },  { "xen-4.5", 24, 8 },   { "xen-4.6", 32, 8 },
+        { "xen-4.7", 32, 16 }, { "xen-4.12", 32, 16 }, { "xen-4.13", 32, 216 },
+        { "xen-4.22", 32, 216 },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct vprofile *h = vprofile_find(want[i].host);
+        cr_assert_eq(vsave_domain_size(h->save), want[i].dom, "%s", want[i].host);
+        cr_assert_eq(vsave_vcpu_size(h->save), want[i].vcpu, "%s", want[i].host);
+        struct snapshot *s = sample(false), *t = calloc(1, sizeof *t);
+        struct vconfig cfg = { .host = h, .viridian = 1, .vcpus = 2 };
+        struct vmodel *m;
+        cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+        vmodel_wrmsr(m, 1, HV_X64_MSR_VP_ASSIST_PAGE, 0x5000);
+        vmodel_save(m, false, &s->model);
+        vmodel_destroy(m);
+        size_t len;
+        uint8_t *bytes = to_bytes(s, &len);
+        struct snap_error err;
+        cr_assert_eq(snap_read(bytes, len, t, &err), 0, "%s: %s", want[i].host, err.msg);
+        cr_assert_eq(t->model.layout, h->save);
+        cr_assert(t->model.records);
+        cr_assert_eq(t->model.vcpu[1].vp_assist_msr, 0x5000);
+        free(bytes);
+        free_sample(s);
+        free_sample(t);
+    }
+}
+
+Test(snapshot, without_viridian_there_are_no_viridian_records)
+{
+    struct snapshot *s = sample(false), *t = calloc(1, sizeof *t);
+    struct vconfig cfg = { .viridian = 0, .vcpus = 2 };
+    struct vmodel *m;
+    cr_assert_eq(vmodel_create(&cfg, &m), VERR_OK);
+    vmodel_save(m, false, &s->model);
+    vmodel_destroy(m);
+    cr_assert_not(s->model.records);
+    size_t len;
+    uint8_t *bytes = to_bytes(s, &len);
+    struct snap_error err;
+    cr_assert_eq(snap_read(bytes, len, t, &err), 0, "%s", err.msg);
+    cr_assert_not(t->model.records);
+    free(bytes);
+    free_sample(s);
+    free_sample(t);
+}
+
 Test(snapshot, a_legacy_stream_carries_only_the_boolean)
 {
     struct snapshot *s = sample(true), *t = calloc(1, sizeof *t);
@@ -144,8 +199,8 @@ Test(snapshot, wrong_magic_and_version_are_refused)
     struct snapshot *s = sample(false);
     size_t len;
     uint8_t *bytes = to_bytes(s, &len);
-    bytes[8] = 2;
-    expect_bad(bytes, len, "version 2 not supported");
+    bytes[8] = 1; /* version 1's viridian records had vsbox's own layout, not Xen's */
+    expect_bad(bytes, len, "version 1 not supported");
     bytes[0] = 'X';
     expect_bad(bytes, len, "not a vsbox snapshot");
     expect_bad((const uint8_t *)"", 0, "too short");
@@ -181,7 +236,7 @@ static void forge_start(struct forge *f, uint32_t mib, uint32_t vcpus)
 {
     memset(f, 0, sizeof *f);
     memcpy(f->buf, "VSBXSNAP", 8);
-    forge_u32(f->buf + 8, 1);
+    forge_u32(f->buf + 8, SNAP_VERSION);
     f->len = 16;
     uint8_t h[56] = "xen-4.5";
     forge_u32(h + 32, 2000000);
@@ -206,8 +261,21 @@ Test(snapshot, hostile_records_are_refused_by_name)
     expect_bad(f.buf, f.len, "record 2 (CLOCK) at offset 0x58: length 2147483647 runs past the end");
 
     forge_start(&f, 1, 1);
-    forge_rec(&f, SNAP_REC_VIRIDIAN_VCPU, 3, page, 24, 24);
+    forge_rec(&f, SNAP_REC_VIRIDIAN_VCPU, 3, page, 8, 8);
     expect_bad(f.buf, f.len, "record 2 (VIRIDIAN_VCPU, vCPU 3) at offset 0x58: vCPU 3, but the guest has 1");
+
+    /* Xen's record sizes only (save.h at the release tags), _pad zero as its load wants. */
+    forge_start(&f, 1, 1);
+    forge_rec(&f, SNAP_REC_VIRIDIAN_VCPU, 0, page, 24, 24);
+    expect_bad(f.buf, f.len, "length 24: hvm_viridian_vcpu_context is 8, 16 or 216 bytes");
+    forge_start(&f, 1, 1);
+    forge_rec(&f, SNAP_REC_VIRIDIAN_DOMAIN, 0, page, 40, 40);
+    expect_bad(f.buf, f.len, "hvm_viridian_domain_context is 16, 24 or 32 bytes");
+    forge_start(&f, 1, 1);
+    page[12] = 1;
+    forge_rec(&f, SNAP_REC_VIRIDIAN_VCPU, 0, page, 16, 16);
+    page[12] = 0;
+    expect_bad(f.buf, f.len, "_pad is not zero");
 
     forge_start(&f, 1, 1);
     forge_rec(&f, SNAP_REC_HEADER, 0, f.buf + 32, 56, 56);
@@ -239,7 +307,7 @@ Test(snapshot, hostile_records_are_refused_by_name)
 
     memset(&f, 0, sizeof f);
     memcpy(f.buf, "VSBXSNAP", 8);
-    forge_u32(f.buf + 8, 1);
+    forge_u32(f.buf + 8, SNAP_VERSION);
     f.len = 16;
     forge_rec(&f, SNAP_REC_CLOCK, 0, page, 16, 16);
     expect_bad(f.buf, f.len, "comes before the HEADER record");

@@ -221,7 +221,12 @@ Test(trace_errors, rejects_a_result_that_does_not_fit_the_event)
     EVENT_ERROR_AT("hypercall 0x1 0x2 0x3 -> ok", 26, "expected RAX or #UD, not 'ok'");
     EVENT_ERROR_AT("param-set viridian 0x1 from=guest -> refused", 38,
                    "expected ok, EPERM, EEXIST or EINVAL, not 'refused'");
-    EVENT_ERROR_AT("param-get viridian -> EPERM", 23, "expected a value, not 'EPERM'");
+    EVENT_ERROR_AT("param-get viridian -> EEXIST", 23, "expected a value or EPERM, not 'EEXIST'");
+    EVENT_ERROR_AT("poll -> 0x1", 6, "expected the SIM slots the guest holds");
+    EVENT_ERROR_AT("poll 0x10000", 6, "number does not fit in 16 bits");
+    EVENT_ERROR_AT("migrate host=xen-4.22 downtime=", 32, "expected a tick count");
+    EVENT_ERROR_AT("hypercall 0x2 0x0 0x0 in=0x1,,0x2", 30, "expected a 64-bit word");
+    EVENT_ERROR_AT("hypercall 0x2 0x0 0x0 in=0x1,zz", 30, "expected a number");
     EVENT_ERROR_AT("migrate host=xen-4.5 -> #GP", 25, "expected ok or refused, not '#GP'");
     EVENT_ERROR_AT("migrate host=xen-4.5 -> 0x1", 25, "expected ok or refused, not '0x1'");
 }

@@ -199,7 +199,7 @@ Test(trace_header, the_sample_file_of_every_form_reads_as_written)
     cr_assert_str_eq(p.cfg.viridian, "all,!freq");
     cr_assert_eq(p.cfg.tsc_khz, 2500000);
     cr_assert_eq(p.cfg.vcpus, 4);
-    cr_assert_eq(p.count, 20);
+    cr_assert_eq(p.count, 25);
     cr_assert_eq(p.items[0].kind, TRACE_COMMENT);
     cr_assert_eq(p.items[1].kind, TRACE_COMMENT);
     cr_assert_eq(p.items[2].kind, TRACE_BLANK);
@@ -242,6 +242,16 @@ Test(trace_header, the_sample_file_of_every_form_reads_as_written)
           { .kind = VRES_REFUSED }, "" },
         { 23, { .kind = VEV_RDTSC, .vcpu = 63, .legacy = -1 }, false, { .kind = VRES_NONE },
           "  indented comment, kept as written" },
+        { 24, { .kind = VEV_POLL, .vcpu = 2, .a = { 3 }, .legacy = -1 }, true,
+          { VRES_VALUE, { 1 } }, "" },
+        { 25, { .kind = VEV_MIGRATE, .host = host("xen-4.22"), .a = { 20000000 }, .legacy = -1 },
+          true, { .kind = VRES_OK }, "" },
+        { 26, { .kind = VEV_HYPERCALL, .a = { 0x10002, 0x3000, 0 }, .legacy = -1 }, true,
+          { VRES_VALUE, { 0x100000000ull } }, "" },
+        { 27, { .kind = VEV_HYPERCALL, .a = { 2, 0x3000, 0 }, .legacy = -1 }, true,
+          { VRES_VALUE, { 5 } }, "" },
+        { 28, { .kind = VEV_PARAM_GET, .from_guest = true, .legacy = -1 }, true,
+          { .kind = VRES_EPERM }, "" },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const struct trace_item *it = &p.items[3 + i];
@@ -255,6 +265,16 @@ Test(trace_header, the_sample_file_of_every_form_reads_as_written)
             expect_result(it, want[i].res, what);
         cr_expect_str_eq(it->comment, want[i].comment, "%s", what);
     }
+    /* The hypercalls' recorded input blocks. */
+    const struct trace_item *h = &p.items[3 + 19];
+    cr_assert(h->has_input);
+    cr_assert_eq(h->input_words, 3);
+    cr_assert_eq(h->input[0], 0);
+    cr_assert_eq(h->input[1], 1);
+    cr_assert_eq(h->input[2], 0xf);
+    cr_assert(h[1].has_input);
+    cr_assert_eq(h[1].input_words, 0);
+    cr_assert_not(p.items[3 + 6].has_input);
 }
 
 Test(trace_errors, rejects_an_empty_file)
@@ -307,10 +327,10 @@ Test(trace_errors, rejects_config_values_out_of_range)
     EVENT_ERROR_AT("config tsc_khz=0", 16, "tsc_khz must be positive");
     EVENT_ERROR_AT("config tsc_khz=4294967296", 16, "does not fit in 32 bits");
     EVENT_ERROR_AT("config tsc_khz=2.5e6", 16, "expected a number");
-    static char spec[300];
+    static char spec[400];
     strcpy(spec, MAGIC "config viridian=");
-    memset(spec + strlen(spec), 'a', 128);
-    error_at_bytes(spec, strlen(spec), 2, 17, "viridian spec longer than 127");
+    memset(spec + strlen(spec), 'a', 256);
+    error_at_bytes(spec, strlen(spec), 2, 17, "viridian spec longer than 255");
 }
 
 Test(trace_errors, rejects_lines_longer_than_the_limit)

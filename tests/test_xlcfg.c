@@ -75,7 +75,7 @@ Test(xlcfg, the_windows_example_reads_whole)
 
     struct xl_settings s;
     cr_assert_eq(xlcfg_apply(&cfg, vprofile_find("xen-4.5"), &s, &err), 0, "%s", err.msg);
-    cr_assert_eq(s.viridian, 0x3);
+    cr_assert_eq(s.viridian, 0x7, "all,!freq on 4.5: base, no_freq, time_ref_count");
     cr_assert_eq(s.vcpus, 2);
     cr_assert_eq(s.memory_mib, 2048);
     cr_assert_str_eq(s.name, "win7-x64");
@@ -95,7 +95,7 @@ Test(xlcfg, semicolons_single_quotes_and_hex_numbers)
     cr_assert_eq(xlcfg_parse(text, len, &cfg, &err), 0, "%s", err.msg);
     cr_assert_eq(xlcfg_apply(&cfg, vprofile_find("xen-4.5"), &s, &err), 0, "%s", err.msg);
     cr_assert_eq(s.memory_mib, 512);
-    cr_assert_eq(s.viridian, 0x1, "boolean 1 is libxl's defaults: base+freq");
+    cr_assert_eq(s.viridian, 0x5, "boolean 1 is libxl's defaults: base+freq+time_ref_count");
     cr_assert_str_eq(s.name, "legacy");
     xlcfg_free(&cfg);
     free(text);
@@ -169,10 +169,10 @@ Test(xlcfg, viridian_values_are_libxls)
 {
     cr_assert_eq(viridian_of("viridian = [ \"base\" ]"), 0x3);
     cr_assert_eq(viridian_of("viridian = [ \"base\", \"freq\" ]"), 0x1);
-    cr_assert_eq(viridian_of("viridian = [ \"defaults\" ]"), 0x1);
-    cr_assert_eq(viridian_of("viridian = [ \"all\", \"!freq\" ]"), 0x3);
+    cr_assert_eq(viridian_of("viridian = [ \"defaults\" ]"), 0x5);
+    cr_assert_eq(viridian_of("viridian = [ \"all\", \"!freq\" ]"), 0x7);
     cr_assert_eq(viridian_of("viridian = [ ]"), 0x0);
-    cr_assert_eq(viridian_of("viridian = 1"), 0x1);
+    cr_assert_eq(viridian_of("viridian = 1"), 0x5);
     cr_assert_eq(viridian_of("viridian = 0"), 0x0);
 }
 

@@ -129,13 +129,17 @@ static const struct name statuses[] = {
 
 static const char *const regs[4] = { "EAX", "EBX", "ECX", "EDX" };
 
-static const char *msr_name(uint32_t msr, char buf[24])
+static const char *msr_name(uint32_t msr, char buf[48])
 {
-    const struct vmsr_info *row = vmsr_find(msr);
-    const char *name = row ? row->name : LOOKUP(msr_names, msr);
+    const struct vmsr_info *row = vmsr_find(msr, NULL);
+    if (row) {
+        vmsr_name(row, msr, buf, 48); /* a range row names each MSR of it ("SINT2") */
+        return buf;
+    }
+    const char *name = LOOKUP(msr_names, msr);
     if (name)
         return name;
-    snprintf(buf, 24, "MSR 0x%" PRIx32, msr);
+    snprintf(buf, 48, "MSR 0x%" PRIx32, msr);
     return buf;
 }
 
@@ -278,7 +282,7 @@ static void msr_cause(struct diverge *d, const struct vmodel *m, const struct tr
     if (!c)
         return;
     if (!c->n) {
-        char nb[24], v[64];
+        char nb[48], v[64];
         const char *name = msr_name(msr, nb);
         const char *op = write ? "write" : "read";
         trace_format_result(v, sizeof v, write ? &(struct vres){ VRES_VALUE, { it->ev.a[1] } }
@@ -290,7 +294,9 @@ static void msr_cause(struct diverge *d, const struct vmodel *m, const struct tr
             else
                 snprintf(c->text, sizeof c->text, "%s (0x%" PRIx32 ") read: captured %s, we "
                          "answer #GP", name, msr, v);
-            if (vmsr_find(msr) || (msr & 0xf0000000u) != 0x40000000u)
+            const struct vmsr_info *row = vmsr_find(msr, NULL);
+            if ((row && vmsr_in_release(row, vmodel_host(m))) ||
+                (msr & 0xf0000000u) != 0x40000000u)
                 advice(c->text, sizeof c->text, m, &it->ev, &it->expect, -1, 0);
             else
                 say(c->text, sizeof c->text, " (vsbox's %s has no such MSR)",

@@ -465,7 +465,7 @@ static void where(const struct kvm_line *l, char *buf, size_t len)
  * of the synthetic range (where an unknown MSR is a #GP worth comparing). */
 static bool msr_modelled(uint32_t msr)
 {
-    return vmsr_find(msr) || (msr & 0xf0000000u) == 0x40000000u;
+    return vmsr_find(msr, NULL) || (msr & 0xf0000000u) == 0x40000000u;
 }
 
 static void event_item(struct trace_item *it, const struct kvm_line *l, unsigned lineno,

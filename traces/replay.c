@@ -20,6 +20,12 @@ enum replay_rc replay_step(struct vmodel *m, const struct trace_item *item, stru
                  (unsigned long long)ev->a[0]);
         return REPLAY_INVALID;
     }
+    struct vevent with = *ev;
+    if (item->has_input) {
+        with.input = item->input;
+        with.input_words = item->input_words;
+        ev = &with;
+    }
     if (!vmodel_apply(m, ev, got)) {
         snprintf(err->msg, sizeof err->msg, "event not understood by the model");
         return REPLAY_INVALID;

@@ -23,7 +23,7 @@
 struct trace_config {
     unsigned have;
     const struct vprofile *host;  /* resolved by the reader: unknown names are an error */
-    char viridian[128];           /* spec text; resolved against the host by the caller */
+    char viridian[256];           /* spec text; resolved against the host by the caller */
     uint32_t tsc_khz;
     uint32_t vcpus;
     uint32_t memory_mib;          /* guest RAM the trace was recorded with (bounds checks) */
@@ -36,10 +36,15 @@ enum trace_item_kind {
     TRACE_BLANK,    /* an empty line, kept so --fill can reproduce a file's layout */
 };
 
+#define TRACE_MAX_INPUT_WORDS 68u /* VHYPERCALL_MAX_INPUT_WORDS */
+
 struct trace_item {
     enum trace_item_kind kind;
     unsigned line;
-    struct vevent ev;
+    struct vevent ev;                /* ev.input is NULL: the words are below */
+    bool has_input;                  /* a hypercall's in=: the input block it read */
+    uint32_t input_words;
+    uint64_t input[TRACE_MAX_INPUT_WORDS];
     bool has_expect;
     struct vres expect;
     char comment[TRACE_MAX_COMMENT]; /* "" when none */

@@ -5,9 +5,11 @@
 #include "viridian/model.h"
 #include "viridian/profile.h"
 
-static enum trace_rc parse_param_set(struct tlex *x, struct vevent *ev);
-static enum trace_rc parse_param_get(struct tlex *x, struct vevent *ev);
-static enum trace_rc parse_migrate(struct tlex *x, struct vevent *ev);
+static enum trace_rc parse_param_set(struct tlex *x, struct trace_item *item);
+static enum trace_rc parse_param_get_from(struct tlex *x, struct trace_item *item);
+static enum trace_rc parse_param_get(struct tlex *x, struct trace_item *item);
+static enum trace_rc parse_migrate(struct tlex *x, struct trace_item *item);
+static enum trace_rc parse_hypercall_input(struct tlex *x, struct trace_item *item);
 
 /* Adding an event is one row here, one case in trace_write.c and a line in the docs. */
 static const struct event_form forms[] = {
@@ -29,13 +31,17 @@ static const struct event_form forms[] = {
     { .word = "param-set", .kind = VEV_PARAM_SET, .parse = parse_param_set,
       .results = "ok, EPERM, EEXIST or EINVAL",
       .words = { VRES_OK, VRES_EPERM, VRES_EEXIST, VRES_EINVAL } },
-    { .word = "param-get", .kind = VEV_PARAM_GET, .parse = parse_param_get,
-      .results = "a value", .values = { { "a value", 64 } } },
+    { .word = "param-get", .kind = VEV_PARAM_GET, .parse = parse_param_get_from,
+      .results = "a value or EPERM", .values = { { "a value", 64 } }, .words = { VRES_EPERM } },
     /* Moves the clock; there is nothing to compare. */
     { .word = "advance", .kind = VEV_ADVANCE,
       .args = { { "a tick count", 64 } } },
     { .word = "migrate", .kind = VEV_MIGRATE, .parse = parse_migrate,
       .results = "ok or refused", .words = { VRES_OK, VRES_REFUSED } },
+    /* The SIM slots the guest holds, as the recorder read them: replay has no memory. */
+    { .word = "poll", .kind = VEV_POLL,
+      .args = { { "the SIM slots the guest holds", 16 } },
+      .results = "a value", .values = { { "a value", 64 } } },
 };
 
 const struct event_form *trace_event_forms(size_t *n)
@@ -71,8 +77,9 @@ static enum trace_rc number(struct tlex *x, const struct number_arg *arg, uint64
     return tlex_number(x, &t, arg->bits, out);
 }
 
-static enum trace_rc parse_param_get(struct tlex *x, struct vevent *ev)
+static enum trace_rc parse_param_get(struct tlex *x, struct trace_item *item)
 {
+    struct vevent *ev = &item->ev;
     struct tlex_token t;
     char b[TLEX_SHOW];
     (void)ev;
@@ -85,16 +92,30 @@ static enum trace_rc parse_param_get(struct tlex *x, struct vevent *ev)
     return TRACE_OK;
 }
 
-static enum trace_rc parse_param_set(struct tlex *x, struct vevent *ev)
+static enum trace_rc parse_param_set(struct tlex *x, struct trace_item *item)
 {
+    struct vevent *ev = &item->ev;
     static const struct number_arg value = { "a value", 64 };
     struct tlex_token t;
-    if (parse_param_get(x, ev) || number(x, &value, &ev->a[0]))
+    if (parse_param_get(x, item) || number(x, &value, &ev->a[0]))
         return TRACE_ERR;
     if (!tlex_peek(x, &t) || !(tlex_is(&t, "from=toolstack") || tlex_is(&t, "from=guest")))
         return missing(x, "from=toolstack or from=guest");
     tlex_next(x, &t);
     ev->from_guest = tlex_is(&t, "from=guest");
+    return TRACE_OK;
+}
+
+/* param-get viridian [from=toolstack|from=guest]: a guest's read (4.6+ refuses it). */
+static enum trace_rc parse_param_get_from(struct tlex *x, struct trace_item *item)
+{
+    struct tlex_token t;
+    if (parse_param_get(x, item))
+        return TRACE_ERR;
+    if (tlex_peek(x, &t) && (tlex_is(&t, "from=toolstack") || tlex_is(&t, "from=guest"))) {
+        tlex_next(x, &t);
+        item->ev.from_guest = tlex_is(&t, "from=guest");
+    }
     return TRACE_OK;
 }
 
@@ -113,8 +134,9 @@ enum trace_rc trace_parse_host(struct tlex *x, const struct tlex_token *v,
     return TRACE_OK;
 }
 
-static enum trace_rc parse_migrate(struct tlex *x, struct vevent *ev)
+static enum trace_rc parse_migrate(struct tlex *x, struct trace_item *item)
 {
+    struct vevent *ev = &item->ev;
     struct tlex_token t, v;
     if (!tlex_peek(x, &t) || !tlex_has_prefix(&t, "host=") || t.len == 5)
         return missing(x, "host=PROFILE");
@@ -124,18 +146,62 @@ static enum trace_rc parse_migrate(struct tlex *x, struct vevent *ev)
         return TRACE_ERR;
     /* Without viridian= the stream carries the whole HVM_PARAM_VIRIDIAN (Xen >= 4.5). */
     ev->legacy = -1;
-    if (!tlex_peek(x, &t) || !tlex_has_prefix(&t, "viridian="))
+    if (tlex_peek(x, &t) && tlex_has_prefix(&t, "viridian=")) {
+        tlex_next(x, &t);
+        v = (struct tlex_token){ t.p + 9, t.len - 9, t.col + 9 };
+        if (tlex_is(&v, "0") || tlex_is(&v, "false"))
+            ev->legacy = 0;
+        else if (tlex_is(&v, "1") || tlex_is(&v, "true"))
+            ev->legacy = 1;
+        else
+            return tlex_fail(x->err, x->line, v.col,
+                             "a legacy stream carries only a boolean: viridian=0, 1, true or "
+                             "false");
+    }
+    /* downtime=TICKS: how long the paused domain waited for its save. */
+    if (tlex_peek(x, &t) && tlex_has_prefix(&t, "downtime=")) {
+        static const struct number_arg ticks = { "a tick count", 64 };
+        tlex_next(x, &t);
+        v = (struct tlex_token){ t.p + 9, t.len - 9, t.col + 9 };
+        if (!v.len)
+            return tlex_fail(x->err, x->line, v.col, "expected %s", ticks.what);
+        if (tlex_number(x, &v, ticks.bits, &ev->a[0]))
+            return TRACE_ERR;
+    }
+    return TRACE_OK;
+}
+
+/* hypercall RCX RDX R8 [in=W0,W1,...|in=none]: the registers are the row's arguments
+ * (so a line without in= stays on the fast path); this takes the optional block. */
+static enum trace_rc parse_hypercall_input(struct tlex *x, struct trace_item *item)
+{
+    static const struct number_arg word = { "a 64-bit word", 64 };
+    struct tlex_token t;
+    if (!tlex_peek(x, &t) || !tlex_has_prefix(&t, "in="))
         return TRACE_OK;
     tlex_next(x, &t);
-    v = (struct tlex_token){ t.p + 9, t.len - 9, t.col + 9 };
-    if (tlex_is(&v, "0") || tlex_is(&v, "false"))
-        ev->legacy = 0;
-    else if (tlex_is(&v, "1") || tlex_is(&v, "true"))
-        ev->legacy = 1;
-    else
-        return tlex_fail(x->err, x->line, v.col,
-                         "a legacy stream carries only a boolean: viridian=0, 1, true or false");
-    return TRACE_OK;
+    item->has_input = true;
+    item->input_words = 0;
+    struct tlex_token w = { t.p + 3, t.len - 3, t.col + 3 };
+    if (tlex_is(&w, "none"))
+        return TRACE_OK;
+    for (;;) {
+        size_t n = 0;
+        while (n < w.len && w.p[n] != ',')
+            n++;
+        struct tlex_token one = { w.p, n, w.col };
+        if (!n)
+            return tlex_fail(x->err, x->line, w.col, "expected %s", word.what);
+        if (item->input_words == TRACE_MAX_INPUT_WORDS)
+            return tlex_fail(x->err, x->line, w.col, "more than %u input words",
+                             TRACE_MAX_INPUT_WORDS);
+        if (tlex_number(x, &one, word.bits, &item->input[item->input_words]))
+            return TRACE_ERR;
+        item->input_words++;
+        if (n == w.len)
+            return TRACE_OK;
+        w = (struct tlex_token){ w.p + n + 1, w.len - n - 1, w.col + (unsigned)n + 1 };
+    }
 }
 
 static enum trace_rc parse_result(struct tlex *x, const struct tlex_token *arrow,
@@ -203,6 +269,8 @@ enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item)
     item->has_expect = false;
     item->expect = (struct vres){ .kind = VRES_NONE };
     item->comment[0] = '\0';
+    item->has_input = false;
+    item->input_words = 0;
     *ev = (struct vevent){ .legacy = -1 };
 
     if (!tlex_next(x, &t))
@@ -223,12 +291,14 @@ enum trace_rc trace_event_parse(struct tlex *x, struct trace_item *item)
                          t.p[0] == '#' ? " (a comment is '#' and a blank)" : "");
     ev->kind = f->kind;
     if (f->parse) {
-        if (f->parse(x, ev))
+        if (f->parse(x, item))
             return TRACE_ERR;
     } else {
         for (size_t i = 0; i < sizeof f->args / sizeof f->args[0] && f->args[i].what; i++)
             if (number(x, &f->args[i], &ev->a[i]))
                 return TRACE_ERR;
+        if (f->kind == VEV_HYPERCALL && parse_hypercall_input(x, item))
+            return TRACE_ERR;
     }
     if (tlex_next(x, &t)) {
         if (!tlex_is(&t, "->"))

@@ -332,6 +332,10 @@ FAST size_t parse_line(const char *s, const struct line_bits *lb, bool wide, uns
     ev->from_guest = false;
     ev->host = NULL;
     ev->legacy = -1;
+    ev->input = NULL;
+    ev->input_words = 0;
+    item->has_input = false; /* only hypercall lines carry in=, and they take the parser */
+    item->input_words = 0;
     for (size_t i = 0; i < 3 && f->args[i].what; i++)
         if (!fast_blank(s, &pos) ||
             !fast_number(s, lb, wide, &pos, f->args[i].bits, &ev->a[i], rec, (unsigned)i))
@@ -506,6 +510,10 @@ FAST size_t from_shape(const struct fast_shape *sh, const char *s, uint64_t eq0,
     ev->from_guest = false;
     ev->host = NULL;
     ev->legacy = -1;
+    ev->input = NULL;
+    ev->input_words = 0;
+    item->has_input = false;
+    item->input_words = 0;
     item->has_expect = sh->has_expect;
     item->expect = sh->expect;
     for (unsigned i = 0; !same && i < sh->fields.n; i++) {

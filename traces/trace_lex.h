@@ -93,7 +93,7 @@ struct event_form {
     char word[TRACE_FORM_WORD];
     enum vev_kind kind;
     struct number_arg args[3];   /* the numbers after the word, in order */
-    enum trace_rc (*parse)(struct tlex *, struct vevent *); /* instead of args */
+    enum trace_rc (*parse)(struct tlex *, struct trace_item *); /* instead of args */
     const char *results;         /* for messages; NULL: the event takes no result */
     struct number_arg values[4]; /* a numeric result: one value, or four registers */
     enum vres_kind words[4];     /* the word results allowed (VRES_NONE ends the list) */

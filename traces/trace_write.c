@@ -110,13 +110,19 @@ static void put_event(struct out *o, const struct vevent *ev)
             if (i < 2)
                 put_str(o, " ");
         }
+        if (ev->input && !ev->input_words)
+            put_str(o, " in=none");
+        for (uint32_t i = 0; ev->input && i < ev->input_words; i++) {
+            put_str(o, i ? "," : " in=");
+            put_hex(o, ev->input[i]);
+        }
         return;
     case VEV_PARAM_SET:
         put(o, "param-set viridian 0x%" PRIx64 " from=%s", ev->a[0],
             ev->from_guest ? "guest" : "toolstack");
         return;
     case VEV_PARAM_GET:
-        put(o, "param-get viridian");
+        put(o, "param-get viridian%s", ev->from_guest ? " from=guest" : "");
         return;
     case VEV_ADVANCE:
         put(o, "advance %" PRIu64, ev->a[0]);
@@ -125,6 +131,11 @@ static void put_event(struct out *o, const struct vevent *ev)
         put(o, "migrate host=%s", ev->host ? ev->host->name : "?");
         if (ev->legacy >= 0)
             put(o, " viridian=%d", ev->legacy ? 1 : 0);
+        if (ev->a[0])
+            put(o, " downtime=%" PRIu64, ev->a[0]);
+        return;
+    case VEV_POLL:
+        put(o, "poll 0x%" PRIx64, ev->a[0]);
         return;
     case VEV_KIND_COUNT:
         break;

@@ -1,9 +1,12 @@
-/* CPUID leaves 0x40000000+ as Xen 4.5's cpuid_viridian_leaves() and
- * cpuid_hypervisor_leaves() answer them. */
+/* CPUID leaves 0x40000000+ as cpuid_viridian_leaves() and cpuid_hypervisor_leaves()
+ * answer them at each release (viridian.c, traps.c / cpuid.c, time.c
+ * cpuid_time_leaf). Which bits each group advertises is the group table's
+ * (viridian/spec.c); what differs between releases is the profile's. */
 #include "viridian/planted.h"
 #include "viridian/internal.h"
 #include "viridian/msr.h"
 #include "viridian/spec.h"
+#include "viridian/xen_hypercall.h"
 
 static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
 {
@@ -22,16 +25,24 @@ static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
         r[0] = 0x31237648;  /* "Hv#1" */
         break;
     case 2:
-        /* Hypervisor version, only once the guest has told us its own. */
+        /* Hypervisor version, only once the guest has told us its own. Xen's own version
+         * until 4.8; from 4.9 Windows Server 2008's ("viridian_build = 0x1772"). */
         if (m->guest_os_id == 0)
             break;
-        r[0] = 1;
-        r[1] = (h->xen_major << 16) | h->xen_minor;
+        if (h->leaf2_ws2008) {
+            r[0] = VIRIDIAN_BUILD;
+            r[1] = VIRIDIAN_MAJOR << 16 | VIRIDIAN_MINOR;
+        } else {
+            r[0] = 1;
+            r[1] = (h->xen_major << 16) | h->xen_minor;
+        }
         break;
     case 3:
         for (int g = 0; g < VGROUP_COUNT; g++)
-            if (vgroup_enabled(m, g))
-                r[0] |= vgroup_info(g)->msr_bits;
+            if (vgroup_enabled(m, g)) {
+                r[0] |= vgroup_info(g)->leaf3a;
+                r[3] |= vgroup_info(g)->leaf3d;
+            }
         if (FAULT(FAULT_ADVERTISE_TRC))
             r[0] |= CPUID3A_MSR_TIME_REF_COUNT;
         break;
@@ -40,7 +51,15 @@ static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
         if (m->guest_os_id == 0 || os < 4)
             break;
         r[0] = CPUID4A_RELAX_TIMER_INT | (h->apic_reg_virt ? 0 : CPUID4A_MSR_BASED_APIC);
-        r[1] = 2047;        /* long spin count */
+        for (int g = 0; g < VGROUP_COUNT; g++)
+            if (vgroup_enabled(m, g))
+                r[0] |= vgroup_info(g)->leaf4a;
+        r[1] = VIRIDIAN_SPINLOCK_RETRY_COUNT;
+        break;
+    case 5:
+        for (int g = 0; g < VGROUP_COUNT; g++)
+            if (vgroup_enabled(m, g) && vgroup_info(g)->leaf5_no_limit)
+                r[0] = 0xffffffffu;
         break;
     case 6:
         r[0] = h->leaf6_eax;
@@ -50,13 +69,13 @@ static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
     }
 }
 
-/* Xen's time leaf (xen/arch/x86/time.c cpuid_time_leaf). vsbox always emulates the
- * TSC, so vtsc is 1 and the offset already applied. */
+/* Xen's time leaf (cpuid_time_leaf). vtsc_offset is the system time at domain build,
+ * which on vsbox's timeline is guest time 0. */
 static void xen_time_leaf(const struct vmodel *m, uint32_t sub, uint32_t r[4])
 {
     switch (sub) {
     case 0:
-        r[0] = (1u << 0) | (1u << 1) | (1u << 2); /* vtsc, host TSC safe, RDTSCP */
+        r[0] = (m->vtsc ? 1u : 0u) | (m->host->tsc_reliable ? 2u : 0u) | 4u; /* RDTSCP */
         r[1] = 0;                                 /* tsc_mode: default */
         r[2] = m->tsc_khz;
         r[3] = m->incarnation;
@@ -73,18 +92,19 @@ static void xen_time_leaf(const struct vmodel *m, uint32_t sub, uint32_t r[4])
     }
 }
 
-static void xen_leaf(const struct vmodel *m, uint32_t base, uint32_t idx, uint32_t sub,
-                     uint32_t r[4])
+static void xen_leaf(const struct vmodel *m, uint32_t vcpu, uint32_t base, uint32_t idx,
+                     uint32_t sub, uint32_t r[4])
 {
+    const struct vprofile *h = m->host;
     switch (idx) {
     case 0:
-        r[0] = base + m->host->xen_leaf_limit;
+        r[0] = base + h->xen_leaf_limit;
         r[1] = XEN_CPUID_SIGNATURE_EBX;
         r[2] = XEN_CPUID_SIGNATURE_ECX;
         r[3] = XEN_CPUID_SIGNATURE_EDX;
         break;
     case 1:
-        r[0] = (m->host->xen_major << 16) | m->host->xen_minor;
+        r[0] = (h->xen_major << 16) | h->xen_minor;
         break;
     case 2:
         r[0] = 1;           /* hypercall transfer pages */
@@ -93,10 +113,16 @@ static void xen_leaf(const struct vmodel *m, uint32_t base, uint32_t idx, uint32
     case 3:
         xen_time_leaf(m, sub, r);
         break;
-    case 4:
-        if (sub == 0)
-            r[0] = XEN_HVM_CPUID_IOMMU_MAPPINGS |
-                   (m->host->apic_reg_virt ? XEN_HVM_CPUID_APIC_ACCESS_VIRT : 0);
+    case 4: /* HVM hypervisor leaf */
+        if (sub != 0)
+            break;
+        r[0] = h->xen_leaf4 | (h->apic_reg_virt ? XEN_HVM_CPUID_APIC_ACCESS_VIRT : 0);
+        if (h->xen_leaf4 & XEN_HVM_CPUID_VCPU_ID_PRESENT)
+            r[1] = vcpu;
+        if (h->xen_leaf4 & XEN_HVM_CPUID_DOMID_PRESENT)
+            r[2] = VSBOX_DOMID;
+        break;
+    default: /* 5: PV-specific parameters, nothing for HVM */
         break;
     }
 }
@@ -104,7 +130,6 @@ static void xen_leaf(const struct vmodel *m, uint32_t base, uint32_t idx, uint32
 void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t subleaf,
                   uint32_t r[4])
 {
-    (void)vcpu;
     r[0] = r[1] = r[2] = r[3] = 0;
     if (viridian_enabled(m) && leaf - 0x40000000u <= 6) {
         viridian_leaf(m, leaf - 0x40000000u, r);
@@ -113,6 +138,6 @@ void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t suble
     /* Xen's leaves move out of the way of the viridian ones. */
     uint32_t base = viridian_enabled(m) ? 0x40000100u : 0x40000000u;
     if (leaf - base <= m->host->xen_leaf_limit)
-        xen_leaf(m, base, leaf - base, subleaf, r);
+        xen_leaf(m, vcpu, base, leaf - base, subleaf, r);
     /* Every other leaf in the range is an unconfigured domain_cpuid() leaf: zeros. */
 }

@@ -11,11 +11,13 @@ enum vev_kind {
     VEV_RDMSR,      /* a[0] msr                          -> VRES_VALUE or VRES_GP */
     VEV_WRMSR,      /* a[0] msr, a[1] value              -> VRES_OK or VRES_GP */
     VEV_RDTSC,      /*                                   -> VRES_VALUE */
-    VEV_HYPERCALL,  /* a[0] rcx, a[1] rdx, a[2] r8       -> VRES_VALUE (rax) or VRES_UD */
+    VEV_HYPERCALL,  /* a[0] rcx, a[1] rdx, a[2] r8, input -> VRES_VALUE (rax) or VRES_UD */
     VEV_PARAM_SET,  /* a[0] value, from_guest            -> VRES_OK/EPERM/EEXIST/EINVAL */
-    VEV_PARAM_GET,  /*                                   -> VRES_VALUE */
+    VEV_PARAM_GET,  /* from_guest                        -> VRES_VALUE or VRES_EPERM */
     VEV_ADVANCE,    /* a[0] ticks                        -> VRES_NONE */
-    VEV_MIGRATE,    /* host, legacy (-1: mask stream)    -> VRES_OK or VRES_REFUSED */
+    VEV_MIGRATE,    /* host, legacy (-1: mask stream), a[0] downtime ticks
+                                                         -> VRES_OK or VRES_REFUSED */
+    VEV_POLL,       /* a[0] SIM slots the guest holds    -> VRES_VALUE (timers delivered) */
     VEV_KIND_COUNT
 };
 
@@ -28,6 +30,10 @@ struct vevent {
     bool from_guest;                /* VEV_PARAM_SET */
     const struct vprofile *host;    /* VEV_MIGRATE destination */
     int legacy;                     /* VEV_MIGRATE: -1 mask stream, 0/1 legacy boolean stream */
+    /* VEV_HYPERCALL: the input block as recorded (words from the input GPA): the model
+     * reads it instead of guest memory. NULL: read memory. */
+    const uint64_t *input;
+    uint32_t input_words;
 };
 
 enum vres_kind {

@@ -4,6 +4,12 @@
 #include "viridian/internal.h"
 #include "viridian/spec.h"
 
+/* tsc_set_info(): the TSC is emulated (vtsc) unless the host TSC is reliable and runs
+ * at the guest's rate, natively or through TSC scaling. */
+static bool needs_vtsc(const struct vprofile *h, uint32_t tsc_khz)
+{
+    return !(h->tsc_reliable && (tsc_khz == h->cpu_khz || h->tsc_scaling));
+}
 
 enum verr vmodel_create(const struct vconfig *cfg, struct vmodel **out)
 {
@@ -27,8 +33,15 @@ enum verr vmodel_create(const struct vconfig *cfg, struct vmodel **out)
     m->tsc_khz = tsc_khz;
     m->vcpus = vcpus;
     m->mem = cfg->mem;
+    m->plat = cfg->platform;
     m->tsc_to_ns = vtime_scale_for((uint64_t)tsc_khz * 1000);
+    m->vtsc = needs_vtsc(host, tsc_khz);
     m->param = cfg->viridian;
+    /* The domain's first unpause thaws the counter at guest time 0 (offset 0) if it has
+     * one then: a parameter the toolstack sets later leaves it unthawed, as in Xen. */
+    m->trc.running = vtime_freezes(m);
+    for (uint32_t i = 0; i < VMODEL_MAX_VCPUS; i++)
+        vsynic_vcpu_init(&m->vcpu[i]);
     *out = m;
     return VERR_OK;
 }
@@ -42,6 +55,20 @@ const struct vprofile *vmodel_host(const struct vmodel *m) { return m->host; }
 uint32_t vmodel_tsc_khz(const struct vmodel *m) { return m->tsc_khz; }
 uint32_t vmodel_vcpus(const struct vmodel *m) { return m->vcpus; }
 uint64_t vmodel_param(const struct vmodel *m) { return m->param; }
+const struct vcrash *vmodel_crash(const struct vmodel *m) { return &m->crash; }
+const char *vmodel_defect(const struct vmodel *m) { return m->defect; }
+bool vmodel_paused(const struct vmodel *m) { return m->paused; }
+
+void vmodel_set_platform(struct vmodel *m, const struct vplatform_ops *ops)
+{
+    m->plat = ops ? *ops : (struct vplatform_ops){ 0 };
+}
+
+void vmodel_defect_hit(struct vmodel *m, const char *what)
+{
+    if (!m->defect)
+        m->defect = what;
+}
 
 uint64_t vmodel_features(const struct vmodel *m)
 {
@@ -53,18 +80,12 @@ uint64_t vmodel_features(const struct vmodel *m)
 bool vgroup_enabled(const struct vmodel *m, int group)
 {
     uint64_t f = vmodel_features(m);
-    if (!(f & HVMPV_base_freq))
+    const struct vgroup_info *g = vgroup_info(group);
+    if (!g || !(f & HVMPV_base_freq))
         return false;
-    switch (group) {
-    case VGROUP_BASE:
-        return true;
-    case VGROUP_FREQ:
+    if (group == VGROUP_FREQ)
         return !(f & HVMPV_no_freq);
-    case VGROUP_TIME_REF_COUNT:
-        return (f & HVMPV_time_ref_count) != 0;
-    default:
-        return false;
-    }
+    return (f & g->hvmpv) != 0;
 }
 
 enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint64_t value,
@@ -76,7 +97,9 @@ enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint6
         (void)from_guest;
         return value > 1 ? VRES_EINVAL : VRES_OK;
     }
-    /* Xen 4.5 do_hvm_op: set once by the tools, read by the guest. */
+    /* 4.5 do_hvm_op, 4.6+ hvm_allow_set_param(): the guest may not set it (EPERM); set
+     * once by the tools (EEXIST), then hvm_set_param(): "(value & ~HVMPV_feature_mask)
+     * || !(value & HVMPV_base_freq)" is EINVAL. */
     if (from_guest && !FAULT(FAULT_GUEST_MAY_WRITE))
         return VRES_EPERM;
     if (value != current) {
@@ -112,10 +135,20 @@ void vmodel_set_tsc(struct vmodel *m, uint64_t tsc)
     m->tsc = tsc;
 }
 
-/* Xen's raw_trc_val(): the guest TSC in 100ns units, via the domain's time scale. */
-uint64_t vtime_ref_count(const struct vmodel *m)
+void vmodel_pause(struct vmodel *m)
 {
-    return vtime_scale_delta(m->tsc, &m->tsc_to_ns) / 100 + (uint64_t)m->trc.off;
+    if (m->paused)
+        return;
+    m->paused = true;
+    vtime_freeze(m);
+}
+
+void vmodel_unpause(struct vmodel *m)
+{
+    if (!m->paused)
+        return;
+    m->paused = false;
+    vtime_thaw(m);
 }
 
 struct vmodel *vmodel_clone(const struct vmodel *m)

@@ -1,27 +1,51 @@
 /* The one table of MSRs the model answers: the model, `vsbox msrs`, the fuzzer's
- * dictionary and docs/msrs.md all read it. */
+ * dictionary, the oracles and the docs all read it. A row is one MSR, or a numbered
+ * range (HV_X64_MSR_SINT0..15, STIMER0..3_CONFIG) whose handlers get the index. */
 #ifndef VSBOX_VIRIDIAN_MSR_H
 #define VSBOX_VIRIDIAN_MSR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct vmodel;
+struct vprofile;
 
-#define VMSR_ARCH (-1)   /* architectural: always present, gated by no group */
+#define VMSR_ARCH (-1)    /* architectural: always present, gated by no group */
+#define VMSR_UNGATED (-2) /* answered for every viridian guest, whatever the mask says */
 
 struct vmsr_info {
     uint32_t msr;
-    const char *name;    /* TLFS or SDM name */
-    int group;           /* enum vgroup, or VMSR_ARCH */
-    uint32_t cpuid3a;    /* CPUID 0x40000003 EAX bit that advertises it; 0 for none */
-    /* 0 on success, -1 for #GP. NULL: that direction is a #GP (Xen has no case for it). */
-    int (*rd)(struct vmodel *m, uint32_t vcpu, uint64_t *val);
-    int (*wr)(struct vmodel *m, uint32_t vcpu, uint64_t val);
+    const char *name;    /* TLFS or SDM name; a range's has a %u for its index */
+    uint32_t count;      /* 1, or the number of MSRs in a numbered range */
+    uint32_t stride;     /* a range's step between MSR numbers */
+    int gate;            /* enum vgroup whose bits it needs, VMSR_UNGATED or VMSR_ARCH */
+    int group;           /* enum vgroup whose CPUID bit advertises it (VMSR_ARCH: none) */
+    unsigned since;      /* first Xen 4.x release that answers it */
+    uint32_t cpuid3a;    /* CPUID 0x40000003 EAX bit that advertises it, or 0 */
+    uint32_t cpuid3d;    /* CPUID 0x40000003 EDX bit that advertises it, or 0 */
+    bool value_gp;       /* a write may #GP for its value (a SINT vector below 0x10) */
+    bool unsaved;        /* no save record keeps it: a restore gives it back as at reset */
+    /* 0 on success, -1 for #GP. NULL: that direction has no case in Xen's handler. */
+    int (*rd)(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val);
+    int (*wr)(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val);
 };
 
 const struct vmsr_info *vmsr_table(size_t *n);
-const struct vmsr_info *vmsr_find(uint32_t msr);
+/* The row an MSR number falls in, with its index in a range; NULL for none. */
+const struct vmsr_info *vmsr_find(uint32_t msr, uint32_t *idx);
+/* "HV_X64_MSR_SINT3" */
+void vmsr_name(const struct vmsr_info *row, uint32_t msr, char *buf, size_t len);
+/* Every MSR number of every row, in table order (for enumeration). */
+size_t vmsr_count(void);
+uint32_t vmsr_at(size_t i);
+
+/* Whether the host's Xen has a handler for the row at all (its release has the MSR). */
+bool vmsr_in_release(const struct vmsr_info *row, const struct vprofile *host);
+
+/* Whether the MSR has a handler in that direction for this domain now (a write Xen
+ * drops for want of one, up to 4.10, does not count). */
+bool vmodel_msr_handled(const struct vmodel *m, uint32_t msr, bool write);
 
 /* Xen's own hypercall-page MSR (rdmsr/wrmsr_hypervisor_regs): 0x40000000, moved to
  * 0x40000200 when viridian is on. */

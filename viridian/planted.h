@@ -16,6 +16,9 @@ enum {
     FAULT_ADVERTISE_TRC = 5,      /* leaf 3 claims TIME_REF_COUNT on every host */
     FAULT_GUEST_MAY_WRITE = 6,    /* guests may set HVM_PARAM_VIRIDIAN */
     FAULT_EMU_DROPS_EDX = 7,      /* the emulator's RDMSR hands the guest EDX = 0 */
+    FAULT_TRC_RUNS_PAUSED = 8,    /* TIME_REF_COUNT runs on while the domain is paused for
+                                     its save (Xen before f6a07643e1: Windows' WMI hung
+                                     after a 45-minute jump) */
 };
 
 #endif

@@ -1,5 +1,9 @@
 /* Group specs -> HVM_PARAM_VIRIDIAN, following libxl's hvm_set_viridian_features() and
- * xl's parse_config_data() (Xen 4.5) step by step, so the same inputs fail the same way. */
+ * xl's parse_config_data() step by step, so the same inputs fail the same way. The code
+ * is the same from RELEASE-4.5.0 (libxl_dom.c) to RELEASE-4.22.0 (libxl_x86.c) but for
+ * the groups each release knows and its "Enable defaults" (viridian/profile.c), and
+ * stimer's silent dependencies (4.13+: "mask |= HVMPV_time_ref_count | HVMPV_synic |
+ * HVMPV_stimer"). */
 #include "viridian/spec.h"
 
 #include <stdio.h>
@@ -7,12 +11,50 @@
 #include "viridian/hvmpv.h"
 
 static const struct vgroup_info groups[VGROUP_COUNT] = {
-    [VGROUP_BASE] = { "base",
-                      CPUID3A_MSR_APIC_ACCESS | CPUID3A_MSR_HYPERCALL | CPUID3A_MSR_VP_INDEX,
-                      "hypercall, VP index and APIC access MSRs; prerequisite of every other group" },
-    [VGROUP_FREQ] = { "freq", CPUID3A_MSR_FREQ, "TSC and APIC frequency MSRs (Xen 4.4+)" },
-    [VGROUP_TIME_REF_COUNT] = { "time_ref_count", CPUID3A_MSR_TIME_REF_COUNT,
-                                "partition time reference counter MSR" },
+    [VGROUP_BASE] = {
+        "base", HVMPV_base_freq, 0, 5,
+        CPUID3A_MSR_APIC_ACCESS | CPUID3A_MSR_HYPERCALL | CPUID3A_MSR_VP_INDEX, 0, 0, false,
+        true, "the seed patch",
+        "hypercall page, VP index, APIC MSRs and VP assist page; needed by every other group" },
+    [VGROUP_FREQ] = {
+        "freq", 0, 0, 5, CPUID3A_MSR_FREQ, 0, 0, false, true, "84657efd (MSRs, 4.4)",
+        "TSC and APIC frequency MSRs" },
+    [VGROUP_TIME_REF_COUNT] = {
+        "time_ref_count", HVMPV_time_ref_count, 0, 5, CPUID3A_MSR_TIME_REF_COUNT, 0, 0, false,
+        true, "88f30bcdb5", "partition reference counter MSR, 100 ns units" },
+    [VGROUP_REFERENCE_TSC] = {
+        "reference_tsc", HVMPV_reference_tsc, 0, 6, CPUID3A_MSR_REFERENCE_TSC, 0, 0, false,
+        true, "dd94caca53", "reference TSC page: time from RDTSC, scale and offset" },
+    [VGROUP_HCALL_REMOTE_TLB_FLUSH] = {
+        "hcall_remote_tlb_flush", HVMPV_hcall_remote_tlb_flush, 0, 7, 0, 0,
+        CPUID4A_HCALL_REMOTE_TLB_FLUSH, false, true, "b38d426ad0",
+        "recommends the flush hypercalls (Xen answers them whatever the mask)" },
+    [VGROUP_APIC_ASSIST] = {
+        "apic_assist", HVMPV_apic_assist, 0, 7, 0, 0, 0, false, true, "10a674b465",
+        "Xen uses the VP assist page to let the guest skip EOIs" },
+    [VGROUP_CRASH_CTL] = {
+        "crash_ctl", HVMPV_crash_ctl, 0, 9, 0, CPUID3D_CRASH_MSRS, 0, false, true, "9c4555801f",
+        "advertises the crash MSRs (Xen answers them whatever the mask)" },
+    [VGROUP_SYNIC] = {
+        "synic", HVMPV_synic, 0, 13, CPUID3A_MSR_SYNIC, CPUID3D_SINT_POLLING, 0, false, false,
+        "a85089d0ef", "SynIC MSRs: SCONTROL, SVERSION, SIEFP, SIMP, EOM, SINT0-15" },
+    [VGROUP_STIMER] = {
+        "stimer", HVMPV_stimer, HVMPV_time_ref_count | HVMPV_synic, 13, CPUID3A_MSR_STIMER, 0,
+        0, false, true, "26fba3c855",
+        "synthetic timers (libxl adds time_ref_count and synic)" },
+    [VGROUP_HCALL_IPI] = {
+        "hcall_ipi", HVMPV_hcall_ipi, 0, 13, 0, 0, CPUID4A_SYNTHETIC_CLUSTER_IPI, false, true,
+        "fda96b7382", "recommends HvSendSyntheticClusterIpi (answered whatever the mask)" },
+    [VGROUP_EX_PROCESSOR_MASKS] = {
+        "ex_processor_masks", HVMPV_ex_processor_masks, 0, 15, 0, 0,
+        CPUID4A_EX_PROCESSOR_MASKS, false, true, "948719f3bf",
+        "recommends the _EX flush and IPI hypercalls (sparse VP sets)" },
+    [VGROUP_NO_VP_LIMIT] = {
+        "no_vp_limit", HVMPV_no_vp_limit, 0, 15, 0, 0, 0, true, true, "9835246710",
+        "CPUID 0x40000005 EAX = -1: no limit of 64 VPs" },
+    [VGROUP_CPU_HOTPLUG] = {
+        "cpu_hotplug", HVMPV_cpu_hotplug, 0, 15, 0, CPUID3D_CPU_DYNAMIC_PARTITIONING, 0, false,
+        true, "7e5cffcd1e", "CPUID 0x40000003 EDX: dynamic partitioning, vCPU hotplug" },
 };
 
 const struct vgroup_info *vgroup_info(enum vgroup g)
@@ -20,12 +62,55 @@ const struct vgroup_info *vgroup_info(enum vgroup g)
     return (unsigned)g < VGROUP_COUNT ? &groups[g] : NULL;
 }
 
+static bool same_name(const char *a, const char *b, size_t len)
+{
+    if (strlen(a) != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char x = a[i], y = b[i];
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
 int vgroup_by_name(const char *name, size_t len)
 {
     for (int g = 0; g < VGROUP_COUNT; g++)
-        if (strlen(groups[g].name) == len && memcmp(groups[g].name, name, len) == 0)
+        if (same_name(groups[g].name, name, len))
             return g;
     return -1;
+}
+
+uint64_t vgroups_to_mask(uint32_t enabled)
+{
+    uint64_t mask = 0;
+    if (!(enabled & (1u << VGROUP_BASE)))
+        return 0;
+    /* "if base: mask |= HVMPV_base_freq; if !freq: mask |= HVMPV_no_freq" */
+    mask |= HVMPV_base_freq;
+    if (!(enabled & (1u << VGROUP_FREQ)))
+        mask |= HVMPV_no_freq;
+    for (int g = VGROUP_TIME_REF_COUNT; g < VGROUP_COUNT; g++)
+        if (enabled & (1u << g))
+            mask |= groups[g].hvmpv | groups[g].implies;
+    return mask;
+}
+
+uint32_t vmask_groups(uint64_t mask)
+{
+    uint32_t enabled = 0;
+    if (!(mask & HVMPV_base_freq))
+        return 0;
+    enabled |= 1u << VGROUP_BASE;
+    if (!(mask & HVMPV_no_freq))
+        enabled |= 1u << VGROUP_FREQ;
+    for (int g = VGROUP_TIME_REF_COUNT; g < VGROUP_COUNT; g++)
+        if (mask & groups[g].hvmpv)
+            enabled |= 1u << g;
+    return enabled;
 }
 
 static enum verr fail(struct vspec_error *err, enum verr code, size_t col, const char *item,
@@ -40,21 +125,6 @@ static enum verr fail(struct vspec_error *err, enum verr code, size_t col, const
         err->item[len] = '\0';
     }
     return code;
-}
-
-/* A boolean host's HVM_PARAM_VIRIDIAN is the boolean itself; a mask host's "true" is
- * libxl's defaults. */
-static uint64_t mask_of_groups(uint32_t enabled)
-{
-    uint64_t mask = 0;
-    if (enabled & (1u << VGROUP_BASE)) {
-        mask |= HVMPV_base_freq;
-        if (!(enabled & (1u << VGROUP_FREQ)))
-            mask |= HVMPV_no_freq;
-    }
-    if (enabled & (1u << VGROUP_TIME_REF_COUNT))
-        mask |= HVMPV_time_ref_count;
-    return mask;
 }
 
 static int parse_boolean(const char *s, size_t len)
@@ -72,7 +142,7 @@ static uint64_t boolean_mask(const struct vprofile *host, int value)
 {
     if (!value)
         return 0;
-    return host->param == VPARAM_BOOLEAN ? 1 : mask_of_groups(host->default_groups);
+    return host->param == VPARAM_BOOLEAN ? 1 : vgroups_to_mask(host->default_groups);
 }
 
 /* A raw HVM_PARAM_VIRIDIAN value, "0x5": what traces and reproducers use to name a
@@ -124,6 +194,8 @@ static enum verr resolve_items(const struct vprofile *host, const struct item *i
     for (size_t i = 0; i < n; i++) {
         const char *s = items[i].text;
         size_t len = items[i].len;
+        /* xl_parse.c compares "all" and "defaults" with strcmp(), group names with
+         * libxl's strcasecmp(). */
         if (len == 3 && memcmp(s, "all", 3) == 0) {
             enable = UINT32_MAX; /* libxl_bitmap_set_any: every bit, known group or not */
             continue;
@@ -162,7 +234,7 @@ static enum verr resolve_items(const struct vprofile *host, const struct item *i
     if (enabled && !(enabled & (1u << VGROUP_BASE)))
         return fail(err, VERR_BASE_NOT_ENABLED, 0, "base", 4);
 
-    *mask = mask_of_groups(enabled);
+    *mask = vgroups_to_mask(enabled);
     return VERR_OK;
 }
 
@@ -289,11 +361,15 @@ void vspec_strerror(const struct vspec_error *err, char *buf, size_t len)
 
 void vspec_format(const struct vprofile *host, uint64_t mask, char *buf, size_t len)
 {
-    if (mask == 0 || host->param == VPARAM_BOOLEAN || !(mask & HVMPV_base_freq) ||
-        (mask & ~(uint64_t)(HVMPV_base_freq | HVMPV_no_freq | HVMPV_time_ref_count))) {
+    uint32_t enabled = vmask_groups(mask);
+    if (mask == 0 || host->param == VPARAM_BOOLEAN || (enabled & ~host->groups) ||
+        vgroups_to_mask(enabled) != mask) {
         snprintf(buf, len, mask <= 1 ? "%llu" : "0x%llx", (unsigned long long)mask);
         return;
     }
-    snprintf(buf, len, "base%s%s", (mask & HVMPV_no_freq) ? "" : ",freq",
-             (mask & HVMPV_time_ref_count) ? ",time_ref_count" : "");
+    size_t n = 0;
+    buf[0] = 0;
+    for (int g = 0; g < VGROUP_COUNT && n < len; g++)
+        if (enabled & (1u << g))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", groups[g].name);
 }

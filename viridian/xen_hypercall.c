@@ -32,7 +32,7 @@ bool vmodel_xen_hypercall(struct vmodel *m, uint32_t vcpu, uint64_t nr, uint64_t
     for (int i = 7; i >= 0; i--)
         value = value << 8 | a[8 + i];
 
-    if (index >= HVM_NR_PARAMS) {
+    if (index >= m->host->hvm_nr_params) {
         *rax = neg(XEN_EINVAL);
         return false;
     }
@@ -46,6 +46,12 @@ bool vmodel_xen_hypercall(struct vmodel *m, uint32_t vcpu, uint64_t nr, uint64_t
     }
     if (rdi == HVMOP_get_param) {
         ev->kind = VEV_PARAM_GET;
+        ev->from_guest = true;
+        /* 4.6+ hvm_allow_get_param(): "should not be read by the guest". */
+        if (m->host->guest_get_eperm) {
+            *rax = neg(XEN_EPERM);
+            return true;
+        }
         uint8_t out[8];
         for (int i = 0; i < 8; i++)
             out[i] = (uint8_t)(m->param >> (8 * i));

@@ -14,7 +14,6 @@ struct vmodel;
 #define HVMOP_get_param 1u
 #define DOMID_SELF 0x7ff0u
 #define VSBOX_DOMID 1u          /* the domain id vsbox's guest has */
-#define HVM_NR_PARAMS 35u       /* Xen 4.5 params.h */
 
 /* A Xen hypercall in the 64-bit HVM convention: nr in RAX, arguments in RDI, RSI.
  * Sets *rax to 0 or -errno. When the call reaches HVM_PARAM_VIRIDIAN, *ev is the

@@ -118,7 +118,8 @@ void fuzz_emu_shape(const struct fuzz_case *in, struct fuzz_case *out)
             /* MSRs whose value is a page the model writes: keep it off the page tables,
              * code and tables (a real guest gives pages it owns). */
             if (ev.kind == VEV_WRMSR &&
-                (ev.a[0] == HV_X64_MSR_HYPERCALL || ev.a[0] == HV_X64_MSR_APIC_ASSIST_PAGE))
+                (ev.a[0] == HV_X64_MSR_HYPERCALL || ev.a[0] == HV_X64_MSR_APIC_ASSIST_PAGE ||
+                 ev.a[0] == HV_X64_MSR_REFERENCE_TSC || ev.a[0] == HV_X64_MSR_SIMP))
                 ev.a[1] = (ev.a[1] & 0xfff) | (SCRATCH + (ev.a[1] >> 12 & 0xff) * 4096);
             break;
         default:

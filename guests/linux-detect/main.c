@@ -14,12 +14,21 @@ void test_main(void)
     cpuid(0x40000003, r);
     uint32_t features = r[0];
     printf("Hyper-V: features 0x%x\n", features);
-    printf("  hypercalls: %s\n", features & (1u << 5) ? "yes, via the hypercall page" : "no");
-    printf("  VP index:   %s\n", features & (1u << 6) ? "read from HV_X64_MSR_VP_INDEX" : "assume APIC id");
-    printf("  APIC MSRs:  %s\n", features & (1u << 4) ? "EOI/ICR/TPR through synthetic MSRs" : "memory-mapped APIC");
-    printf("  clocksource: %s\n", features & (1u << 1) ? "hyperv_clocksource (TIME_REF_COUNT)" : "tsc");
+    printf("  hypercalls: %s\n",
+           features & CPUID3A_MSR_HYPERCALL ? "yes, via the hypercall page" : "no");
+    printf("  VP index:   %s\n",
+           features & CPUID3A_MSR_VP_INDEX ? "read from HV_X64_MSR_VP_INDEX" : "assume APIC id");
+    printf("  APIC MSRs:  %s\n", features & CPUID3A_MSR_APIC_ACCESS
+                                    ? "EOI/ICR/TPR through synthetic MSRs" : "memory-mapped APIC");
+    /* hyperv_init_clocksource(): the TSC page when offered, else the counter MSR. */
+    printf("  clocksource: %s\n",
+           features & CPUID3A_MSR_REFERENCE_TSC    ? "hyperv_clocksource_tsc_page (REFERENCE_TSC)"
+           : features & CPUID3A_MSR_TIME_REF_COUNT ? "hyperv_clocksource_msr (TIME_REF_COUNT)"
+                                                   : "tsc");
+    printf("  stimer:     %s\n", features & CPUID3A_MSR_STIMER
+                                    ? "synthetic timers as clockevents" : "the local APIC timer");
     uint64_t hz;
-    if ((features & (1u << 11)) && rdmsr_safe(HV_X64_MSR_TSC_FREQUENCY, &hz) == 0) {
+    if ((features & CPUID3A_MSR_FREQ) && rdmsr_safe(HV_X64_MSR_TSC_FREQUENCY, &hz) == 0) {
         printf("  TSC: %lu kHz from HV_X64_MSR_TSC_FREQUENCY, no calibration\n", (unsigned long)(hz / 1000));
         check(hz != 0, "the frequency MSR gives a rate");
     } else {

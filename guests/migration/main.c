@@ -5,7 +5,6 @@
  * appear under it. */
 #include "runtime/guest.h"
 
-#define CPUID3A_FREQ (1u << 11)
 #define ROUNDS 50
 
 const char test_title[] = "migration: the viridian interface never changes under a running guest";

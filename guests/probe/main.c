@@ -26,11 +26,18 @@ static void vendor(uint32_t leaf)
 
 void test_main(void)
 {
+    /* Bit positions of hvmpv.h's CPUID3A_* / CPUID3D_* / CPUID4A_*. */
     static const char *const msrs[32] = {
-        [1] = "TIME_REF_COUNT", [4] = "APIC_ACCESS", [5] = "HYPERCALL", [6] = "VP_INDEX",
-        [11] = "FREQ",
+        [1] = "TIME_REF_COUNT", [2] = "SYNIC", [3] = "STIMER", [4] = "APIC_ACCESS",
+        [5] = "HYPERCALL", [6] = "VP_INDEX", [9] = "REFERENCE_TSC", [11] = "FREQ",
     };
-    static const char *const recs[32] = { [3] = "MSR_BASED_APIC", [5] = "RELAX_TIMER_INT" };
+    static const char *const features[32] = {
+        [3] = "CPU_DYNAMIC_PARTITIONING", [10] = "CRASH_MSRS", [17] = "SINT_POLLING",
+    };
+    static const char *const recs[32] = {
+        [2] = "HCALL_REMOTE_TLB_FLUSH", [3] = "MSR_BASED_APIC", [5] = "RELAX_TIMER_INT",
+        [10] = "SYNTHETIC_CLUSTER_IPI", [11] = "EX_PROCESSOR_MASKS",
+    };
     static const char *const hw[32] = { [0] = "APIC_OVERLAY", [1] = "MSR_BITMAPS",
                                         [3] = "NESTED_PAGING" };
     uint32_t r[4];
@@ -52,8 +59,18 @@ void test_main(void)
            (r[0] >> 16) & 0xff, r[0] >> 24);
     cpuid(0x40000003, r);
     bits("MSRs available (0x40000003 EAX)", r[0], msrs);
+    bits("features (0x40000003 EDX)", r[3], features);
     cpuid(0x40000004, r);
     bits("recommendations (0x40000004 EAX), before the OS id", r[0], recs);
+    /* A Windows 8 guest's id (vendor 1, NT, 6.2): the recommendations it would get. */
+    if (wrmsr_safe(HV_X64_MSR_GUEST_OS_ID, 0x0001040602002580ull) == 0) {
+        cpuid(0x40000004, r);
+        bits("recommendations (0x40000004 EAX) for Windows 8", r[0], recs);
+        wrmsr_safe(HV_X64_MSR_GUEST_OS_ID, 0);
+    }
+    cpuid(0x40000005, r);
+    printf("  virtual processor limit (0x40000005 EAX) 0x%x%s\n", r[0],
+           r[0] == 0xffffffffu ? ": none" : ": 64, as before Windows 8 unless told otherwise");
     cpuid(0x40000006, r);
     bits("hardware in use (0x40000006 EAX)", r[0], hw);
     vendor(0x40000100);

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* The TLFS and Xen names and numbers, spelled once for the model and the guests. */
+#include "viridian/hvmpv.h"
 
 extern const char test_title[];
 void test_main(void);
@@ -108,18 +110,6 @@ uint64_t hypercall(uint64_t input, uint64_t in_gpa, uint64_t out_gpa);
 uint32_t xen_leaves(void);                 /* base of Xen's leaves, 0 when absent */
 int xen_hypercall_page_setup(void);        /* 0, or -1 */
 long xen_hypercall2(unsigned nr, uint64_t a1, uint64_t a2);
-
-/* Synthetic MSR numbers (Hyper-V TLFS). */
-#define HV_X64_MSR_GUEST_OS_ID      0x40000000u
-#define HV_X64_MSR_HYPERCALL        0x40000001u
-#define HV_X64_MSR_VP_INDEX         0x40000002u
-#define HV_X64_MSR_TIME_REF_COUNT   0x40000020u
-#define HV_X64_MSR_TSC_FREQUENCY    0x40000022u
-#define HV_X64_MSR_APIC_FREQUENCY   0x40000023u
-#define HV_X64_MSR_EOI              0x40000070u
-#define HV_X64_MSR_ICR              0x40000071u
-#define HV_X64_MSR_TPR              0x40000072u
-#define HV_X64_MSR_APIC_ASSIST_PAGE 0x40000073u
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

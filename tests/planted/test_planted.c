@@ -25,6 +25,8 @@ static bool expected_oracle(enum fuzz_oracle o)
         return o == ORACLE_SAVE_RESTORE;
     case FAULT_ADVERTISE_TRC:
         return o == ORACLE_HOST_GROUPS || o == ORACLE_MSR_VS_CPUID;
+    case FAULT_TRC_RUNS_PAUSED:
+        return o == ORACLE_SAVE_RESTORE;
     }
     return false;
 }
