@@ -300,9 +300,9 @@ static void model_line(struct narrator *n, const struct vmodel *m, const struct 
         line(n, "model", TERM_NOTE, "leaf 0x%llx: %s", (unsigned long long)ev->a[0], text);
         break;
     case VEV_PARAM_SET:
-        line(n, "model", TERM_NOTE, "HVM_PARAM_VIRIDIAN is 0x%llx; asked for 0x%llx by the %s: %s",
-             (unsigned long long)vmodel_param(m), (unsigned long long)ev->a[0],
-             ev->from_guest ? "guest" : "toolstack", text);
+        line(n, "model", TERM_NOTE, "the %s asks for 0x%llx: %s; HVM_PARAM_VIRIDIAN is now 0x%llx",
+             ev->from_guest ? "guest" : "toolstack", (unsigned long long)ev->a[0], text,
+             (unsigned long long)vmodel_param(m));
         break;
     case VEV_HYPERCALL: {
         uint32_t code = (uint32_t)(ev->a[0] & 0xffff);
