@@ -37,6 +37,7 @@ int cmd_snapshot(int argc, char **argv);
 int cmd_guests(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* "vsbox: " + message, one line on stderr, escaped (cli/text.h). Returns EXIT_BAD_INPUT for
  * `return fail(...)`. */

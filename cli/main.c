@@ -17,6 +17,7 @@ static const struct cmd commands[] = {
     { "fuzz", cmd_fuzz, "fuzz the model with seeded event sequences and property oracles" },
     { "hosts", cmd_hosts, "list the host profiles (Xen releases) vsbox can be" },
     { "guests", cmd_guests, "list the bundled guests run, resume and migrate take by name" },
+    { "report", cmd_report, "report TRACE -o OUT.html: the trace as a timeline page" },
     { "demo", cmd_demo, "narrated demos: what a guest sees, what the model decides and why" },
 };
 
