@@ -14,6 +14,15 @@
 #include <unistd.h>
 #include "support.h"
 
+/* One directory per test (test_tmpdir() makes a new one each call). */
+static const char *tmp(void)
+{
+    static char dir[512];
+    if (!dir[0])
+        snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    return dir;
+}
+
 static const char *chromium(void)
 {
     static const char *const names[] = { "/usr/bin/chromium", "/usr/bin/chromium-browser" };
@@ -31,9 +40,9 @@ static const char *chromium(void)
 static char *dump_dom(const char *html)
 {
     char cmd[4096], out[1024];
-    snprintf(out, sizeof out, "%s/dom.html", test_tmpdir());
+    snprintf(out, sizeof out, "%s/dom.html", tmp());
     snprintf(cmd, sizeof cmd, "%s " FLAGS " --dump-dom file://%s > %s 2>/dev/null", chromium(),
-             test_tmpdir(), html, out);
+             tmp(), html, out);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     return slurp_file(out, NULL);
 }
@@ -42,7 +51,7 @@ static long screenshot(const char *url, const char *png)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s " FLAGS " --window-size=1200,600 --screenshot=%s %s "
-             ">/dev/null 2>&1", chromium(), test_tmpdir(), png, url);
+             ">/dev/null 2>&1", chromium(), tmp(), png, url);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     struct stat st;
     cr_assert_eq(stat(png, &st), 0, "no screenshot %s", png);
@@ -60,7 +69,7 @@ static int count(const char *s, const char *needle)
 static const char *make_report(void)
 {
     static char html[1024];
-    snprintf(html, sizeof html, "%s/r.html", test_tmpdir());
+    snprintf(html, sizeof html, "%s/r.html", tmp());
     const char *args[] = { "report", src_path("tests/data/report/two-vcpus.trace"), "-o", html,
                            NULL };
     struct run_result r = run_vsbox(args, NULL);
@@ -98,9 +107,9 @@ Test(report, chromium_renders_the_timeline_and_the_dom_holds_every_event)
     free(dom);
 
     char png[1024], blank_png[1024], blank[1024];
-    snprintf(png, sizeof png, "%s/r.png", test_tmpdir());
-    snprintf(blank, sizeof blank, "%s/blank.html", test_tmpdir());
-    snprintf(blank_png, sizeof blank_png, "%s/blank.png", test_tmpdir());
+    snprintf(png, sizeof png, "%s/r.png", tmp());
+    snprintf(blank, sizeof blank, "%s/blank.html", tmp());
+    snprintf(blank_png, sizeof blank_png, "%s/blank.png", tmp());
     write_file(blank, "<!DOCTYPE html><html><body></body></html>", 41);
     char url[1100], blank_url[1100];
     snprintf(url, sizeof url, "file://%s", html);
@@ -122,7 +131,7 @@ Test(report, a_page_whose_script_breaks_fails_the_dom_check)
     cr_assert_not_null(s);
     memcpy(s, "'use strict'(", 13); /* a syntax error: nothing of the script runs */
     char broken[1024];
-    snprintf(broken, sizeof broken, "%s/broken.html", test_tmpdir());
+    snprintf(broken, sizeof broken, "%s/broken.html", tmp());
     write_file(broken, page, len);
     free(page);
     char *dom = dump_dom(broken);
@@ -133,7 +142,7 @@ Test(report, a_page_whose_script_breaks_fails_the_dom_check)
 Test(report, a_bad_trace_is_one_line_exit_2_and_no_file)
 {
     char out[1024];
-    snprintf(out, sizeof out, "%s/bad.html", test_tmpdir());
+    snprintf(out, sizeof out, "%s/bad.html", tmp());
     const char *args[] = { "report", src_path("tests/data/replay/malformed.trace"), "-o", out,
                            NULL };
     struct run_result r = run_vsbox(args, NULL);
