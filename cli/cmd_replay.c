@@ -159,7 +159,11 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
     struct trace_error err;
     enum trace_rc rc;
 
+    struct progress prog;
+    char shown[256];
+    progress_begin(&prog, esc(job->name, shown, sizeof shown));
     while ((rc = trace_reader_next(r, &it, &err)) == TRACE_OK) {
+        progress_update(&prog, job->events, 0, "events");
         if (!m && it.kind == TRACE_EVENT && !(m = start(job, r, flags)))
             goto out;
         struct vres got = { .kind = VRES_NONE };
@@ -204,6 +208,7 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
     diverge_report(job->div, job->fill ? stderr : job->out, esc(job->name, name, sizeof name));
     status = job->diverged ? EXIT_DIVERGED : EXIT_OK;
 out:
+    progress_end(&prog);
     vmodel_destroy(m);
     trace_reader_free(r);
     return status;

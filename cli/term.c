@@ -31,7 +31,8 @@ static uint64_t now_ms(void)
 
 void progress_begin(struct progress *p, const char *what)
 {
-    *p = (struct progress){ .on = isatty(STDERR_FILENO) == 1, .what = what };
+    /* The first line waits 100 ms: a short command never draws one. */
+    *p = (struct progress){ .on = isatty(STDERR_FILENO) == 1, .what = what, .last_ms = now_ms() };
 }
 
 void progress_update(struct progress *p, uint64_t done, uint64_t total, const char *unit)
@@ -39,9 +40,10 @@ void progress_update(struct progress *p, uint64_t done, uint64_t total, const ch
     if (!p->on)
         return;
     uint64_t t = now_ms();
-    if (p->last_ms && t - p->last_ms < 100)
+    if (t - p->last_ms < 100)
         return;
     p->last_ms = t;
+    p->drawn = true;
     int n;
     if (total)
         n = fprintf(stderr, "\r%s: %llu/%llu %s (%llu%%)", p->what, (unsigned long long)done,
@@ -57,7 +59,7 @@ void progress_update(struct progress *p, uint64_t done, uint64_t total, const ch
 
 void progress_end(struct progress *p)
 {
-    if (p->on && p->last_ms)
+    if (p->on && p->drawn)
         fprintf(stderr, "\r%*s\r", p->width, "");
     p->on = false;
 }

@@ -23,6 +23,7 @@ struct progress {
     const char *what;
     uint64_t last_ms;
     int width;
+    bool drawn;
 };
 
 /* what: "fuzz", "replay t.trace". Off unless standard error is a TTY. */
