@@ -125,35 +125,35 @@ static void move(struct narrator *n, struct vmodel *m, const char *to)
     demo_changes(n, &before, &after);
 }
 
+/* Leaf 3 and the frequency MSR, the move, and the same two again. */
+static int before_and_after(struct narrator *n, const char *from, const char *spec,
+                            const char *to)
+{
+    struct vmodel *m = demo_model(from, spec);
+    if (!m)
+        return EXIT_BAD_INPUT;
+    for (int round = 0; round < 2; round++) {
+        if (round)
+            move(n, m, to);
+        demo_step(n, m, CPUID(0x40000003));
+        demo_step(n, m, RDMSR(HV_X64_MSR_TSC_FREQUENCY));
+    }
+    vmodel_destroy(m);
+    return EXIT_OK;
+}
+
 int demo_migration_bug(struct narrator *n)
 {
     narrate_heading(n, "migration-bug: Xen 4.3 -> Xen 4.4 with viridian = 1");
     narrate_text(n, "Before Xen 4.5 viridian was one boolean, and 1 meant whatever that release\n"
                     "had: 4.4 added the TSC and APIC frequency MSRs (commit 84657efd). A running\n"
                     "guest moved from 4.3 to 4.4 saw them appear under it.");
-    struct vmodel *m = demo_model("xen-4.3", "1");
-    if (!m)
+    if (before_and_after(n, "xen-4.3", "1", "xen-4.4"))
         return EXIT_BAD_INPUT;
-    demo_step(n, m, CPUID(0x40000003));
-    demo_step(n, m, RDMSR(HV_X64_MSR_TSC_FREQUENCY));
-    move(n, m, "xen-4.4");
-    demo_step(n, m, CPUID(0x40000003));
-    demo_step(n, m, RDMSR(HV_X64_MSR_TSC_FREQUENCY));
-    vmodel_destroy(m);
-
     narrate_blank(n);
     narrate_heading(n, "The same move with the feature mask: Xen 4.5 -> Xen 4.6, viridian = "
                        "[ \"base\", \"!freq\" ]");
     narrate_text(n, "From 4.5 the stream carries HVM_PARAM_VIRIDIAN itself, and the 4.3 set is\n"
                     "named: base without freq (HVMPV_no_freq). The destination sets exactly that.");
-    m = demo_model("xen-4.5", "base,!freq");
-    if (!m)
-        return EXIT_BAD_INPUT;
-    demo_step(n, m, CPUID(0x40000003));
-    demo_step(n, m, RDMSR(HV_X64_MSR_TSC_FREQUENCY));
-    move(n, m, "xen-4.6");
-    demo_step(n, m, CPUID(0x40000003));
-    demo_step(n, m, RDMSR(HV_X64_MSR_TSC_FREQUENCY));
-    vmodel_destroy(m);
-    return EXIT_OK;
+    return before_and_after(n, "xen-4.5", "base,!freq", "xen-4.6");
 }
