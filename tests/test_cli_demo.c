@@ -194,3 +194,26 @@ Test(demo, tsc_calibration)
     has(out, "0x77359400 (2000000000)");
     free(out);
 }
+
+/* Colour for a person only: on a terminal (script(1) gives vsbox a pseudo-terminal) the
+ * narration is coloured, and NO_COLOR turns it off there too. */
+static bool coloured(const char *env)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s script -qec '%s demo feature-mask' /dev/null", env,
+             VSBOX_BINARY);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    static char out[1 << 16];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    cr_assert_eq(pclose(p), 0, "%s", cmd);
+    cr_assert(strstr(out, "feature-mask"), "%s printed nothing", cmd);
+    return strstr(out, "\033[") != NULL;
+}
+
+Test(demo, colour_on_a_terminal_and_never_with_no_color)
+{
+    cr_expect(coloured("env -u NO_COLOR"));
+    cr_expect_not(coloured("env NO_COLOR=1"));
+}
