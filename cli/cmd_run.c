@@ -96,6 +96,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     free(img);
+    session_attach(&out, e);
     struct output snap_out;
     if (snapshot_out_open(&snap_out, rf.snapshot)) {
         emu_destroy(e);

@@ -420,3 +420,20 @@ void diverge_report(const struct diverge *d, FILE *out, const char *name)
     if (d->unplaced)
         fprintf(out, "  %6lu  of more kinds than this report holds\n", d->unplaced);
 }
+
+const char *diverge_cpuid_bit_name(uint32_t leaf, unsigned reg, unsigned bit)
+{
+    if (leaf - 0x40000000u > 6 || reg > 3 || bit > 31)
+        return NULL;
+    return LOOKUP(cpuid_bits, BIT(leaf - 0x40000000u, reg, bit));
+}
+
+const char *diverge_hypercall_name(uint32_t code)
+{
+    return LOOKUP(hypercalls, code);
+}
+
+const char *diverge_status_name(uint32_t status)
+{
+    return LOOKUP(statuses, status);
+}
