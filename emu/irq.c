@@ -203,9 +203,11 @@ bool irq_service(struct emu *e)
          * (guard.c's block hook: the only place Unicorn can be stopped between two
          * instructions), and blocks translated before have no such call: drop them.
          * Guests that never touch the APIC never pay for the hook (it halves the speed
-         * of a tight loop). */
+         * of a tight loop). Dropped page by page (phys_sync, run right after this):
+         * Unicorn 2.0.1's whole-cache flush touches its entire 1 GiB code buffer,
+         * which cost 1 GiB of RSS and up to 3 s per run. */
         e->irq.hooked = true;
-        uc_ctl_flush_tlb(e->uc);
+        e->stale_overflow = true;
     }
     return take(e);
 }
