@@ -101,7 +101,8 @@ void irq_route(struct emu *e, uint32_t from, uint32_t lo, uint32_t hi)
 
 uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size)
 {
-    kick(e);
+    if (!e->irq.active)
+        kick(e);   /* the first APIC use turns the block hook on */
     return lapic_mmio_read(&vcpu_cur(e)->lapic, (uint32_t)off, size, now_ns(e));
 }
 
@@ -122,10 +123,17 @@ void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
     irq_changed(e);
 }
 
+/* A stop at the next block start costs a full exit from Unicorn and a restart, several
+ * times a trap: only when the running vCPU may have something to take (an NMI, or any
+ * vector in its IRR: take() and the APIC-assist rules decide the rest). An EOI with
+ * nothing pending or an IPI to another vCPU needs none; that vCPU looks when it is
+ * switched in. */
 void irq_changed(struct emu *e)
 {
     update_deadline(e);
-    kick(e);
+    const struct lapic *l = &vcpu_cur(e)->lapic;
+    if (!e->irq.active || l->nmi_pending || lapic_highest_irr(l) >= 0)
+        kick(e);
 }
 
 void irq_restored(struct emu *e)
