@@ -20,6 +20,8 @@ static const struct demo demos[] = {
       demo_hypercall_page },
     { "tsc-calibration", "calibrating the TSC against the PIT versus reading the frequency MSR",
       demo_tsc_calibration },
+    { "synic-timer", "a periodic synthetic timer: HVMSG_TIMER_EXPIRED messages and SINT interrupts",
+      demo_synic_timer },
 };
 
 #define NDEMOS (sizeof demos / sizeof demos[0])

@@ -23,6 +23,7 @@ int demo_time_ref(struct narrator *n);
 /* Real guest code on the emulator (cli/demo_guest.c). */
 int demo_hypercall_page(struct narrator *n);
 int demo_tsc_calibration(struct narrator *n);
+int demo_synic_timer(struct narrator *n);
 
 /* A model for a demo, or NULL after reporting (the demos' settings are fixed). */
 struct vmodel *demo_model(const char *host, const char *spec);

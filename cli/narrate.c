@@ -430,6 +430,14 @@ static void guest_line(struct narrator *n, const struct vevent *ev, uint64_t rip
     char text[256], hex[128], head[16] = "";
     if (ev->vcpu)
         snprintf(head, sizeof head, "v%u ", ev->vcpu);
+    if (ev->kind == VEV_POLL) {
+        /* no instruction makes it: the CPU is between two, about to run the one at rip */
+        char ev_text[160];
+        trace_format_event(ev_text, sizeof ev_text, ev);
+        line(n, "guest", TERM_BOLD, "%sat 0x%llx, between instructions   (%s)", head,
+             (unsigned long long)rip, ev_text);
+        return;
+    }
     if (rip && n->ram && rip < n->ram_size) {
         size_t len = n->ram_size - rip < 15 ? (size_t)(n->ram_size - rip) : 15;
         disasm(n, n->ram + rip, len, rip, 1, text, sizeof text, hex, sizeof hex);

@@ -81,7 +81,8 @@ Test(demo, the_list_names_every_demo_with_a_line_each)
     struct run_result r = run_vsbox(args, NULL);
     cr_assert_eq(r.status, 0);
     static const char *const names[] = { "enlightenments", "feature-mask", "migration-bug",
-                                         "time-ref", "hypercall-page", "tsc-calibration" };
+                                         "time-ref", "hypercall-page", "tsc-calibration",
+                                         "synic-timer" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         cr_expect_eq(count_lines_with(r.out, names[i]), 1, "%s", names[i]);
     run_result_free(&r);
@@ -192,6 +193,22 @@ Test(demo, tsc_calibration)
     has(out, "= 2000372 kHz");
     has(out, "HV_X64_MSR_TSC_FREQUENCY: #GP (freq group off)");
     has(out, "0x77359400 (2000000000)");
+    free(out);
+}
+
+Test(demo, synic_timer)
+{
+    golden("synic-timer");
+    char *out = demo("synic-timer");
+    /* STIMER0_COUNT 0x2710: 1 ms in the TLFS's 100 ns units; config 0x20003: enabled,
+     * periodic, SINT 2 (bits 16-19); SINT2 0x50: the vector, unmasked. */
+    has(out, "wrmsr 0x400000b1 0x2710");
+    has(out, "wrmsr 0x400000b0 0x20003");
+    has(out, "wrmsr 0x40000092 0x50");
+    cr_expect_eq(count_lines_with(out, "between instructions   (poll 0x0)"), 5, "%s", out);
+    has(out, "5 interrupts, 5 messages");
+    cr_expect_eq(count_lines_with(out, "expires one period after"), 4, "%s", out);
+    cr_expect_eq(count_lines_with(out, "FAIL"), 0, "%s", out);
     free(out);
 }
 
