@@ -11,25 +11,7 @@ org 0x100000
 %define GDTR_SAVE 0x51100
     sgdt [GDTR_SAVE]
 %if NCPU > 1
-    mov rdi, CTX
-    xor eax, eax
-    mov ecx, 16
-    rep stosq
-    mov dword [CTX], 1
-    mov rax, ap_entry
-    mov [CTX + 8 + 8 * 8], rax
-    mov qword [CTX + 8 + 9 * 8], 2
-    mov rax, cr0
-    mov [CTX + 8 + 10 * 8], rax
-    mov rax, cr3
-    mov [CTX + 8 + 11 * 8], rax
-    mov rax, cr4
-    mov [CTX + 8 + 12 * 8], rax
-    mov ecx, 0xc0000080
-    rdmsr
-    shl rdx, 32
-    or rax, rdx
-    mov [CTX + 8 + 13 * 8], rax
+    hvm_ctx64 CTX, ap_entry
     mov r15d, 1
 start_next:
     mov rax, r15
