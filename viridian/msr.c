@@ -516,6 +516,16 @@ uint32_t vmsr_at(size_t k)
     return 0;
 }
 
+int vmsr_kvm_flag(const struct vmsr_info *row)
+{
+    for (int g = VGROUP_FIRST_KVM; g < VGROUP_COUNT; g++) {
+        const struct vgroup_info *gi = vgroup_info(g);
+        if ((gi->leaf3a & row->cpuid3a) || (gi->leaf3d & row->cpuid3d))
+            return g;
+    }
+    return -1;
+}
+
 bool vmsr_in_release(const struct vmsr_info *row, const struct vprofile *host)
 {
     if (host->hypervisor == VHV_KVM)

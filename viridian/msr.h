@@ -41,6 +41,10 @@ void vmsr_name(const struct vmsr_info *row, uint32_t msr, char *buf, size_t len)
 size_t vmsr_count(void);
 uint32_t vmsr_at(size_t i);
 
+/* The KVM host's CPU flag (enum vgroup) whose CPUID bit advertises the row, or -1 when
+ * QEMU advertises it with any Hyper-V enlightenment (the hypercall MSRs). */
+int vmsr_kvm_flag(const struct vmsr_info *row);
+
 /* Whether the host has a handler for the row at all (its Xen release, or KVM, has the
  * MSR). */
 bool vmsr_in_release(const struct vmsr_info *row, const struct vprofile *host);

@@ -185,7 +185,7 @@ static void name_bits(uint64_t bits, char *buf, size_t len)
         if (!(bits & bit))
             continue;
         const char *group = NULL;
-        for (int g = 0; g < VGROUP_COUNT; g++)
+        for (int g = 0; g < VGROUP_FIRST_KVM; g++)
             if (vgroup_info(g)->hvmpv == bit)
                 group = vgroup_info(g)->name;
         if (bit == HVMPV_no_freq)

@@ -399,6 +399,8 @@ static enum verr resolve_kvm(const struct item *items, size_t n, uint64_t *mask,
 {
     uint64_t on = 0;
     uint32_t spinlocks = HYPERV_SPINLOCK_NEVER_NOTIFY;
+    if (err)
+        err->kvm = true;
     for (size_t i = 0; i < n; i++) {
         const char *s = items[i].text;
         size_t len = items[i].len;
@@ -619,6 +621,8 @@ enum verr vspec_parse(const struct vprofile *host, const char *spec, uint64_t *m
 {
     struct item items[MAX_ITEMS];
     size_t n = 0, lead = 0;
+    if (err)
+        err->kvm = host->hypervisor == VHV_KVM;
     while (is_blank(spec[lead]))
         lead++;
     enum verr e = spec[lead] == '[' ? split_list(spec + lead, items, &n, err)
@@ -637,6 +641,8 @@ enum verr vspec_from_items(const struct vprofile *host, const char *const *texts
                            uint64_t *mask, struct vspec_error *err)
 {
     struct item items[MAX_ITEMS];
+    if (err)
+        err->kvm = host->hypervisor == VHV_KVM;
     if (n > MAX_ITEMS)
         return fail(err, VERR_SPEC_SYNTAX, 0, "", 0);
     for (size_t i = 0; i < n; i++)
@@ -648,7 +654,7 @@ void vspec_strerror(const struct vspec_error *err, char *buf, size_t len)
 {
     switch (err->code) {
     case VERR_UNKNOWN_GROUP:
-        if (strncmp(err->item, "hv-", 3) == 0 || strncmp(err->item, "kvm", 3) == 0)
+        if (err->kvm)
             snprintf(buf, len, "unknown CPU flag '%s' (see vsbox hosts for QEMU's hv-* flags)",
                      err->item);
         else

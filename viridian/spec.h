@@ -111,6 +111,7 @@ struct vspec_error {
     size_t col;            /* 0-based offset into the spec text of the offending item */
     char item[32];         /* the group name involved, for the message */
     int group, needs;      /* VERR_HV_REQUIRES: the row and the one it lacks */
+    bool kvm;              /* the spec was the KVM host's CPU flags */
 };
 
 /* Parse a spec: "all,!freq", "defaults", "0", "1", "true", "false", or the xl list

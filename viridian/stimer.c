@@ -263,11 +263,12 @@ int vstimer_wr(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
             vs->config |= HV_STIMER_ENABLE;
     } else if (vkvm(m)) {
         /* "if (old_config.enable && !new_config.direct_mode && new_config.sintx == 0)
-         * new_config.enable = 0"; a count of 0 never starts it (kvm_hv_process_stimers). */
+         * new_config.enable = 0". */
         vs->config = val;
-        if ((was_enabled && !(val & HV_STIMER_DIRECT_MODE) && !HV_STIMER_SINTX(val)) ||
-            !vs->count)
+        if (was_enabled && !(val & HV_STIMER_DIRECT_MODE) && !HV_STIMER_SINTX(val))
             vs->config &= ~HV_STIMER_ENABLE;
+        if (!vs->count)
+            return 0; /* enabled, but kvm_hv_process_stimers() starts nothing */
     } else {
         vs->config = val;
         /* 4.22 (commit 8e54ad2c8c) also refuses a zero count here. */
