@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/input.h"
 #include "cli/options.h"
+#include "cli/replay_suggest.h"
 #include "cli/text.h"
 #include "traces/diverge.h"
 #include "traces/replay.h"
@@ -185,11 +186,14 @@ int cmd_replay(int argc, char **argv)
 {
     struct common_flags flags = { 0 };
     struct replay_job job = { 0 };
+    bool suggest = false;
     const struct opt opts[] = {
         { "--fill", NULL, "print the trace back with every result computed", NULL, &job.fill,
           NULL },
         { "--causes", NULL, "print only the divergences grouped by cause", NULL,
           &job.causes_only, NULL },
+        { "--suggest", NULL, "name the --viridian or --hv set of the host that comes closest\n"
+          "to the trace, then its divergences by cause", NULL, &suggest, NULL },
         COMMON_OPTS(&flags),
         { 0 },
     };
@@ -200,7 +204,8 @@ int cmd_replay(int argc, char **argv)
         "got Y per divergence. FILE may be - for standard input. After each migrate, what\n"
         "the guest could see change is written as comments by --fill, and to standard error\n"
         "with --verbose. Divergences are also grouped by cause, with the viridian group that\n"
-        "would give the trace's answer.\n"
+        "would give the trace's answer. --suggest first searches the host's groups (or\n"
+        "QEMU's flags) for the set that leaves the fewest events differing.\n"
         "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n",
         "FILE", opts,
     };
@@ -210,6 +215,22 @@ int cmd_replay(int argc, char **argv)
     job.verbose = flags.verbose;
     if (!job.name)
         return fail("replay: which trace? (vsbox replay FILE)");
+    char spec[512];
+    if (suggest) {
+        const struct vprofile *host;
+        int st = replay_suggest(job.name, &flags, spec, sizeof spec, &host);
+        if (st != EXIT_OK)
+            return st;
+        if (fflush(stdout) != 0)
+            return fail("replay: standard output: cannot write");
+        /* The report below is the suggested configuration's. */
+        flags.host = host->name;
+        if (host->hypervisor == VHV_KVM)
+            flags.hv = spec;
+        else
+            flags.viridian = spec;
+        job.causes_only = true;
+    }
 
     FILE *in = input_open(job.name, 1);
     if (!in)

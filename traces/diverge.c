@@ -170,6 +170,20 @@ static void say(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* KVM: " (enable `hv-synic`, with the `hv-vpindex` it needs)": QEMU refuses a flag
+ * without its dependencies, so the fix names them too. */
+static void kvm_enable(char *buf, size_t len, const struct vmodel *m, int g)
+{
+    const struct vprofile *h = vmodel_host(m);
+    uint64_t on = vhost_mask_groups(h, vmodel_param(m));
+    uint64_t more = vgroups_flip(h, on, g, true) & ~on & ~(1ull << g);
+    say(buf, len, " (enable `%s`", vgroup_info(g)->name);
+    for (int k = 0, n = 0; k < VGROUP_COUNT; k++)
+        if (more >> k & 1)
+            say(buf, len, "%s`%s`", n++ ? " and " : ", with the ", vgroup_info(k)->name);
+    say(buf, len, "%s)", more ? " it needs" : "");
+}
+
 /* "(enable `synic`)", "(disable `freq`)", "(set viridian=1)", or why none helps. */
 static void advice(char *buf, size_t len, const struct vmodel *m, const struct vevent *ev,
                    const struct vres *want, int reg, unsigned bit)
@@ -181,8 +195,10 @@ static void advice(char *buf, size_t len, const struct vmodel *m, const struct v
             h->hypervisor == VHV_KVM ? "CPU flag" : "viridian group", h->name);
     else if (x.boolean)
         say(buf, len, " (viridian=%d: %s takes only 0 or 1)", x.enable ? 1 : 0, h->name);
-    else
+    else if (!x.enable || h->hypervisor != VHV_KVM)
         say(buf, len, " (%s `%s`)", x.enable ? "enable" : "disable", vgroup_info(x.group)->name);
+    else
+        kvm_enable(buf, len, m, x.group);
 }
 
 /* " (\"Hv#1\")": a register as the vendor and interface leaves spell it, when it is text. */

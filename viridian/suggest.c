@@ -43,9 +43,13 @@ static bool consider(struct search *s, uint64_t groups)
     vmodel_destroy(m);
     s->evaluations++;
     unsigned long sc = s->score(s->ctx, p, s->any ? s->best : ~0ul);
+    /* Ties go to the value naming fewer groups, libxl's implied ones included (stimer
+     * brings synic and time_ref_count), so "base,synic" beats "base,stimer" for a
+     * SynIC-only guest. */
+    uint64_t was = param_of(s->host, s->groups, s->spinlocks);
     if (s->any && (sc > s->best ||
-                   (sc == s->best && __builtin_popcountll(groups) >=
-                                         __builtin_popcountll(s->groups))))
+                   (sc == s->best && __builtin_popcountll(vhost_mask_groups(s->host, p)) >=
+                                         __builtin_popcountll(vhost_mask_groups(s->host, was)))))
         return false;
     s->groups = groups;
     s->best = sc;

@@ -6,7 +6,7 @@
  * The search is coordinate descent over groups, started from the best of three seeds
  * (nothing, the host's defaults, every group): each pass flips every group in table
  * order, with what it needs (KVM's requires, Xen's base) or what needs it, keeps a flip
- * that lowers the score (or keeps it and enables fewer groups), and passes again until
+ * that lowers the score (or keeps it and names fewer groups), and passes again until
  * nothing changes. Deterministic; at most (groups + 1) passes of one score per group,
  * and a score may stop counting once past the best so far. Exhaustive search is 2^13
  * configurations on Xen and 2^31 on KVM: out of reach for a 10-million-event capture,
