@@ -565,11 +565,23 @@ static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, ui
     return row;
 }
 
+/* KVM's handlers that fault for the partition's state, not the value: the SynIC's
+ * registers while it is not active (synic_{get,set}_msr), a synthetic timer's write
+ * without it (stimer_set_config/count), the debugger's without hv-syndbg. */
+static bool kvm_row_active(const struct vmodel *m, const struct vmsr_info *row, bool write)
+{
+    if (row->gate == VGROUP_SYNIC || (row->gate == VGROUP_STIMER && write))
+        return kvm_flag(m, KVM_FEAT_SYNIC);
+    if (row->gate == VGROUP_HV_SYNDBG)
+        return kvm_flag(m, KVM_FEAT_SYNDBG);
+    return true;
+}
+
 bool vmodel_msr_handled(const struct vmodel *m, uint32_t msr, bool write)
 {
     const struct vmsr_info *row = live_row(m, msr, NULL);
     if (row && (write ? row->wr != NULL : row->rd != NULL))
-        return true;
+        return !vkvm(m) || kvm_row_active(m, row, write);
     return xen_msr(m, msr);
 }
 

@@ -131,11 +131,15 @@ static unsigned long view_score(void *ctx, uint64_t param, unsigned long bound)
     struct view v;
     (void)bound;
     view_of(e->to, param, &v);
-    unsigned long d = (unsigned long)__builtin_popcountll(v.msrs ^ e->want.msrs);
+    /* Something the guest had and loses costs twice what a new one costs: a guest uses
+     * what it saw, and only may use what appears. */
+    unsigned long d = 2ul * (unsigned long)__builtin_popcountll(e->want.msrs & ~v.msrs) +
+                      (unsigned long)__builtin_popcountll(v.msrs & ~e->want.msrs);
     for (int i = 0; i < 3; i++)
         for (int r = 0; r < 4; r++)
             if (!(i == 1 && r == 1) && !(i == 2)) /* spinlocks and limits: not flags */
-                d += (unsigned long)__builtin_popcount(v.leaf[i][r] ^ e->want.leaf[i][r]);
+                d += 2ul * (unsigned long)__builtin_popcount(e->want.leaf[i][r] & ~v.leaf[i][r]) +
+                     (unsigned long)__builtin_popcount(v.leaf[i][r] & ~e->want.leaf[i][r]);
     return d;
 }
 
