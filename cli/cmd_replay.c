@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/input.h"
 #include "cli/options.h"
+#include "cli/replay_exec.h"
 #include "cli/replay_suggest.h"
 #include "cli/text.h"
 #include "traces/diverge.h"
@@ -187,6 +188,7 @@ int cmd_replay(int argc, char **argv)
     struct common_flags flags = { 0 };
     struct replay_job job = { 0 };
     bool suggest = false;
+    const char *image = NULL;
     const struct opt opts[] = {
         { "--fill", NULL, "print the trace back with every result computed", NULL, &job.fill,
           NULL },
@@ -194,6 +196,8 @@ int cmd_replay(int argc, char **argv)
           &job.causes_only, NULL },
         { "--suggest", NULL, "name the --viridian or --hv set of the host that comes closest\n"
           "to the trace, then its divergences by cause", NULL, &suggest, NULL },
+        { "--image", "IMAGE", "re-run IMAGE (a file or a bundled guest) on the emulator and\n"
+          "check it makes the trace's events with the trace's answers", &image, NULL, NULL },
         COMMON_OPTS(&flags),
         { 0 },
     };
@@ -205,7 +209,9 @@ int cmd_replay(int argc, char **argv)
         "the guest could see change is written as comments by --fill, and to standard error\n"
         "with --verbose. Divergences are also grouped by cause, with the viridian group that\n"
         "would give the trace's answer. --suggest first searches the host's groups (or\n"
-        "QEMU's flags) for the set that leaves the fewest events differing.\n"
+        "QEMU's flags) for the set that leaves the fewest events differing. --image re-runs\n"
+        "the guest that was recorded instead of the model alone: the first event it makes\n"
+        "differently is reported as FILE:LINE.\n"
         "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n",
         "FILE", opts,
     };
@@ -215,6 +221,12 @@ int cmd_replay(int argc, char **argv)
     job.verbose = flags.verbose;
     if (!job.name)
         return fail("replay: which trace? (vsbox replay FILE)");
+    if (image) {
+        if (suggest || job.fill || job.causes_only)
+            return fail("replay --image: re-runs the guest: leave out --suggest, --fill and "
+                        "--causes");
+        return replay_exec(job.name, image, &flags);
+    }
     char spec[512];
     if (suggest) {
         const struct vprofile *host;
