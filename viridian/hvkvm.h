@@ -1,4 +1,4 @@
-/* Names and numbers of the KVM host (docs/kvm-host.md), beside hvmpv.h's Xen and TLFS
+/* Names and numbers of the KVM host (docs/kvm-import.md), beside hvmpv.h's Xen and TLFS
  * ones. Sources: Linux 6.16 arch/x86/kvm/hyperv.c (kvm_hv_hypercall, hv_check_msr_access,
  * kvm_get_hv_cpuid), include/asm-generic/hyperv-tlfs.h and arch/x86/include/asm/
  * hyperv-tlfs.h (MSRs, CPUID bits, hypercall input layout), arch/x86/include/uapi/asm/

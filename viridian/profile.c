@@ -4,7 +4,7 @@
  * viridian.c / viridian/{viridian,synic,time}.c and the MSR intercepts (behaviour).
  * tests/test_releases.c checks every row against those sources, citing them. Then the
  * KVM host, read from Linux 6.16's arch/x86/kvm/hyperv.c and QEMU 10.1's
- * target/i386/kvm/kvm.c (docs/kvm-host.md); tests/test_kvm_host.c checks it. */
+ * target/i386/kvm/kvm.c (docs/kvm-import.md); tests/test_kvm_host.c checks it. */
 #include "viridian/profile.h"
 
 #include <string.h>

@@ -14,7 +14,7 @@
  * MSR table (msr.h) apply, and which of Xen's or KVM's rules the model follows. */
 enum vhypervisor {
     VHV_XEN,
-    VHV_KVM,        /* Linux KVM with QEMU as its VMM (docs/kvm-host.md) */
+    VHV_KVM,        /* Linux KVM with QEMU as its VMM (docs/kvm-import.md) */
 };
 
 enum vparam_kind {
