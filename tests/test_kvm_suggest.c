@@ -74,30 +74,30 @@ Test(kvm_causes, the_frequency_msrs_name_freq_on_xen_and_hv_frequencies_on_kvm)
     run_result_free(&r);
 }
 
+/* replay --suggest on host; its exit status must be status and its output start with
+ * the suggestion `first`, then have `then` (NULL: nothing more to check). */
+static void expect_suggestion(const char *path, const char *host, int status, const char *first,
+                              const char *then)
+{
+    const char *args[] = { "replay", path, "--suggest", "--host", host, NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, status, "%s%s", r.out, r.err);
+    cr_expect(strncmp(r.out, first, strlen(first)) == 0, "want '%s' in '%s'", first, r.out);
+    cr_expect(!then || strstr(r.out, then), "want '%s' in '%s'", then, r.out);
+    run_result_free(&r);
+}
+
 Test(suggest, the_synic_capture_is_closest_to_vpindex_synic_on_kvm_and_synic_on_xen)
 {
     const char *path = synic_trace();
-    const char *kvm[] = { "replay", path, "--suggest", "--host", "kvm", NULL };
-    struct run_result r = run_vsbox(kvm, NULL);
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-    cr_expect(strncmp(r.out, "closest on kvm: --hv hv-vpindex,hv-synic (0 of 10 events still "
-                             "differ; ", 70) == 0, "%s", r.out);
-    run_result_free(&r);
-    const char *xen[] = { "replay", path, "--suggest", "--host", "xen-4.22", NULL };
-    r = run_vsbox(xen, NULL);
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-    cr_expect(strstr(r.out, "closest on xen-4.22: --viridian base,synic (0 of 10 events still "
-                            "differ; "), "%s", r.out);
-    run_result_free(&r);
+    expect_suggestion(path, "kvm", 0, "closest on kvm: --hv hv-vpindex,hv-synic (0 of 10 events "
+                      "still differ; ", NULL);
+    expect_suggestion(path, "xen-4.22", 0, "closest on xen-4.22: --viridian base,synic (0 of 10 "
+                      "events still differ; ", NULL);
     /* Xen 4.12 has no SynIC: nothing helps, the fewest groups win, and the report for that
      * configuration follows. */
-    const char *old[] = { "replay", path, "--suggest", "--host", "xen-4.12", NULL };
-    r = run_vsbox(old, NULL);
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    cr_expect(strstr(r.out, "closest on xen-4.12: --viridian 0 (10 of 10 events still differ; "),
-              "%s", r.out);
-    cr_expect(strstr(r.out, "      10  viridian is off in this config"), "%s", r.out);
-    run_result_free(&r);
+    expect_suggestion(path, "xen-4.12", 1, "closest on xen-4.12: --viridian 0 (10 of 10 events "
+                      "still differ; ", "      10  viridian is off in this config");
 }
 
 /* Bugzilla 220549's lines A and B differ in KVM_FEATURE_MSI_EXT_DEST_ID: no one
@@ -112,13 +112,8 @@ Test(suggest, the_two_kvm_feature_leaves_leave_one_event)
     struct run_result r = run_vsbox(imp, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_result_free(&r);
-    const char *args[] = { "replay", path, "--suggest", "--host", "kvm", NULL };
-    r = run_vsbox(args, NULL);
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    cr_expect(strstr(r.out, "closest on kvm: --hv kvm-pv-unhalt (1 of 2 events still differ; "),
-              "%s", r.out);
-    cr_expect(strstr(r.out, "(enable `kvm-msi-ext-dest-id`); line 5\n"), "%s", r.out);
-    run_result_free(&r);
+    expect_suggestion(path, "kvm", 1, "closest on kvm: --hv kvm-pv-unhalt (1 of 2 events still "
+                      "differ; ", "(enable `kvm-msi-ext-dest-id`); line 5\n");
 }
 
 Test(suggest, bad_uses_are_one_line_and_exit_2)

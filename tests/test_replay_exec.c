@@ -7,17 +7,6 @@
 #include <string.h>
 #include "tests/support.h"
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
 /* Record a bundled guest; the record's text. */
 static char *record(const char *guest, const char *path, const char *host, const char *flag,
                     const char *spec)
@@ -26,13 +15,25 @@ static char *record(const char *guest, const char *path, const char *host, const
     struct run_result r = run_vsbox(args, NULL);
     cr_assert(r.status == 0 || r.status == 1, "%s", r.err);
     run_result_free(&r);
-    return read_text(path);
+    return slurp_file(path, NULL);
 }
 
 static struct run_result rerun(const char *path, const char *image)
 {
     const char *args[] = { "replay", path, "--image", image, NULL };
     return run_vsbox(args, NULL);
+}
+
+/* Write text (len bytes) as path, re-run image against it: exit 1 and `want` in the
+ * report. */
+static void expect_fails(const char *path, const char *text, size_t len, const char *image,
+                         const char *want)
+{
+    write_file(path, text, len);
+    struct run_result r = rerun(path, image);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, want), "want '%s' in '%s'", want, r.out);
+    run_result_free(&r);
 }
 
 /* The trace's event lines (after the header), as the record counts them. */
@@ -105,24 +106,18 @@ Test(replay_exec, a_missing_or_extra_event_or_another_image_fails)
     const char *p = text;
     for (int i = 0; i < 4; i++)
         p = strchr(p, '\n') + 1;
-    write_file(bad, text, (size_t)(p - text));
-    struct run_result r = rerun(bad, "hypercall");
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.out, "the guest went on past the trace's last event: "), "%s", r.out);
-    run_result_free(&r);
+    expect_fails(bad, text, (size_t)(p - text), "hypercall",
+                 "the guest went on past the trace's last event: ");
     /* One event more than the guest makes. */
     size_t n = strlen(text);
     char *more = malloc(n + 64);
     memcpy(more, text, n);
     strcpy(more + n, "rdmsr 0x40000000 -> 0x0\n");
-    write_file(bad, more, strlen(more));
-    r = rerun(bad, "hypercall");
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.out, "the trace goes on with 'rdmsr 0x40000000 -> 0x0'"), "%s", r.out);
-    run_result_free(&r);
+    expect_fails(bad, more, strlen(more), "hypercall",
+                 "the trace goes on with 'rdmsr 0x40000000 -> 0x0'");
     free(more);
     /* Another guest under the same header: its first event already differs (line 3). */
-    r = rerun(path, "ref-time");
+    struct run_result r = rerun(path, "ref-time");
     cr_expect_eq(r.status, 1);
     char want[1100];
     snprintf(want, sizeof want, "%s:3: the guest made ", path);
