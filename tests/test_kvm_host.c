@@ -321,3 +321,46 @@ Test(kvm_hcall, no_guest_os_id_no_hyperv_hypercalls)
     cr_assert_eq(v, 0);
     vmodel_destroy(m);
 }
+
+/* The command line: bad flags are one line and exit 2; vsbox hosts and msrs show the
+ * KVM rows. */
+Test(kvm_cli, bad_flags_are_one_line_and_exit_2)
+{
+    static const char *const bad[][8] = {
+        { "cpuid", "--host", "kvm", "--hv", "hv-relaxed,hv-bogus", NULL },
+        { "cpuid", "--host", "kvm", "--hv", "hv-stimer", NULL },
+        { "cpuid", "--host", "kvm", "--hv", "hv-spinlocks=-1", NULL },
+        { "cpuid", "--host", "kvm", "--viridian", "all", NULL },
+        { "cpuid", "--hv", "hv-relaxed", NULL },
+        { "fuzz", "--host", "kvm", "--runs", "10", NULL },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct run_result r = run_vsbox(bad[i], NULL);
+        cr_expect_eq(r.status, 2, "%s %s: %s", bad[i][0], bad[i][4], r.err);
+        cr_expect_eq(count_lines_with(r.err, "vsbox"), 1, "%s", r.err);
+        cr_expect_eq(count_lines_with(r.err, ""), 1, "%s", r.err);
+        cr_expect_str_empty(r.out);
+        run_result_free(&r);
+    }
+}
+
+Test(kvm_cli, hosts_and_msrs_show_the_kvm_rows)
+{
+    const char *hosts[] = { "hosts", NULL };
+    struct run_result r = run_vsbox(hosts, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* hv-stimer needs hv-time and hv-synic (kvm_hyperv_properties .dependencies). */
+    cr_expect(strstr(r.out, "\nhv-stimer                  8    yes         hv-time,hv-synic"),
+              "%s", r.out);
+    run_result_free(&r);
+    const char *msrs[] = { "msrs", "--host", "kvm", "--hv", "hv-vpindex,hv-synic", NULL };
+    r = run_vsbox(msrs, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "rdmsr 0x40000003 -> 0x0  # HV_X64_MSR_RESET, flag hv-reset, KVM\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "rdmsr 0x40000083 -> 0x0  # HV_X64_MSR_SIMP, flag hv-synic, KVM\n"),
+              "%s", r.out);
+    /* Xen's own hypercall-page MSR is not KVM's. */
+    cr_expect_null(strstr(r.out, "Xen hypercall page MSR"), "%s", r.out);
+    run_result_free(&r);
+}
