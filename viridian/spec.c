@@ -680,7 +680,11 @@ void vspec_strerror(const struct vspec_error *err, char *buf, size_t len)
         snprintf(buf, len, "host %s takes only a boolean viridian option (0 or 1)", err->item);
         break;
     case VERR_SPEC_SYNTAX:
-        snprintf(buf, len,
+        if (err->kvm)
+            snprintf(buf, len, "bad CPU flag list: expected QEMU's flags like "
+                     "'hv-relaxed,hv-vapic,hv-time', or 0");
+        else
+            snprintf(buf, len,
                  "bad viridian spec: expected groups like 'all,!freq', a list like "
                  "[ \"all\", \"!freq\" ], or 0/1");
         break;
