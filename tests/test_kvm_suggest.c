@@ -138,3 +138,25 @@ Test(suggest, bad_uses_are_one_line_and_exit_2)
     cr_expect_str_empty(r.out);
     run_result_free(&r);
 }
+
+/* Of the flags whose removal gives the capture's answer the least change is named:
+ * without hv-vpindex QEMU has no hv-synic either, but hv-synic alone is the fix. The
+ * capture: QEMU with hv-vpindex only (EAX HYPERCALL 5 | VP_INDEX 6, EDX DYNAMIC
+ * PARTITIONING 3). */
+Test(kvm_causes, the_smallest_flag_change_is_named)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/leaf3.trace", test_tmpdir());
+    const char text[] = "vsbox-trace 1\nconfig vcpus=1\ncpuid 0x40000003 0x0 -> 0x60 0x0 0x0 0x8\n";
+    write_file(path, text, strlen(text));
+    const char *args[] = { "replay", path, "--host", "kvm", "--hv", "hv-vpindex,hv-synic",
+                           "--causes", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.out, "CPUID 0x40000003 EAX bit 2 (AccessSynicRegs): this config "
+                            "advertises it, the capture did not (disable `hv-synic`); line 3\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "CPUID 0x40000003 EBX bit 4 (PostMessages): this config advertises "
+                            "it, the capture did not (disable `hv-synic`); line 3\n"), "%s", r.out);
+    run_result_free(&r);
+}

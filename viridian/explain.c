@@ -70,6 +70,7 @@ bool vexplain_event(const struct vmodel *m, const struct vevent *ev, const struc
         out->enable = other != 0;
         return true;
     }
+    int best = 0;
     for (int g = 0; g < VGROUP_COUNT; g++) {
         uint64_t param;
         if (!(m->host->groups & (1ull << g)) || g == VGROUP_HV_PASSTHROUGH ||
@@ -80,11 +81,16 @@ bool vexplain_event(const struct vmodel *m, const struct vevent *ev, const struc
          * about Hyper-V's. */
         if (ev->kind == VEV_CPUID && !vkvm(m) && !(param & HVMPV_base_freq))
             continue;
-        if (answer(m, param, ev, &res) && matches(&res, want, reg, bit)) {
+        /* Of the changes that do it, the one that changes least: on KVM switching off
+         * hv-vpindex also switches off hv-synic, which needs it; hv-synic alone is the
+         * answer. */
+        int cost = __builtin_popcountll(param ^ m->param);
+        if (answer(m, param, ev, &res) && matches(&res, want, reg, bit) &&
+            (out->group < 0 || cost < best)) {
             out->group = g;
             out->enable = !vgroup_enabled(m, g);
-            return true;
+            best = cost;
         }
     }
-    return false;
+    return out->group >= 0;
 }
