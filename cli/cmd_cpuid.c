@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "traces/trace.h"
+#include "viridian/hvkvm.h"
 #include "viridian/hvmpv.h"
 #include "viridian/profile.h"
 
@@ -31,16 +32,25 @@ static void annotate_viridian(uint32_t idx, const uint32_t r[4], char *c, size_t
         { CPUID3A_MSR_STIMER, "STIMER" },                 { CPUID3A_MSR_APIC_ACCESS, "APIC_ACCESS" },
         { CPUID3A_MSR_HYPERCALL, "HYPERCALL" },           { CPUID3A_MSR_VP_INDEX, "VP_INDEX" },
         { CPUID3A_MSR_REFERENCE_TSC, "REFERENCE_TSC" },   { CPUID3A_MSR_FREQ, "FREQ" },
+        /* KVM's (QEMU's hv-runtime, hv-reset, hv-reenlightenment) */
+        { CPUID3A_MSR_VP_RUNTIME, "VP_RUNTIME" },         { CPUID3A_MSR_RESET, "RESET" },
+        { CPUID3A_MSR_REENLIGHTENMENT, "REENLIGHTENMENT" },
     };
     static const struct bitname leaf3d[] = {
         { CPUID3D_CPU_DYNAMIC_PARTITIONING, "CPU_DYNAMIC_PARTITIONING" },
         { CPUID3D_CRASH_MSRS, "CRASH_MSRS" }, { CPUID3D_SINT_POLLING, "SINT_POLLING" },
+        { CPUID3D_XMM_INPUT, "XMM_INPUT" }, { CPUID3D_FREQ_MSRS, "FREQ_MSRS" },
+        { CPUID3D_DEBUG_MSRS, "DEBUG_MSRS" }, { CPUID3D_EXT_GVA_RANGES, "EXT_GVA_RANGES" },
+        { CPUID3D_STIMER_DIRECT, "STIMER_DIRECT" },
     };
     static const struct bitname leaf4[] = {
         { CPUID4A_HCALL_REMOTE_TLB_FLUSH, "HCALL_REMOTE_TLB_FLUSH" },
         { CPUID4A_MSR_BASED_APIC, "MSR_BASED_APIC" }, { CPUID4A_RELAX_TIMER_INT, "RELAX_TIMER_INT" },
         { CPUID4A_SYNTHETIC_CLUSTER_IPI, "SYNTHETIC_CLUSTER_IPI" },
         { CPUID4A_EX_PROCESSOR_MASKS, "EX_PROCESSOR_MASKS" },
+        { CPUID4A_DEPRECATING_AEOI, "DEPRECATING_AEOI" },
+        { CPUID4A_ENLIGHTENED_VMCS, "ENLIGHTENED_VMCS" },
+        { CPUID4A_NO_NONARCH_CS, "NO_NONARCH_CORESHARING" },
     };
     static const struct bitname leaf6[] = {
         { CPUID6A_APIC_OVERLAY, "APIC_OVERLAY" }, { CPUID6A_MSR_BITMAPS, "MSR_BITMAPS" },
