@@ -5,6 +5,7 @@
 #define VSBOX_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "viridian/model.h"
@@ -36,6 +37,12 @@ int cmd_migrate(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_guests(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_docs(int argc, char **argv);
+
+/* The dispatch table (cli/main.c), for vsbox docs man. */
+const struct cmd *cli_commands(size_t *n);
 
 /* "vsbox: " + message, one line on stderr, escaped (cli/text.h). Returns EXIT_BAD_INPUT for
  * `return fail(...)`. */

@@ -191,6 +191,7 @@ int cmd_import(int argc, char **argv)
 {
     struct kvm_import_opts opts = { 0 };
     const char *file = NULL, *out = NULL, *pids = NULL;
+    bool explain = false;
     const struct opt table[] = {
         { "-o", "OUT", "write the trace to OUT (default: standard output)", &out, NULL,
           "--output" },
@@ -198,6 +199,9 @@ int cmd_import(int argc, char **argv)
           NULL, NULL },
         { "--task", "NAME", "keep only threads named NAME ('NAME*': names that start so)",
           &opts.task, NULL, NULL },
+        { "--explain", NULL, "then narrate the trace written to -o as vsbox replay --explain\n"
+          "does: each event, what this host's model decides and why, KVM's answer", NULL,
+          &explain, NULL },
         { 0 },
     };
     const struct command c = {
@@ -228,10 +232,15 @@ int cmd_import(int argc, char **argv)
                     KVM_IMPORT_MAX_PIDS, pids);
     if (!file)
         return fail("import: which capture? (vsbox import kvm FILE)");
+    if (explain && (!out || strcmp(out, "-") == 0))
+        return fail("import: --explain narrates the trace written to -o OUT: name the file");
     FILE *in = input_open(file, 1);
     if (!in)
         return EXIT_BAD_INPUT;
     int status = import(file, in, out, &opts);
     input_close(in);
-    return status;
+    if (status != EXIT_OK || !explain)
+        return status;
+    char *args[] = { "replay", (char *)out, "--explain", NULL };
+    return cmd_replay(3, args);
 }

@@ -137,6 +137,7 @@ int cmd_migrate(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     free(img);
+    session_attach(&out, e);
     struct settings st = { .host = src, .viridian = src_mask,
                            .tsc_khz = vmodel_tsc_khz(emu_model(e)), .vcpus = 1,
                            .memory_mib = (uint32_t)mib };
@@ -190,6 +191,7 @@ int cmd_migrate(int argc, char **argv)
         goto out;
     emu_destroy(e); /* after the restore: the snapshot's RAM was this emulator's */
     e = NULL;
+    session_attach(&out, e2);
     interrupt_watch(e2);
     emu_run(e2, &res);
     interrupt_watch(NULL);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/input.h"
+#include "cli/narrate.h"
+#include "cli/term.h"
 #include "cli/options.h"
 #include "cli/replay_exec.h"
 #include "cli/replay_suggest.h"
@@ -26,6 +28,8 @@ struct replay_job {
     FILE *head;         /* --fill: comments and blanks met before the first event */
     unsigned long events, diverged;
     bool defect_said;   /* a Xen defect this trace reaches was reported */
+    bool explain;       /* --explain: every event narrated */
+    struct narrator narrator;
 };
 
 static int read_error(const char *name, const struct trace_error *err)
@@ -127,6 +131,25 @@ static void emit(struct replay_job *job, const struct vmodel *m, const struct tr
     }
 }
 
+/* --explain: the event narrated (cli/narrate.h), and the trace's own answer where it
+ * differs. */
+static void explain(struct replay_job *job, const struct vmodel *m, const struct trace_item *it,
+                    const struct vwhy *why, const struct vres *got, enum replay_rc rc)
+{
+    char name[1024], want[128];
+    struct vevent ev = it->ev;
+    if (it->has_input) {
+        ev.input = it->input;
+        ev.input_words = it->input_words;
+    }
+    fprintf(job->out, "%s:%u:\n", esc(job->name, name, sizeof name), it->line);
+    narrate_event(&job->narrator, m, &ev, why, got, 0);
+    if (rc == REPLAY_DIVERGED) {
+        trace_format_result(want, sizeof want, &it->expect);
+        fprintf(job->out, "  trace  expected %s: this model answers differently\n", want);
+    }
+}
+
 static int run(struct replay_job *job, FILE *in, const struct common_flags *flags)
 {
     struct trace_reader *r = trace_reader_new(in);
@@ -138,7 +161,11 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
     struct trace_error err;
     enum trace_rc rc;
 
+    struct progress prog;
+    char shown[256];
+    progress_begin(&prog, esc(job->name, shown, sizeof shown));
     while ((rc = trace_reader_next(r, &it, &err)) == TRACE_OK) {
+        progress_update(&prog, job->events, 0, "events");
         if (!m && it.kind == TRACE_EVENT && !(m = start(job, r, flags)))
             goto out;
         struct vres got = { .kind = VRES_NONE };
@@ -147,6 +174,9 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
         bool migrate = it.kind == TRACE_EVENT && it.ev.kind == VEV_MIGRATE;
         if (migrate)
             vmodel_visible(m, &before);
+        struct vwhy why;
+        if (it.kind == TRACE_EVENT && job->explain)
+            vmodel_why(m, &it.ev, &why);
         if (it.kind == TRACE_EVENT) {
             step = replay_step(m, &it, &got, &err);
             if (step == REPLAY_INVALID) {
@@ -160,6 +190,8 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
                 job->defect_said = true;
             }
         }
+        if (it.kind == TRACE_EVENT && job->explain)
+            explain(job, m, &it, &why, &got, step);
         emit(job, m, &it, &got, step);
         if (migrate && got.kind == VRES_OK) {
             vmodel_visible(m, &after);
@@ -178,6 +210,7 @@ static int run(struct replay_job *job, FILE *in, const struct common_flags *flag
     diverge_report(job->div, job->fill ? stderr : job->out, esc(job->name, name, sizeof name));
     status = job->diverged ? EXIT_DIVERGED : EXIT_OK;
 out:
+    progress_end(&prog);
     vmodel_destroy(m);
     trace_reader_free(r);
     return status;
@@ -194,6 +227,8 @@ int cmd_replay(int argc, char **argv)
           NULL },
         { "--causes", NULL, "print only the divergences grouped by cause", NULL,
           &job.causes_only, NULL },
+        { "--explain", NULL, "narrate every event: what the model decided and why (group,\n"
+          "mask bit, Xen source file) and what the guest saw", NULL, &job.explain, NULL },
         { "--suggest", NULL, "name the --viridian or --hv set of the host that comes closest\n"
           "to the trace, then its divergences by cause", NULL, &suggest, NULL },
         { "--image", "IMAGE", "re-run IMAGE (a file or a bundled guest) on the emulator and\n"
@@ -222,9 +257,9 @@ int cmd_replay(int argc, char **argv)
     if (!job.name)
         return fail("replay: which trace? (vsbox replay FILE)");
     if (image) {
-        if (suggest || job.fill || job.causes_only)
-            return fail("replay --image: re-runs the guest: leave out --suggest, --fill and "
-                        "--causes");
+        if (suggest || job.fill || job.causes_only || job.explain)
+            return fail("replay --image: re-runs the guest: leave out --suggest, --fill, "
+                        "--causes and --explain");
         return replay_exec(job.name, image, &flags);
     }
     char spec[512];
@@ -260,7 +295,13 @@ int cmd_replay(int argc, char **argv)
         input_close(in);
         return fail("out of memory or no temporary file");
     }
+    if (job.explain && job.fill)
+        return input_close(in), fclose(job.out), fclose(job.head), diverge_free(job.div),
+               fail("replay: --explain and --fill each print the trace their own way: one at a time");
+    narrate_open(&job.narrator, job.out);
+    job.narrator.color = term_color(stdout);
     int status = run(&job, in, &flags);
+    narrate_close(&job.narrator);
     input_close(in);
     if (status != EXIT_BAD_INPUT) {
         errno = 0;

@@ -106,6 +106,7 @@ int cmd_resume(int argc, char **argv)
     snapshot_free_file(snap);
     if (status != EXIT_OK)
         return status;
+    session_attach(&out, e);
     struct settings st;
     prologue_settings(&saved, memory_mib, &st);
     struct output snap_out;

@@ -71,8 +71,6 @@ int cmd_run(int argc, char **argv)
         s.memory_mib = (uint32_t)mib;
     if (vcpus)
         s.vcpus = (uint32_t)nvcpus;
-    if (s.vcpus > 1 && rf.snapshot)
-        return fail("run: --snapshot of a guest with %u vCPUs: vsbox saves one vCPU only", s.vcpus);
 
     char pathbuf[1024], err[256];
     const char *path = guest_image_path(image, pathbuf, sizeof pathbuf);
@@ -98,6 +96,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     free(img);
+    session_attach(&out, e);
     struct output snap_out;
     if (snapshot_out_open(&snap_out, rf.snapshot)) {
         emu_destroy(e);

@@ -17,7 +17,16 @@ static const struct cmd commands[] = {
     { "fuzz", cmd_fuzz, "fuzz the model with seeded event sequences and property oracles" },
     { "hosts", cmd_hosts, "list the host profiles (Xen releases) vsbox can be" },
     { "guests", cmd_guests, "list the bundled guests run, resume and migrate take by name" },
+    { "report", cmd_report, "report TRACE -o OUT.html: the trace as a timeline page" },
+    { "docs", cmd_docs, "print a reference page generated from the tables (msrs, groups, ...)" },
+    { "demo", cmd_demo, "narrated demos: what a guest sees, what the model decides and why" },
 };
+
+const struct cmd *cli_commands(size_t *n)
+{
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
 
 static void usage(FILE *f)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/input.h"
+#include "cli/narrate.h"
 #include "cli/text.h"
 #include "snapshot/snapshot.h"
 #include "traces/trace.h"
@@ -12,10 +13,27 @@
 #include "viridian/save.h"
 #include "viridian/visible.h"
 
+/* --explain: the event as the model answered it. The model has applied it already, which
+ * changes no rule's reason but a parameter write's (guests only make those through
+ * HVMOP, which Xen refuses them from 4.5 whatever the value). */
+static void session_explain(struct session *o, const struct vevent *ev, const struct vres *res,
+                            uint64_t rip)
+{
+    const struct vmodel *m = emu_model(o->emu);
+    struct vwhy why;
+    vmodel_why(m, ev, &why);
+    o->explain->ram = emu_ram(o->emu, &o->explain->ram_size);
+    if (o->console == o->explain->out)
+        fflush(o->console);
+    narrate_event(o->explain, m, ev, &why, res, rip);
+}
+
 static void on_event(void *ctx, uint64_t advance, const struct vevent *ev, const struct vres *res,
                      uint64_t rip)
 {
     struct session *o = ctx;
+    if (o->explain && o->emu)
+        session_explain(o, ev, res, rip);
     if (!o->out)
         return;
     char where[32];
@@ -92,6 +110,15 @@ void session_init(struct session *s, const struct run_flags *rf)
     *s = (struct session){ .record = rf->record, .trace_insns = rf->trace_insns };
     /* The trace owns standard output when it goes there: the guest's text moves aside. */
     s->console = rf->record && strcmp(rf->record, "-") == 0 ? stderr : stdout;
+    if (rf->explain) {
+        narrate_open(&s->narrator, s->console);
+        s->explain = &s->narrator;
+    }
+}
+
+void session_attach(struct session *s, struct emu *e)
+{
+    s->emu = e;
 }
 
 struct emu_sink session_sink(struct session *s)
@@ -118,6 +145,9 @@ int session_record_close(struct session *s, bool keep)
 {
     if (s->line_len)
         console_line_end(s);
+    if (s->explain)
+        narrate_close(s->explain);
+    s->explain = NULL;
     fflush(s->console);
     if (!s->out)
         return 0;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "cli/narrate.h"
 #include "cli/output.h"
 #include "emu/emu.h"
 
@@ -29,12 +30,16 @@ struct session {
                                     or standard error when the record is standard output */
     char line[512];              /* --trace-insns: the console line so far */
     size_t line_len;
+    struct narrator *explain;    /* --explain: every event narrated here (cli/narrate.h) */
+    struct narrator narrator;    /* ... which is this one, on the console's stream */
+    struct emu *emu;             /* the running emulator, for --explain (its model, RAM):
+                                    set it with session_attach() */
 };
 
 /* Options every guest-running command takes, as given and then parsed. */
 struct run_flags {
     const char *record, *budget, *timeout, *save_at, *snapshot;
-    bool trace_insns, strict, hvm_fep;
+    bool trace_insns, strict, hvm_fep, explain;
     uint64_t budget_ticks, timeout_s, save_at_event;
 };
 
@@ -50,7 +55,10 @@ struct run_flags {
       &(rf)->trace_insns, NULL },                                                             \
     { "--hvm-fep", NULL, "Xen's hvm_fep boot option: ud2; \"xen\" forces the next\n"         \
       "instruction through the emulator (XTF uses it; release Xen lacks it)", NULL,          \
-      &(rf)->hvm_fep, NULL }
+      &(rf)->hvm_fep, NULL },                                                                 \
+    { "--explain", NULL, "narrate every trapped event: the instruction, what the model\n"    \
+      "decided and why (group, mask bit, Xen source file), what the guest saw", NULL,        \
+      &(rf)->explain, NULL }
 
 /* Parse the numbers; reports and returns -1 on a bad one. */
 int run_flags_parse(struct run_flags *f);
@@ -58,6 +66,9 @@ int run_flags_parse(struct run_flags *f);
 /* The session for these flags, and the sink the emulator reports to. */
 void session_init(struct session *s, const struct run_flags *rf);
 struct emu_sink session_sink(struct session *s);
+
+/* The emulator whose events the session sees (--explain reads its model and RAM). */
+void session_attach(struct session *s, struct emu *e);
 
 /* Open --record and write the trace header for these settings. Reports, returns -1. */
 int session_record_open(struct session *s, const struct settings *st);

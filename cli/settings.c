@@ -100,6 +100,17 @@ static bool apply_xlcfg(const struct common_flags *flags, struct settings *s)
             goto out;
         }
     }
+    /* xl's rule (the last value counts) said out loud: a repeated key is more often a
+     * leftover than a choice. One note per key, at its last line. */
+    for (size_t i = 0; i < cfg.n_entries; i++) {
+        const struct xlcfg_entry *e = &cfg.entries[i];
+        size_t first = 0;
+        while (strcmp(cfg.entries[first].key, e->key) != 0)
+            first++;
+        if (first != i && xlcfg_get(&cfg, e->key) == e)
+            say("%s:%u: note: '%s' is also set on line %u; as in xl, the last value counts",
+                flags->config, e->line, e->key, cfg.entries[first].line);
+    }
     if (flags->verbose && xl.n_ignored) {
         char keys[1024] = "";
         size_t shown = xl.n_ignored < 64 ? xl.n_ignored : 64;

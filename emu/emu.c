@@ -78,6 +78,8 @@ int emu_attach_model(struct emu *e, const struct vsave *s, const struct vprofile
         snprintf(err, errlen, "%s refuses the snapshot's viridian state", to ? to->name : s->host);
         return -1;
     }
+    if (e->vcpus)
+        vplatform_attach(e);   /* a rewind's new model (a restore attaches in vcpu_setup) */
     return 0;
 }
 

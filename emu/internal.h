@@ -70,6 +70,8 @@ struct vcpu {
     bool up, initialised, halted;
     bool waiting;                /* a vector is pending behind IF or the STI/MOV SS shadow */
     uint64_t shadow_at;          /* the instruction in an STI shadow, run before any vector */
+    bool polled;                 /* the SynIC was polled at poll_tsc after poll_events */
+    uint64_t poll_tsc, poll_events;
 };
 
 struct emu {
@@ -308,10 +310,31 @@ bool irq_service(struct emu *e);            /* at a boundary: deliver what the C
 bool irq_idle(struct emu *e);               /* HLT: sleep until a vector comes; false: never */
 bool irq_window(struct emu *e, uint64_t block); /* a waiting vector could be taken here */
 bool irq_sleep_to_next_timer(struct emu *e); /* every vCPU sleeps: the clock jumps; false: none */
+void irq_route(struct emu *e, uint32_t from, uint32_t icr_lo, uint32_t icr_hi);
+void irq_changed(struct emu *e);            /* an APIC or timer changed: look again */
+void irq_timers_changed(struct emu *e);     /* the model's timers may have moved */
+
+/* snapstate.c: the emulator's own state in a snapshot (vCPUs, APICs, devices) */
+struct snap_cpu;
+void snapstate_save_vcpu(struct emu *e, uint32_t i, struct snap_cpu *c);
+void snapstate_restore_vcpu(struct emu *e, uint32_t i, const struct snap_cpu *c);
+void snapstate_save_machine(struct emu *e, struct snap_cpu *c);
+void snapstate_restore_machine(struct emu *e, const struct snap_cpu *c);
+uint32_t snapstate_saved_cur(const struct snap_cpu *machine, uint32_t vcpus);
+uint32_t snapstate_saved_slice(const struct snap_cpu *machine);
+void irq_restored(struct emu *e);           /* after a restore: timers, hooks as saved */
+
+/* vplatform.c: the model's platform callbacks, and vlapic's viridian side */
+void vplatform_attach(struct emu *e);
+void vplatform_eoi(struct emu *e, uint32_t vcpu);          /* vlapic_EOI_set */
+int vplatform_pending(struct emu *e, uint32_t vcpu);       /* vlapic_has_pending_irq */
+bool vplatform_ack(struct emu *e, uint32_t vcpu, uint8_t vector); /* false: domain crashed */
+bool vplatform_stimer_next(struct emu *e, uint32_t vcpu, uint64_t *tsc);
 
 /* vcpu.c: the vCPUs and their schedule */
 int vcpu_setup(struct emu *e, char *err, size_t errlen);
 void vcpu_free(struct emu *e);
+void vcpu_load(struct emu *e, uint32_t i);  /* vCPU i's CPU into the engine (saves, restores) */
 bool vcpu_schedule(struct emu *e);          /* run the next runnable vCPU; false: none ever */
 void vcpu_slice(struct emu *e, uint32_t insns);
 int vcpu_hvm_initialise(struct emu *e, uint32_t id, uint32_t mode, const void *regs);

@@ -25,13 +25,16 @@ static uint64_t ns_to_tsc(const struct emu *e, uint64_t ns)
     return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
-/* The earliest timer of any vCPU. */
+/* The earliest timer of any vCPU: its APIC timer or its synthetic timers. */
 static void update_deadline(struct emu *e)
 {
-    uint64_t best = UINT64_MAX, ns;
-    for (uint32_t i = 0; i < e->n_vcpus; i++)
+    uint64_t best = UINT64_MAX, ns, t;
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
         if (lapic_timer_next(&e->vcpus[i].lapic, &ns) && ns_to_tsc(e, ns) < best)
             best = ns_to_tsc(e, ns);
+        if (vplatform_stimer_next(e, i, &t) && t < best)
+            best = t;
+    }
     e->irq.deadline_tsc = best;
 }
 
@@ -68,9 +71,9 @@ void irq_reset(struct emu *e)
 
 /* vlapic_ipi(): an ICR write reaches every vCPU it names (a lowest-priority one only the
  * named vCPU whose processor priority is lowest, the first such in vCPU order). */
-static void route(struct emu *e, uint32_t lo, uint32_t hi)
+void irq_route(struct emu *e, uint32_t from, uint32_t lo, uint32_t hi)
 {
-    struct lapic *src = &vcpu_cur(e)->lapic;
+    struct lapic *src = &e->vcpus[from].lapic;
     if (!lapic_ipi_send_ok(src, lo))
         return;
     uint32_t dm = lo & APIC_DM_MASK;
@@ -98,18 +101,57 @@ static void route(struct emu *e, uint32_t lo, uint32_t hi)
 
 uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size)
 {
-    kick(e);
+    if (!e->irq.active)
+        kick(e);   /* the first APIC use turns the block hook on */
     return lapic_mmio_read(&vcpu_cur(e)->lapic, (uint32_t)off, size, now_ns(e));
 }
 
 void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
 {
     uint32_t lo, hi;
-    if (lapic_mmio_write(&vcpu_cur(e)->lapic, (uint32_t)off, size, (uint32_t)value, now_ns(e),
-                         &lo, &hi))
-        route(e, lo, hi);
+    switch (lapic_mmio_write(&vcpu_cur(e)->lapic, (uint32_t)off, size, (uint32_t)value,
+                             now_ns(e), &lo, &hi)) {
+    case LAPIC_IPI:
+        irq_route(e, e->cur, lo, hi);
+        break;
+    case LAPIC_EOI_WRITE:
+        vplatform_eoi(e, e->cur);
+        break;
+    case LAPIC_DONE:
+        break;
+    }
+    irq_changed(e);
+}
+
+/* A stop at the next block start costs a full exit from Unicorn and a restart, several
+ * times a trap: only when the running vCPU may have something to take (an NMI, or any
+ * vector in its IRR: take() and the APIC-assist rules decide the rest). An EOI with
+ * nothing pending or an IPI to another vCPU needs none; that vCPU looks when it is
+ * switched in. */
+void irq_changed(struct emu *e)
+{
     update_deadline(e);
-    kick(e);
+    const struct lapic *l = &vcpu_cur(e)->lapic;
+    if (!e->irq.active || l->nmi_pending || lapic_highest_irr(l) >= 0)
+        kick(e);
+}
+
+void irq_restored(struct emu *e)
+{
+    e->irq.kick = false;
+    /* A fresh engine gets the hook, and its old blocks dropped, at the next service; a
+     * rewound one keeps both (dropping every block at each rewind made the emulator
+     * fuzz engine 30x slower). */
+    update_deadline(e);
+    if (e->irq.active || e->irq.deadline_tsc != UINT64_MAX)
+        kick(e);
+}
+
+void irq_timers_changed(struct emu *e)
+{
+    update_deadline(e);
+    if (e->irq.active || e->irq.deadline_tsc != UINT64_MAX)
+        kick(e);
 }
 
 void irq_clock_moved(struct emu *e)
@@ -125,7 +167,10 @@ static bool take(struct emu *e)
     fire_timers(e);
     struct vcpu *v = vcpu_cur(e);
     struct lapic *l = &v->lapic;
-    int vec = lapic_pending(l);
+    int vec = vplatform_pending(e, e->cur);
+    if (e->stop)
+        return true;   /* the poll's event was the save point, or Ctrl-C */
+    update_deadline(e);
     if (!l->nmi_pending && vec < 0) {
         v->waiting = false;
         return false;
@@ -140,7 +185,8 @@ static bool take(struct emu *e)
         x.vector = VEC_NMI;
     } else if (vec >= 0 && (emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) &&
                !cpustate_irq_shadow(&e->cpu)) {
-        lapic_ack(l, (uint8_t)vec, false);
+        if (!vplatform_ack(e, e->cur, (uint8_t)vec))
+            return true;   /* the domain crashed */
         x.vector = (uint8_t)vec;
     } else {
         v->waiting = true;
@@ -165,9 +211,11 @@ bool irq_service(struct emu *e)
          * (guard.c's block hook: the only place Unicorn can be stopped between two
          * instructions), and blocks translated before have no such call: drop them.
          * Guests that never touch the APIC never pay for the hook (it halves the speed
-         * of a tight loop). */
+         * of a tight loop). Dropped page by page (phys_sync, run right after this):
+         * Unicorn 2.0.1's whole-cache flush touches its entire 1 GiB code buffer,
+         * which cost 1 GiB of RSS and up to 3 s per run. */
         e->irq.hooked = true;
-        uc_ctl_flush_tlb(e->uc);
+        e->stale_overflow = true;
     }
     return take(e);
 }

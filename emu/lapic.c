@@ -168,13 +168,13 @@ static void update_timer(struct lapic *l, uint32_t lvtt, bool tmict_updated,
     }
 }
 
-bool lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val,
-                      uint64_t now_ns, uint32_t *icr_lo, uint32_t *icr_hi)
+enum lapic_write lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val,
+                                  uint64_t now_ns, uint32_t *icr_lo, uint32_t *icr_hi)
 {
     uint32_t align = off & 0xf;
     off &= ~0xfu;
     if (align + size > 4 || off > APIC_TDCR)
-        return false;
+        return LAPIC_DONE;
     if (size < 4) {
         uint32_t shift = align * 8, mask = (size == 1 ? 0xffu : 0xffffu) << shift;
         val = (read_aligned(l, off, now_ns) & ~mask) | ((val << shift) & mask);
@@ -187,8 +187,7 @@ bool lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val
         set(l, off, val & 0xff);
         break;
     case APIC_EOI:
-        lapic_eoi(l);
-        break;
+        return LAPIC_EOI_WRITE;
     case APIC_LDR:
         set(l, off, val & 0xff000000u);
         break;
@@ -207,7 +206,7 @@ bool lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val
         set(l, off, val);
         *icr_lo = val;
         *icr_hi = get(l, APIC_ICR2);
-        return true;
+        return LAPIC_IPI;
     case APIC_ICR2:
         set(l, off, val & 0xff000000u);
         break;
@@ -240,7 +239,7 @@ bool lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val
     default:
         break;   /* read-only or reserved: Xen drops the write (ESR among them) */
     }
-    return false;
+    return LAPIC_DONE;
 }
 
 /* vlapic_error(): an error sets its ESR bit once; LVTERR (unmasked) raises its vector,
@@ -361,6 +360,36 @@ int lapic_eoi(struct lapic *l)
     if (v >= 0)
         put_vec(l, APIC_ISR, (uint8_t)v, false);
     return v;
+}
+
+int lapic_highest_isr(const struct lapic *l)
+{
+    return highest(l, APIC_ISR);
+}
+
+int lapic_lowest_isr(const struct lapic *l)
+{
+    for (int w = 0; w < 8; w++) {
+        uint32_t x = get(l, APIC_ISR + (uint32_t)w * 16);
+        if (x)
+            return w * 32 + __builtin_ctz(x);
+    }
+    return -1;
+}
+
+int lapic_highest_irr(const struct lapic *l)
+{
+    return highest(l, APIC_IRR);
+}
+
+bool lapic_tmr(const struct lapic *l, uint8_t vector)
+{
+    return get(l, APIC_TMR + (uint32_t)(vector / 32) * 16) >> (vector % 32) & 1;
+}
+
+void lapic_isr_clear(struct lapic *l, uint8_t vector)
+{
+    put_vec(l, APIC_ISR, vector, false);
 }
 
 bool lapic_timer_next(const struct lapic *l, uint64_t *ns)

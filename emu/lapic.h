@@ -55,10 +55,12 @@ void lapic_init(struct lapic *l);
 
 /* MMIO at offset off (any size that fits one 32-bit register, as Xen allows). */
 uint32_t lapic_mmio_read(const struct lapic *l, uint32_t off, unsigned size, uint64_t now_ns);
-/* Returns true when the write was an ICR write: icr_lo and icr_hi then hold the IPI for
- * the machine to route (lapic_ipi_* below), because only it knows every vCPU. */
-bool lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val,
-                      uint64_t now_ns, uint32_t *icr_lo, uint32_t *icr_hi);
+/* What a write asks of the machine: an ICR write's IPI to route (icr_lo and icr_hi then
+ * hold it; only the machine knows every vCPU), or an EOI (vlapic_EOI_set, which the
+ * machine runs because Xen's checks APIC assist first: irq.c). */
+enum lapic_write { LAPIC_DONE, LAPIC_IPI, LAPIC_EOI_WRITE };
+enum lapic_write lapic_mmio_write(struct lapic *l, uint32_t off, unsigned size, uint32_t val,
+                                  uint64_t now_ns, uint32_t *icr_lo, uint32_t *icr_hi);
 
 /* Routing an ICR: does this APIC take it (vlapic_match_dest)? */
 bool lapic_match_dest(const struct lapic *target, const struct lapic *source,
@@ -77,8 +79,14 @@ int lapic_pending(const struct lapic *l);
 /* vlapic_ack_pending_irq(): the CPU took it. auto_eoi: not set in the ISR (a SynIC
  * auto-EOI SINT). */
 void lapic_ack(struct lapic *l, uint8_t vector, bool auto_eoi);
-/* vlapic_EOI_set(): the highest in-service vector is done; returns it, or -1. */
+/* The highest in-service vector is done (vlapic_EOI_set's ISR step); returns it, or -1. */
 int lapic_eoi(struct lapic *l);
+/* The highest vector in the ISR / IRR, or -1; one vector's bits (APIC assist's paths). */
+int lapic_highest_isr(const struct lapic *l);
+int lapic_lowest_isr(const struct lapic *l);
+int lapic_highest_irr(const struct lapic *l);
+bool lapic_tmr(const struct lapic *l, uint8_t vector);
+void lapic_isr_clear(struct lapic *l, uint8_t vector);
 
 /* The timer: when it fires next (false: not armed), and firing it at now_ns (sets the
  * LVTT vector pending unless masked; a periodic timer re-arms). */

@@ -16,15 +16,19 @@ enum { PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0
 #define PTE_RSVD_HIGH 0x7ff0000000000000ull
 #define PHYS_BITS_MASK 0x000000fffffff000ull
 
+/* One batch: every MMIO access past RAM and every delivery loads this, and five single
+ * reads cost a third of an interrupt's round trip. */
 void mmu_load(struct emu *e, struct mmu *m)
 {
     uc_x86_msr efer = { 0xc0000080, 0 };
-    m->cr0 = emu_reg(e, UC_X86_REG_CR0);
-    m->cr3 = emu_reg(e, UC_X86_REG_CR3);
-    m->cr4 = emu_reg(e, UC_X86_REG_CR4);
-    uc_reg_read(e->uc, UC_X86_REG_MSR, &efer);
+    uint64_t eflags = 0;
+    m->cr0 = m->cr3 = m->cr4 = 0;
+    int ids[5] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_EFLAGS,
+                   UC_X86_REG_MSR };
+    void *vals[5] = { &m->cr0, &m->cr3, &m->cr4, &eflags, &efer };
+    uc_reg_read_batch(e->uc, ids, vals, 5);
     m->efer = efer.value;
-    m->eflags_ac = emu_reg(e, UC_X86_REG_EFLAGS) & (1u << 18);
+    m->eflags_ac = eflags & (1u << 18);
 }
 
 bool mmu_paging(const struct mmu *m)

@@ -140,7 +140,7 @@ void emu_run(struct emu *e, struct emu_result *res)
              * translated before have no such call. */
             e->smp_pending = false;
             guard_block_hook(e);
-            uc_ctl_flush_tlb(e->uc);
+            e->stale_overflow = true;   /* phys_sync below; see irq_service */
         }
         if (e->resched && !vcpu_schedule(e)) {
             run_finish(e, EMU_HALTED);

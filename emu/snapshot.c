@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "emu/internal.h"
+#include "emu/mmio.h"
 #include "emu/phys.h"
 #include "snapshot/snapshot.h"
 #include "viridian/profile.h"
@@ -148,8 +149,15 @@ void emu_save(struct emu *e, struct snapshot *s)
     vmodel_save(e->model, host->param == VPARAM_BOOLEAN, &s->model);
     s->memory_mib = (uint32_t)(e->ram_size >> 20);
     s->taken_at = e->events;
-    save_cpu(e, &s->cpu[0]);
+    uint32_t cur = e->cur;
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
+        vcpu_load(e, i);
+        save_cpu(e, &s->cpu[i]);
+        snapstate_save_vcpu(e, i, &s->cpu[i]);
+    }
+    vcpu_load(e, cur);
     save_machine(e, &s->machine);
+    snapstate_save_machine(e, &s->machine);
     s->ram = e->ram;
 }
 
@@ -307,17 +315,37 @@ static void restore_machine(struct emu *e, const struct snap_cpu *c)
     }
 }
 
+/* Every vCPU's registers and state, then the machine's, then the one that was running
+ * runs again, with the rest of its slice. */
+static int restore_vcpus(struct emu *e, const struct snapshot *s, char *err, size_t errlen)
+{
+    uint32_t n = e->n_vcpus;
+    e->n_up = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        vcpu_load(e, i);
+        if (restore_cpu(e, &s->cpu[i], err, errlen))
+            return -1;
+        snapstate_restore_vcpu(e, i, &s->cpu[i]);
+        e->n_up += e->vcpus[i].up;
+    }
+    vcpu_load(e, snapstate_saved_cur(&s->machine, n));
+    restore_machine(e, &s->machine);
+    snapstate_restore_machine(e, &s->machine);
+    e->smp = e->n_up > 1;
+    e->smp_pending = e->smp && !e->block_hooked;
+    e->resched = false;
+    uint32_t slice = snapstate_saved_slice(&s->machine);
+    e->slice_left = e->smp && slice ? slice : e->slice_left;
+    irq_restored(e);
+    return 0;
+}
+
 int emu_restore(const struct emu_config *cfg, struct snapshot *s,
                 const struct vprofile *to, struct emu **out, char *err, size_t errlen)
 {
     *out = NULL;
     uint64_t lm = 1;
     snap_reg_get(&s->machine, "long_mode", &lm);
-    if (s->model.vcpus != 1) {
-        snprintf(err, errlen, "the emulator runs one vCPU; this snapshot has %u",
-                 s->model.vcpus);
-        return -1;
-    }
     struct emu *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
@@ -351,11 +379,10 @@ int emu_restore(const struct emu_config *cfg, struct snapshot *s,
         emu_destroy(e);
         return -1;
     }
-    if (cpuid_native_probe(e, err, errlen) || restore_cpu(e, &s->cpu[0], err, errlen)) {
+    if (cpuid_native_probe(e, err, errlen) || restore_vcpus(e, s, err, errlen)) {
         emu_destroy(e);
         return -1;
     }
-    restore_machine(e, &s->machine);
     *out = e;
     return 0;
 }
@@ -382,10 +409,11 @@ int emu_rewind(struct emu *e, const struct snapshot *s, char *err, size_t errlen
                 phys_write(e, q << 12, s->ram + (q << 12), 4096);
         e->dirty[p >> 3] = 0;
     }
-    if (restore_cpu(e, &s->cpu[0], err, errlen))
-        return -1;
     memset(&e->pit, 0, sizeof e->pit);
-    restore_machine(e, &s->machine);
+    hpet_reset(e);
+    ioapic_reset(e);
+    if (restore_vcpus(e, s, err, errlen))
+        return -1;
     e->events = s->taken_at;
     e->stop = false;
     e->delivered = 0;

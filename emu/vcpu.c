@@ -35,6 +35,7 @@ int vcpu_setup(struct emu *e, char *err, size_t errlen)
         v->shadow_at = UINT64_MAX;
         v->up = v->initialised = i == 0;
     }
+    vplatform_attach(e);
     return 0;
 fail:
     snprintf(err, errlen, "Unicorn refused a CPU context");
@@ -68,6 +69,13 @@ static void switch_to(struct emu *e, uint32_t to)
     emu_set_reg(e, UC_X86_REG_CR3, emu_reg(e, UC_X86_REG_CR3));
     e->cur = to;
     e->slice_left = VCPU_SLICE;
+}
+
+void vcpu_load(struct emu *e, uint32_t i)
+{
+    uint32_t slice = e->slice_left;
+    switch_to(e, i);
+    e->slice_left = slice;
 }
 
 /* Could vCPU i run now: up, and not asleep in HLT unless something wakes it. */

@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config nasm clang
       libunicorn-dev libcapstone-dev libcriterion-dev zip unzip
-      python3 qemu-system-x86)
+      python3 qemu-system-x86 chromium man-db groff-base)
 
 missing=()
 for p in "${PKGS[@]}"; do

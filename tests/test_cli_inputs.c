@@ -51,5 +51,10 @@ Test(xlcfg_cli, a_key_given_twice_takes_its_last_value_as_xl_does)
     cr_assert_eq(r.status, 0, "%s", r.err);
     /* base alone (freq off): CPUID 0x40000003 EAX 0x70, not 1's 0x872 */
     cr_assert(strstr(r.out, "cpuid 0x40000003 0x0 -> 0x70 0x0 0x0 0x0"), "%s", r.out);
+    /* not silently (issue 15): one note, at the value that counts, naming the other */
+    cr_expect_eq(count_lines_with(r.err, "note: 'viridian' is also set on line 1"), 1, "%s",
+                 r.err);
+    cr_expect(strstr(r.err, "twice.cfg:3:"), "%s", r.err);
+    cr_expect_eq(count_lines_with(r.err, "'name'"), 0, "%s", r.err);
     run_result_free(&r);
 }

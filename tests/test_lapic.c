@@ -9,7 +9,7 @@ static uint32_t rd(const struct lapic *l, uint32_t off, uint64_t now)
     return lapic_mmio_read(l, off, 4, now);
 }
 
-static bool wr(struct lapic *l, uint32_t off, uint32_t v, uint64_t now)
+static enum lapic_write wr(struct lapic *l, uint32_t off, uint32_t v, uint64_t now)
 {
     uint32_t lo, hi;
     return lapic_mmio_write(l, off, 4, v, now, &lo, &hi);
@@ -154,11 +154,12 @@ Test(lapic, icr_writes_ask_the_machine_to_route_them)
     struct lapic l;
     enabled(&l, 0);
     uint32_t lo = 0, hi = 0;
-    cr_assert_not(lapic_mmio_write(&l, APIC_ICR2, 4, 0x02ffffffu, 0, &lo, &hi));
+    cr_assert_eq(lapic_mmio_write(&l, APIC_ICR2, 4, 0x02ffffffu, 0, &lo, &hi), LAPIC_DONE);
     cr_assert_eq(rd(&l, APIC_ICR2, 0), 0x02000000u);    /* ICR2 keeps 31:24 */
-    cr_assert(lapic_mmio_write(&l, APIC_ICR, 4, 0x1000 | APIC_DM_NMI, 0, &lo, &hi));
+    cr_assert_eq(lapic_mmio_write(&l, APIC_ICR, 4, 0x1000 | APIC_DM_NMI, 0, &lo, &hi), LAPIC_IPI);
     cr_assert_eq(lo, APIC_DM_NMI, "delivery status is always idle");
     cr_assert_eq(hi, 0x02000000u);
+    cr_assert_eq(wr(&l, APIC_EOI, 0, 0), LAPIC_EOI_WRITE, "the machine runs EOIs (APIC assist)");
 }
 
 Test(lapic, destinations_physical_logical_and_shorthands)

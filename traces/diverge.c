@@ -79,7 +79,7 @@ static const struct name cpuid_bits[] = {
     { BIT(3, 3, 10), "GuestCrashRegsAvailable" }, { BIT(3, 3, 11), "DebugRegsAvailable" },
     { BIT(3, 3, 14), "ExtendedGvaRangesForFlushVirtualAddressListAvailable" },
     { BIT(3, 3, 15), "FastHypercallOutputAvailable" },
-    { BIT(3, 3, 17), "SintPollingModeAvailable" }, { BIT(3, 3, 19), "DirectSyntheticTimers" },
+    { BIT(3, 3, 19), "DirectSyntheticTimers" },
     { BIT(4, 0, 0), "UseHypercallForAddressSpaceSwitch" },
     { BIT(4, 0, 1), "UseHypercallForLocalFlush" },
     { BIT(4, 0, 2), "UseHypercallForRemoteFlush" }, { BIT(4, 0, 3), "UseMsrForApicAccess" },
@@ -487,4 +487,21 @@ void diverge_report(const struct diverge *d, FILE *out, const char *name)
     }
     if (d->unplaced)
         fprintf(out, "  %6lu  of more kinds than this report holds\n", d->unplaced);
+}
+
+const char *diverge_cpuid_bit_name(uint32_t leaf, unsigned reg, unsigned bit)
+{
+    if (leaf - 0x40000000u > 6 || reg > 3 || bit > 31)
+        return NULL;
+    return LOOKUP(cpuid_bits, BIT(leaf - 0x40000000u, reg, bit));
+}
+
+const char *diverge_hypercall_name(uint32_t code)
+{
+    return LOOKUP(hypercalls, code);
+}
+
+const char *diverge_status_name(uint32_t status)
+{
+    return LOOKUP(statuses, status);
 }

@@ -7,6 +7,7 @@
 #include "viridian/internal.h"
 #include "viridian/msr.h"
 #include "viridian/spec.h"
+#include "viridian/why.h"
 #include "viridian/xen_hypercall.h"
 
 static void viridian_leaf(const struct vmodel *m, uint32_t idx, uint32_t r[4])
@@ -128,6 +129,22 @@ static void xen_leaf(const struct vmodel *m, uint32_t vcpu, uint32_t base, uint3
     }
 }
 
+/* Who answers a leaf: the viridian leaves take 0x40000000-6 when viridian is on, and
+ * Xen's own leaves move out of their way to 0x40000100. */
+static uint32_t xen_base(const struct vmodel *m)
+{
+    return viridian_enabled(m) ? 0x40000100u : 0x40000000u;
+}
+
+enum vrule vmodel_cpuid_rule(const struct vmodel *m, uint32_t leaf)
+{
+    if (viridian_enabled(m) && leaf - 0x40000000u <= 6)
+        return VRULE_CPUID_VIRIDIAN;
+    if (leaf - xen_base(m) <= m->host->xen_leaf_limit)
+        return VRULE_CPUID_XEN;
+    return VRULE_CPUID_EMPTY;
+}
+
 void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t subleaf,
                   uint32_t r[4])
 {
@@ -136,13 +153,14 @@ void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t suble
         vkvm_cpuid(m, leaf, subleaf, r);
         return;
     }
-    if (viridian_enabled(m) && leaf - 0x40000000u <= 6) {
+    switch (vmodel_cpuid_rule(m, leaf)) {
+    case VRULE_CPUID_VIRIDIAN:
         viridian_leaf(m, leaf - 0x40000000u, r);
-        return;
+        break;
+    case VRULE_CPUID_XEN:
+        xen_leaf(m, vcpu, xen_base(m), leaf - xen_base(m), subleaf, r);
+        break;
+    default: /* an unconfigured domain_cpuid() leaf: zeros */
+        break;
     }
-    /* Xen's leaves move out of the way of the viridian ones. */
-    uint32_t base = viridian_enabled(m) ? 0x40000100u : 0x40000000u;
-    if (leaf - base <= m->host->xen_leaf_limit)
-        xen_leaf(m, vcpu, base, leaf - base, subleaf, r);
-    /* Every other leaf in the range is an unconfigured domain_cpuid() leaf: zeros. */
 }

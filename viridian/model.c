@@ -3,6 +3,7 @@
 #include "viridian/planted.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"
+#include "viridian/why.h"
 
 /* tsc_set_info(): the TSC is emulated (vtsc) unless the host TSC is reliable and runs
  * at the guest's rate, natively or through TSC scaling. */
@@ -97,8 +98,8 @@ bool vgroup_enabled(const struct vmodel *m, int group)
     return (f & g->hvmpv) != 0;
 }
 
-enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint64_t value,
-                            bool from_guest)
+enum vrule vparam_rule(const struct vprofile *host, uint64_t current, uint64_t value,
+                       bool from_guest)
 {
     if (host->param == VPARAM_HV_FLAGS) {
         /* QEMU takes its -cpu flags once, before the guest runs; a guest has no way to
@@ -106,33 +107,49 @@ enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint6
          * dependency is missing. */
         int g, needs;
         if (from_guest)
-            return VRES_EPERM;
+            return VRULE_PARAM_GUEST;
         if (value == current)
-            return VRES_OK;
+            return VRULE_PARAM_TAKEN;
         if (current != 0)
-            return VRES_EEXIST;
+            return VRULE_PARAM_SET_ONCE;
         uint64_t low = value & ((1ull << KVM_SPINLOCKS_SHIFT) - 1);
         return (low & ~(uint64_t)host->feature_mask) || !vkvm_config_ok(value, &g, &needs)
-                   ? VRES_EINVAL : VRES_OK;
+                   ? VRULE_PARAM_BAD_MASK : VRULE_PARAM_TAKEN;
     }
     if (host->param == VPARAM_BOOLEAN) {
         /* Xen 4.3/4.4 do_hvm_op: "if ( a.value > 1 ) rc = -EINVAL", nothing else. */
         (void)current;
         (void)from_guest;
-        return value > 1 ? VRES_EINVAL : VRES_OK;
+        return value > 1 ? VRULE_PARAM_BOOLEAN : VRULE_PARAM_TAKEN;
     }
     /* 4.5 do_hvm_op, 4.6+ hvm_allow_set_param(): the guest may not set it (EPERM); set
      * once by the tools (EEXIST), then hvm_set_param(): "(value & ~HVMPV_feature_mask)
      * || !(value & HVMPV_base_freq)" is EINVAL. */
     if (from_guest && !FAULT(FAULT_GUEST_MAY_WRITE))
-        return VRES_EPERM;
+        return VRULE_PARAM_GUEST;
     if (value != current) {
         if (current != 0 && !FAULT(FAULT_NO_EEXIST))
-            return VRES_EEXIST;
+            return VRULE_PARAM_SET_ONCE;
         if ((value & ~(uint64_t)host->feature_mask) || !(value & HVMPV_base_freq))
-            return VRES_EINVAL;
+            return VRULE_PARAM_BAD_MASK;
     }
-    return VRES_OK;
+    return VRULE_PARAM_TAKEN;
+}
+
+enum vres_kind vparam_check(const struct vprofile *host, uint64_t current, uint64_t value,
+                            bool from_guest)
+{
+    switch (vparam_rule(host, current, value, from_guest)) {
+    case VRULE_PARAM_GUEST:
+        return VRES_EPERM;
+    case VRULE_PARAM_SET_ONCE:
+        return VRES_EEXIST;
+    case VRULE_PARAM_BAD_MASK:
+    case VRULE_PARAM_BOOLEAN:
+        return VRES_EINVAL;
+    default:
+        return VRES_OK;
+    }
 }
 
 enum vres_kind vmodel_param_set(struct vmodel *m, uint64_t value, bool from_guest)

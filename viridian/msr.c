@@ -18,6 +18,7 @@
 #include "viridian/hypercall.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"
+#include "viridian/why.h"
 
 static int rd_guest_os_id(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
 {
@@ -376,61 +377,66 @@ static int wr_syndbg_options(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint
 #define ROW(num, nm, gt, grp, rel, rd_, wr_) \
     .msr = (num), .name = (nm), .gate = (gt), .group = (grp), .since = (rel), .rd = (rd_), \
     .wr = (wr_), .kvm = true
+/* The file of Xen's handler: xen/arch/x86/hvm/viridian/FILE from 4.12, which split
+ * viridian.c; before 4.12 every handler was in xen/arch/x86/hvm/viridian.c. The
+ * architectural MSRs are xen/arch/x86/hvm/hvm.c's at every release. KVM's own rows have
+ * none (NULL): their handlers are Linux's arch/x86/kvm/hyperv.c. */
+#define SRC(file) .src = (file)
 #define SINGLE .count = 1, .stride = 1
 #define RANGE(n, step) .count = (n), .stride = (step)
 #define EAX3(bit) .cpuid3a = CPUID3A_MSR_##bit
 #define EDX3(bit) .cpuid3d = CPUID3D_##bit
 
 static const struct vmsr_info table[] = {
-    { ROW(MSR_IA32_TSC, "IA32_TIME_STAMP_COUNTER", VMSR_ARCH, VMSR_ARCH, 3, rd_ia32_tsc,
+    { SRC("hvm.c"), ROW(MSR_IA32_TSC, "IA32_TIME_STAMP_COUNTER", VMSR_ARCH, VMSR_ARCH, 3, rd_ia32_tsc,
           wr_ia32_tsc), SINGLE },
-    { ROW(MSR_IA32_APIC_BASE, "IA32_APIC_BASE", VMSR_ARCH, VMSR_ARCH, 3, rd_apic_base,
+    { SRC("hvm.c"), ROW(MSR_IA32_APIC_BASE, "IA32_APIC_BASE", VMSR_ARCH, VMSR_ARCH, 3, rd_apic_base,
           wr_apic_base), SINGLE },
-    { ROW(HV_X64_MSR_GUEST_OS_ID, "HV_X64_MSR_GUEST_OS_ID", VGROUP_BASE, VGROUP_BASE, 3, rd_guest_os_id,
+    { SRC("viridian.c"), ROW(HV_X64_MSR_GUEST_OS_ID, "HV_X64_MSR_GUEST_OS_ID", VGROUP_BASE, VGROUP_BASE, 3, rd_guest_os_id,
           wr_guest_os_id), EAX3(HYPERCALL), SINGLE },
-    { ROW(HV_X64_MSR_HYPERCALL, "HV_X64_MSR_HYPERCALL", VGROUP_BASE, VGROUP_BASE, 3, rd_hypercall, wr_hypercall),
+    { SRC("viridian.c"), ROW(HV_X64_MSR_HYPERCALL, "HV_X64_MSR_HYPERCALL", VGROUP_BASE, VGROUP_BASE, 3, rd_hypercall, wr_hypercall),
       EAX3(HYPERCALL), SINGLE },
-    { ROW(HV_X64_MSR_VP_INDEX, "HV_X64_MSR_VP_INDEX", VGROUP_BASE, VGROUP_BASE, 3, rd_vp_index, wr_vp_index),
+    { SRC("viridian.c"), ROW(HV_X64_MSR_VP_INDEX, "HV_X64_MSR_VP_INDEX", VGROUP_BASE, VGROUP_BASE, 3, rd_vp_index, wr_vp_index),
       EAX3(VP_INDEX), SINGLE },
     /* 4.13 (commit 26fba3c855) made a write an explicit #GP; before, it had no case. */
-    { ROW(HV_X64_MSR_TIME_REF_COUNT, "HV_X64_MSR_TIME_REF_COUNT", VGROUP_TIME_REF_COUNT, VGROUP_TIME_REF_COUNT, 5,
+    { SRC("time.c"), ROW(HV_X64_MSR_TIME_REF_COUNT, "HV_X64_MSR_TIME_REF_COUNT", VGROUP_TIME_REF_COUNT, VGROUP_TIME_REF_COUNT, 5,
           rd_time_ref_count, NULL), EAX3(TIME_REF_COUNT), SINGLE },
-    { ROW(HV_X64_MSR_REFERENCE_TSC, "HV_X64_MSR_REFERENCE_TSC", VGROUP_REFERENCE_TSC, VGROUP_REFERENCE_TSC, 6,
+    { SRC("time.c"), ROW(HV_X64_MSR_REFERENCE_TSC, "HV_X64_MSR_REFERENCE_TSC", VGROUP_REFERENCE_TSC, VGROUP_REFERENCE_TSC, 6,
           vtime_rd_reference_tsc, vtime_wr_reference_tsc), EAX3(REFERENCE_TSC), SINGLE },
-    { ROW(HV_X64_MSR_TSC_FREQUENCY, "HV_X64_MSR_TSC_FREQUENCY", VGROUP_FREQ, VGROUP_FREQ, 4,
+    { SRC("time.c"), ROW(HV_X64_MSR_TSC_FREQUENCY, "HV_X64_MSR_TSC_FREQUENCY", VGROUP_FREQ, VGROUP_FREQ, 4,
           rd_tsc_frequency, NULL), EAX3(FREQ), SINGLE },
-    { ROW(HV_X64_MSR_APIC_FREQUENCY, "HV_X64_MSR_APIC_FREQUENCY", VGROUP_FREQ, VGROUP_FREQ, 4,
+    { SRC("time.c"), ROW(HV_X64_MSR_APIC_FREQUENCY, "HV_X64_MSR_APIC_FREQUENCY", VGROUP_FREQ, VGROUP_FREQ, 4,
           rd_apic_frequency, NULL), EAX3(FREQ), SINGLE },
-    { ROW(HV_X64_MSR_EOI, "HV_X64_MSR_EOI", VGROUP_BASE, VGROUP_BASE, 3, NULL, vapic_wr_eoi), EAX3(APIC_ACCESS),
+    { SRC("synic.c"), ROW(HV_X64_MSR_EOI, "HV_X64_MSR_EOI", VGROUP_BASE, VGROUP_BASE, 3, NULL, vapic_wr_eoi), EAX3(APIC_ACCESS),
       SINGLE },
-    { ROW(HV_X64_MSR_ICR, "HV_X64_MSR_ICR", VGROUP_BASE, VGROUP_BASE, 3, vapic_rd_icr, vapic_wr_icr),
+    { SRC("synic.c"), ROW(HV_X64_MSR_ICR, "HV_X64_MSR_ICR", VGROUP_BASE, VGROUP_BASE, 3, vapic_rd_icr, vapic_wr_icr),
       EAX3(APIC_ACCESS), SINGLE },
-    { ROW(HV_X64_MSR_TPR, "HV_X64_MSR_TPR", VGROUP_BASE, VGROUP_BASE, 3, vapic_rd_tpr, vapic_wr_tpr),
+    { SRC("synic.c"), ROW(HV_X64_MSR_TPR, "HV_X64_MSR_TPR", VGROUP_BASE, VGROUP_BASE, 3, vapic_rd_tpr, vapic_wr_tpr),
       EAX3(APIC_ACCESS), SINGLE },
-    { ROW(HV_X64_MSR_VP_ASSIST_PAGE, "HV_X64_MSR_VP_ASSIST_PAGE", VGROUP_BASE, VGROUP_BASE, 3,
+    { SRC("synic.c"), ROW(HV_X64_MSR_VP_ASSIST_PAGE, "HV_X64_MSR_VP_ASSIST_PAGE", VGROUP_BASE, VGROUP_BASE, 3,
           vsynic_rd_vp_assist, vsynic_wr_vp_assist), EAX3(APIC_ACCESS), SINGLE },
     /* SCONTROL and SIEFP are kept but in no save record. */
-    { ROW(HV_X64_MSR_SCONTROL, "HV_X64_MSR_SCONTROL", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_scontrol,
+    { SRC("synic.c"), ROW(HV_X64_MSR_SCONTROL, "HV_X64_MSR_SCONTROL", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_scontrol,
           wr_scontrol), EAX3(SYNIC), .unsaved = true, SINGLE },
-    { ROW(HV_X64_MSR_SVERSION, "HV_X64_MSR_SVERSION", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_sversion, NULL),
+    { SRC("synic.c"), ROW(HV_X64_MSR_SVERSION, "HV_X64_MSR_SVERSION", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_sversion, NULL),
       EAX3(SYNIC), SINGLE },
-    { ROW(HV_X64_MSR_SIEFP, "HV_X64_MSR_SIEFP", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_siefp, wr_siefp),
+    { SRC("synic.c"), ROW(HV_X64_MSR_SIEFP, "HV_X64_MSR_SIEFP", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_siefp, wr_siefp),
       EAX3(SYNIC), .unsaved = true, SINGLE },
-    { ROW(HV_X64_MSR_SIMP, "HV_X64_MSR_SIMP", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_simp, wr_simp),
+    { SRC("synic.c"), ROW(HV_X64_MSR_SIMP, "HV_X64_MSR_SIMP", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_simp, wr_simp),
       EAX3(SYNIC), SINGLE },
-    { ROW(HV_X64_MSR_EOM, "HV_X64_MSR_EOM", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_eom, wr_eom), EAX3(SYNIC),
+    { SRC("synic.c"), ROW(HV_X64_MSR_EOM, "HV_X64_MSR_EOM", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_eom, wr_eom), EAX3(SYNIC),
       SINGLE },
-    { ROW(HV_X64_MSR_SINT0, "HV_X64_MSR_SINT%u", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_synic, wr_synic),
+    { SRC("synic.c"), ROW(HV_X64_MSR_SINT0, "HV_X64_MSR_SINT%u", VGROUP_SYNIC, VGROUP_SYNIC, 13, rd_synic, wr_synic),
       RANGE(16, 1), EAX3(SYNIC), .value_gp = true },
-    { ROW(HV_X64_MSR_STIMER0_CONFIG, "HV_X64_MSR_STIMER%u_CONFIG", VGROUP_STIMER, VGROUP_STIMER, 13,
+    { SRC("time.c"), ROW(HV_X64_MSR_STIMER0_CONFIG, "HV_X64_MSR_STIMER%u_CONFIG", VGROUP_STIMER, VGROUP_STIMER, 13,
           rd_stimer_config, wr_stimer_config), RANGE(4, 2), EAX3(STIMER) },
-    { ROW(HV_X64_MSR_STIMER0_COUNT, "HV_X64_MSR_STIMER%u_COUNT", VGROUP_STIMER, VGROUP_STIMER, 13,
+    { SRC("time.c"), ROW(HV_X64_MSR_STIMER0_COUNT, "HV_X64_MSR_STIMER%u_COUNT", VGROUP_STIMER, VGROUP_STIMER, 13,
           rd_stimer_count, wr_stimer_count), RANGE(4, 2), EAX3(STIMER) },
     /* The crash MSRs answer whatever HVMPV_crash_ctl says: the bit only decides
      * CPUID3D_CRASH_MSRS (viridian.c 4.9+, commit 9c4555801f). Xen saves no parameter. */
-    { ROW(HV_X64_MSR_CRASH_P0, "HV_X64_MSR_CRASH_P%u", VMSR_UNGATED, VGROUP_CRASH_CTL, 9,
+    { SRC("viridian.c"), ROW(HV_X64_MSR_CRASH_P0, "HV_X64_MSR_CRASH_P%u", VMSR_UNGATED, VGROUP_CRASH_CTL, 9,
           rd_crash_p, wr_crash_p), RANGE(5, 1), EDX3(CRASH_MSRS), .unsaved = true },
-    { ROW(HV_X64_MSR_CRASH_CTL, "HV_X64_MSR_CRASH_CTL", VMSR_UNGATED, VGROUP_CRASH_CTL, 9,
+    { SRC("viridian.c"), ROW(HV_X64_MSR_CRASH_CTL, "HV_X64_MSR_CRASH_CTL", VMSR_UNGATED, VGROUP_CRASH_CTL, 9,
           rd_crash_ctl, wr_crash_ctl), EDX3(CRASH_MSRS), SINGLE },
     /* KVM's only. No save record of vsbox's keeps them. */
     { ROW(HV_X64_MSR_RESET, "HV_X64_MSR_RESET", VGROUP_HV_RESET, VGROUP_HV_RESET, 0, rd_reset,
@@ -545,23 +551,64 @@ static bool xen_msr(const struct vmodel *m, uint32_t msr)
     return !vkvm(m) && msr == vmodel_xen_msr_base(m);
 }
 
-static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, uint32_t *idx)
+void vmsr_source(const struct vmsr_info *row, const struct vprofile *host, char *buf,
+                 size_t len)
 {
+    if (host->hypervisor == VHV_KVM || !row->src)
+        snprintf(buf, len, "linux: arch/x86/kvm/hyperv.c");
+    else if (row->gate == VMSR_ARCH)
+        snprintf(buf, len, "xen/arch/x86/hvm/%s", row->src);
+    else if (host->xen_major == 4 && host->xen_minor < 12)
+        snprintf(buf, len, "xen/arch/x86/hvm/viridian.c");
+    else
+        snprintf(buf, len, "xen/arch/x86/hvm/viridian/%s", row->src);
+}
+
+/* The row that answers msr for this domain now, and the rule that decided it
+ * (viridian/why.h): the one place the gates are applied. */
+static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, uint32_t *idx,
+                                        enum vrule *rule)
+{
+    enum vrule unused;
+    if (!rule)
+        rule = &unused;
     const struct vmsr_info *row = vmsr_find(msr, idx);
-    if (!row)
+    if (!row) {
+        *rule = xen_msr(m, msr) ? VRULE_MSR_XEN : VRULE_MSR_NONE;
         return NULL;
-    if (row->gate == VMSR_ARCH)
+    }
+    if (row->gate == VMSR_ARCH) {
+        *rule = VRULE_MSR_ARCH;
         return row;
-    if (!vmsr_in_release(row, m->host) || !viridian_enabled(m))
+    }
+    if (!viridian_enabled(m)) {
+        *rule = xen_msr(m, msr) ? VRULE_MSR_XEN : VRULE_MSR_VIRIDIAN_OFF;
         return NULL;
-    if (vkvm(m))
-        return !kvm_flag(m, KVM_OPT_ENFORCE_CPUID) ||
-                       vkvm_cpuid_allows(m, row->cpuid3a, row->cpuid3d)
-                   ? row : NULL;
-    if (FAULT(FAULT_FREQ_UNGATED) && row->gate == VGROUP_FREQ)
+    }
+    if (!vmsr_in_release(row, m->host)) {
+        *rule = VRULE_MSR_NOT_YET;
+        return NULL;
+    }
+    if (vkvm(m)) {
+        /* KVM answers what it has; with hv-enforce-cpuid only what CPUID advertises. */
+        bool open = !kvm_flag(m, KVM_OPT_ENFORCE_CPUID) ||
+                    vkvm_cpuid_allows(m, row->cpuid3a, row->cpuid3d);
+        *rule = open ? VRULE_MSR_UNGATED : VRULE_MSR_GATE_CLOSED;
+        return open ? row : NULL;
+    }
+    if (FAULT(FAULT_FREQ_UNGATED) && row->gate == VGROUP_FREQ) {
+        *rule = VRULE_MSR_GATE_OPEN;
         return row;
-    if (row->gate != VMSR_UNGATED && !vgroup_enabled(m, row->gate))
+    }
+    if (row->gate == VMSR_UNGATED) {
+        *rule = VRULE_MSR_UNGATED;
+        return row;
+    }
+    if (!vgroup_enabled(m, row->gate)) {
+        *rule = VRULE_MSR_GATE_CLOSED;
         return NULL;
+    }
+    *rule = VRULE_MSR_GATE_OPEN;
     return row;
 }
 
@@ -577,9 +624,16 @@ static bool kvm_row_active(const struct vmodel *m, const struct vmsr_info *row, 
     return true;
 }
 
+enum vrule vmodel_msr_rule(const struct vmodel *m, uint32_t msr)
+{
+    enum vrule rule;
+    live_row(m, msr, NULL, &rule);
+    return rule;
+}
+
 bool vmodel_msr_handled(const struct vmodel *m, uint32_t msr, bool write)
 {
-    const struct vmsr_info *row = live_row(m, msr, NULL);
+    const struct vmsr_info *row = live_row(m, msr, NULL, NULL);
     if (row && (write ? row->wr != NULL : row->rd != NULL))
         return !vkvm(m) || kvm_row_active(m, row, write);
     return xen_msr(m, msr);
@@ -588,7 +642,7 @@ bool vmodel_msr_handled(const struct vmodel *m, uint32_t msr, bool write)
 int vmodel_rdmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t *val)
 {
     uint32_t idx = 0;
-    const struct vmsr_info *row = live_row(m, msr, &idx);
+    const struct vmsr_info *row = live_row(m, msr, &idx, NULL);
     if (row && row->rd)
         return row->rd(m, vcpu, idx, val);
     if (xen_msr(m, msr)) {
@@ -601,7 +655,7 @@ int vmodel_rdmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t *val)
 int vmodel_wrmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t val)
 {
     uint32_t idx = 0;
-    const struct vmsr_info *row = live_row(m, msr, &idx);
+    const struct vmsr_info *row = live_row(m, msr, &idx, NULL);
     if (row && row->wr)
         return row->wr(m, vcpu, idx, val);
     if (xen_msr(m, msr))

@@ -1,6 +1,8 @@
 /* The one table of MSRs the model answers: the model, `vsbox msrs`, the fuzzer's
- * dictionary, the oracles and the docs all read it. A row is one MSR, or a numbered
- * range (HV_X64_MSR_SINT0..15, STIMER0..3_CONFIG) whose handlers get the index. */
+ * dictionary, the oracles, the narration and the docs all read it. A row is one MSR, or
+ * a numbered range (HV_X64_MSR_SINT0..15, STIMER0..3_CONFIG) whose handlers get the
+ * index. docs/msrs.md is generated from it (`vsbox docs`): every MSR, its group and its
+ * behaviour on every host profile. */
 #ifndef VSBOX_VIRIDIAN_MSR_H
 #define VSBOX_VIRIDIAN_MSR_H
 
@@ -27,6 +29,8 @@ struct vmsr_info {
     uint32_t cpuid3d;    /* CPUID 0x40000003 EDX bit that advertises it, or 0 */
     bool value_gp;       /* a write may #GP for its value (a SINT vector below 0x10) */
     bool unsaved;        /* no save record keeps it: a restore gives it back as at reset */
+    const char *src;     /* Xen's file with its handler: "time.c" for viridian/time.c (see
+                            vmsr_source()); "hvm.c" for the architectural ones */
     /* 0 on success, -1 for #GP. NULL: that direction has no case in Xen's handler. */
     int (*rd)(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val);
     int (*wr)(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val);
@@ -44,6 +48,11 @@ uint32_t vmsr_at(size_t i);
 /* The KVM host's CPU flag (enum vgroup) whose CPUID bit advertises the row, or -1 when
  * QEMU advertises it with any Hyper-V enlightenment (the hypercall MSRs). */
 int vmsr_kvm_flag(const struct vmsr_info *row);
+
+/* The Xen source file with the row's handler at the host's release, from the root of
+ * xen.git: xen/arch/x86/hvm/viridian.c before 4.12, viridian/FILE from 4.12. */
+void vmsr_source(const struct vmsr_info *row, const struct vprofile *host, char *buf,
+                 size_t len);
 
 /* Whether the host has a handler for the row at all (its Xen release, or KVM, has the
  * MSR). */

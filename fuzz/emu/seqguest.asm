@@ -1,7 +1,8 @@
 ; The guest behind `vsbox fuzz --engine emu`: an interpreter for event tables. The host
 ; writes a table of operations at TABLE; the guest runs each as the real instruction
 ; (CPUID, RDMSR, WRMSR, RDTSC, VMCALL through the viridian convention) and stores what it
-; saw at RESULTS: RAX, RBX, RCX, RDX and the vector of any exception it took. Its code
+; saw at RESULTS: RAX, RBX, RCX, RDX and the vector of any exception it took (interrupts
+; run with IF clear, and an NMI it sends itself is taken and returned from). Its code
 ; never changes, so every trap site is found once and each sequence runs at full speed.
 ;
 ; table entry (48 bytes):  u64 op, rax, rcx, rdx, r8, 0      op 0 ends the table
@@ -78,6 +79,11 @@ done:
         out     0xf4, al
         hlt
 
+; An NMI (a write of HV_X64_MSR_ICR may send one to itself, as on Xen): the CPU takes it
+; between instructions, so it is no event's result; return to where it came.
+nmi_handler:
+        iretq
+
 ; #UD (a hypercall with no viridian) and #GP (an MSR the model refuses): note the
 ; vector and step over the 3- or 2-byte instruction.
 ud_handler:
@@ -92,7 +98,9 @@ gp_handler:
 
 align 16
 idt:
-        times 6 dq 0, 0
+        times 2 dq 0, 0
+        gate    nmi_handler
+        times 3 dq 0, 0
         gate    ud_handler
         times 6 dq 0, 0
         gate    gp_handler

@@ -78,6 +78,20 @@ isr_common:
     add $16, %rsp
     iretq
 
+/* Interrupts 32-255: one 16-byte stub each, so stub v is at irq_stubs + 16 * (v - 32)
+ * and no table of 224 addresses is needed. */
+    .align 16
+    .global irq_stubs
+irq_stubs:
+    .set vec, 32
+    .rept 224
+    .align 16
+    push $0
+    push $vec
+    jmp isr_common
+    .set vec, vec + 1
+    .endr
+
     .section .rodata
     .global isr_table
     .align 8

@@ -111,6 +111,77 @@ uint32_t xen_leaves(void);                 /* base of Xen's leaves, 0 when absen
 int xen_hypercall_page_setup(void);        /* 0, or -1 */
 long xen_hypercall2(unsigned nr, uint64_t a1, uint64_t a2);
 
+/* Interrupts: vectors 32-255 call fn(vector) with interrupts off, on the interrupted
+ * stack; fn ends the interrupt itself (apic_eoi() or HV_X64_MSR_EOI). */
+typedef void (*irq_fn)(unsigned vector);
+void irq_handler(unsigned vector, irq_fn fn);
+
+static inline void sti(void)
+{
+    __asm__ volatile("sti" ::: "memory");
+}
+
+static inline void cli(void)
+{
+    __asm__ volatile("cli" ::: "memory");
+}
+
+/* STI's shadow covers the HLT: an interrupt pending now wakes it, none slips in between. */
+static inline void sti_hlt(void)
+{
+    __asm__ volatile("sti; hlt" ::: "memory");
+}
+
+static inline void pause(void)
+{
+    __asm__ volatile("pause" ::: "memory");
+}
+
+/* The local APIC (xAPIC registers at 0xFEE00000). apic_setup() maps the page into the
+ * identity map vsbox starts guests with (RAM only) and software-enables the APIC on the
+ * calling vCPU; smp_boot() does it on every AP. */
+#define APIC_BASE  0xfee00000u
+#define APIC_ID    0x020u
+#define APIC_EOI   0x0b0u
+#define APIC_SVR   0x0f0u
+#define APIC_ICR   0x300u
+#define APIC_ICR2  0x310u
+#define APIC_DM_INIT    0x500u
+#define APIC_DM_STARTUP 0x600u
+#define APIC_LEVEL_ASSERT (1u << 14)
+#define APIC_DEST_ALLBUT  (3u << 18)
+
+void apic_setup(void);
+
+static inline uint32_t apic_read(uint32_t reg)
+{
+    return *(volatile uint32_t *)(uintptr_t)(APIC_BASE + reg);
+}
+
+static inline void apic_write(uint32_t reg, uint32_t v)
+{
+    *(volatile uint32_t *)(uintptr_t)(APIC_BASE + reg) = v;
+}
+
+static inline void apic_eoi(void)
+{
+    apic_write(APIC_EOI, 0);
+}
+
+/* This vCPU's number. Xen gives vCPU n the APIC ID 2n (hvmloader's LAPIC_ID()). */
+static inline unsigned this_cpu(void)
+{
+    return apic_read(APIC_ID) >> 25;
+}
+
+/* SMP: start vCPUs 1..max-1 the way an HVM guest does (INIT, STARTUP, STARTUP through
+ * the ICR, a real-mode trampoline at 0x9000 that enters long mode on the BSP's tables).
+ * Each AP loads the IDT, enables its APIC and calls fn(cpu) with interrupts off; when fn
+ * returns it sleeps in HLT with interrupts on. Stops at the first vCPU that does not come
+ * up, and returns how many vCPUs run, the BSP included. */
+#define SMP_MAX_CPUS 8
+unsigned smp_boot(unsigned max, void (*fn)(unsigned cpu));
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);

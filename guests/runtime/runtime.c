@@ -17,9 +17,11 @@ struct idt_gate {
 };
 
 extern const uint64_t isr_table[20];
+extern const uint8_t irq_stubs[];
 extern const uint64_t __start_ex_table[], __stop_ex_table[];
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static irq_fn irq_handlers[256];
 static bool failed;
 
 volatile unsigned last_fault_vector;
@@ -74,6 +76,17 @@ _Noreturn void exit(int code)
 /* An exception: fixed up when the table names the instruction, fatal otherwise. */
 void exception_handler(struct frame *f)
 {
+    if (f->vector >= 32) {
+        irq_fn fn = irq_handlers[f->vector];
+        if (!fn) {
+            printf("unexpected interrupt vector 0x%lx at rip 0x%lx\n", (unsigned long)f->vector,
+                   (unsigned long)f->rip);
+            printf("Test result: ERROR\n");
+            exit(3);
+        }
+        fn((unsigned)f->vector);
+        return;
+    }
     for (const uint64_t *e = __start_ex_table; e < __stop_ex_table; e += 2) {
         if (e[0] == f->rip) {
             last_fault_vector = (unsigned)f->vector;
@@ -89,18 +102,36 @@ void exception_handler(struct frame *f)
     exit(3);
 }
 
-static void idt_setup(void)
+static void gate(unsigned v, uint64_t a)
 {
-    for (unsigned v = 0; v < 20; v++) {
-        uint64_t a = isr_table[v];
-        idt[v] = (struct idt_gate){ .off0 = (uint16_t)a, .sel = 0x08, .type = 0x8e,
-                                    .off1 = (uint16_t)(a >> 16), .off2 = (uint32_t)(a >> 32) };
-    }
+    idt[v] = (struct idt_gate){ .off0 = (uint16_t)a, .sel = 0x08, .type = 0x8e,
+                                .off1 = (uint16_t)(a >> 16), .off2 = (uint32_t)(a >> 32) };
+}
+
+void irq_handler(unsigned vector, irq_fn fn)
+{
+    if (vector < 32 || vector > 255)
+        error("irq_handler: vector %u is not an interrupt vector", vector);
+    irq_handlers[vector] = fn;
+}
+
+/* Vectors 20-31 are reserved and stay not-present. Every vCPU loads the same IDT. */
+void idt_load(void)
+{
     struct {
         uint16_t limit;
         uint64_t base;
     } __attribute__((packed)) idtr = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
     __asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+static void idt_setup(void)
+{
+    for (unsigned v = 0; v < 20; v++)
+        gate(v, isr_table[v]);
+    for (unsigned v = 32; v < 256; v++)
+        gate(v, (uint64_t)(uintptr_t)(irq_stubs + 16 * (v - 32)));
+    idt_load();
 }
 
 static void finish(const char *result, int code)

@@ -21,6 +21,7 @@ org 0x100000
     mov dword [rbx + 0x3e0], 0xb       ; TDCR: divide by 1
     mov dword [rbx + 0x320], 0x40      ; LVTT: one-shot, vector 0x40
     mov dword [rbx + 0x380], 5000      ; TMICT: 5000 bus cycles, 50 us
+    rdtsc                               ; an event: a save point with the timer running
     sti
     hlt
     cmp r12, 1

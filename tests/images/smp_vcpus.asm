@@ -21,26 +21,7 @@ org 0x100000
     idt_load
     sgdt [GDTR_SAVE]
     mov dword [rbx + 0xf0], 0x1ff
-    ; the context: mode 1, pad, then RAX..RDI, RIP, RFLAGS, CR0, CR3, CR4, EFER
-    mov rdi, CTX
-    xor eax, eax
-    mov ecx, 16
-    rep stosq
-    mov dword [CTX], 1
-    mov rax, ap_entry
-    mov [CTX + 8 + 8 * 8], rax
-    mov qword [CTX + 8 + 9 * 8], 2
-    mov rax, cr0
-    mov [CTX + 8 + 10 * 8], rax
-    mov rax, cr3
-    mov [CTX + 8 + 11 * 8], rax
-    mov rax, cr4
-    mov [CTX + 8 + 12 * 8], rax
-    mov ecx, 0xc0000080
-    rdmsr
-    shl rdx, 32
-    or rax, rdx
-    mov [CTX + 8 + 13 * 8], rax
+    hvm_ctx64 CTX, ap_entry
     mov qword [CTX + 8 + 4 * 8], 0x60000 ; vCPU 1's stack
     mov esi, 1
     call start_ap

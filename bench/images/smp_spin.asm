@@ -1,0 +1,67 @@
+; Benchmark guest (bench/bench_smp.c): NCPU vCPUs each run ITERS turns of a loop that
+; never traps, WIDTH instructions per turn (one translation block), then the BSP waits
+; for the APs and exits 0. APs start as in tests/images/smp_vcpus.asm (VCPUOP_initialise
+; with a 64-bit vcpu_hvm_context, then VCPUOP_up). Build with -DNCPU=n -DWIDTH=w
+; -DITERS=i.
+bits 64
+org 0x100000
+%include "sys64.inc"
+%define CTX 0x50000
+%define DONE 0x51000
+%define GDTR_SAVE 0x51100
+    sgdt [GDTR_SAVE]
+%if NCPU > 1
+    hvm_ctx64 CTX, ap_entry
+    mov r15d, 1
+start_next:
+    mov rax, r15
+    shl rax, 16
+    add rax, 0x60000                    ; a stack per vCPU
+    mov [CTX + 8 + 4 * 8], rax
+    mov eax, 24                         ; __HYPERVISOR_vcpu_op
+    xor edi, edi                        ; VCPUOP_initialise
+    mov esi, r15d
+    mov edx, CTX
+    vmcall
+    mov eax, 24
+    mov edi, 1                          ; VCPUOP_up
+    mov esi, r15d
+    xor edx, edx
+    vmcall
+    inc r15d
+    cmp r15d, NCPU
+    jne start_next
+%endif
+    call work
+wait_aps:
+    pause
+    cmp qword [DONE], NCPU - 1
+    jne wait_aps
+    xor eax, eax
+    out 0xf4, al
+
+work:
+    mov esi, ITERS
+    xor eax, eax
+    mov ecx, 3
+.turn:
+%rep WIDTH - 2
+    add eax, ecx
+%endrep
+    dec esi
+    jnz .turn
+    ret
+
+ap_entry:
+    lgdt [GDTR_SAVE]
+    push KCODE
+    lea rax, [rel .cs]
+    push rax
+    retfq
+.cs:
+    call work
+    lock inc qword [DONE]
+.sleep:
+    cli
+    hlt
+    jmp .sleep
