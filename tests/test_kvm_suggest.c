@@ -160,3 +160,19 @@ Test(kvm_causes, the_smallest_flag_change_is_named)
                             "it, the capture did not (disable `hv-synic`); line 3\n"), "%s", r.out);
     run_result_free(&r);
 }
+
+/* --explain on the KVM host: KVM's rule and file, not Xen's. */
+Test(kvm_causes, explain_names_kvms_rule_and_file)
+{
+    const char *path = freq_trace();
+    const char *args[] = { "replay", path, "--host", "kvm", "--hv", "hv-enforce-cpuid,hv-relaxed",
+                           "--explain", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.out, "HV_X64_MSR_TSC_FREQUENCY is advertised by hv-frequencies (off):"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "KVM_CAP_HYPERV_ENFORCE_CPUID"), "%s", r.out);
+    cr_expect(strstr(r.out, "[linux: arch/x86/kvm/hyperv.c]"), "%s", r.out);
+    cr_expect_null(strstr(r.out, "HVM_PARAM_VIRIDIAN"), "%s", r.out);
+    run_result_free(&r);
+}

@@ -591,9 +591,12 @@ static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, ui
     }
     if (vkvm(m)) {
         /* KVM answers what it has; with hv-enforce-cpuid only what CPUID advertises. */
-        bool open = !kvm_flag(m, KVM_OPT_ENFORCE_CPUID) ||
-                    vkvm_cpuid_allows(m, row->cpuid3a, row->cpuid3d);
-        *rule = open ? VRULE_MSR_UNGATED : VRULE_MSR_GATE_CLOSED;
+        if (!kvm_flag(m, KVM_OPT_ENFORCE_CPUID)) {
+            *rule = VRULE_MSR_KVM;
+            return row;
+        }
+        bool open = vkvm_cpuid_allows(m, row->cpuid3a, row->cpuid3d);
+        *rule = open ? VRULE_MSR_KVM_ENFORCED : VRULE_MSR_KVM_REFUSED;
         return open ? row : NULL;
     }
     if (FAULT(FAULT_FREQ_UNGATED) && row->gate == VGROUP_FREQ) {
