@@ -4,6 +4,7 @@
  * QEMU's kvm.c by hand; the Xen comparisons follow Xen 4.22's viridian rules. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tests/support.h"
 
@@ -150,4 +151,37 @@ Test(kvm_corpus, the_architectural_captures_have_nothing_to_compare)
         expect_summary(&r, path, 0, 0);
         run_result_free(&r);
     }
+}
+
+/* import kvm --hv: the header names the KVM host and the guest's flags, canonically
+ * (QEMU's order), and the trace replays clean with no flag given; flags QEMU would refuse
+ * are one line, exit 2 and no file. */
+Test(kvm_corpus, import_with_the_guests_flags_replays_alone)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/synic-hv.trace", test_tmpdir());
+    const char *imp[] = { "import", "kvm", src_path(synic), "--pid", "656", "--hv",
+                          "synic,vpindex", "-o", path, NULL };
+    struct run_result r = run_vsbox(imp, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+    char *text = slurp_file(path, NULL);
+    cr_expect(strstr(text, "\nconfig host=kvm viridian=hv-vpindex,hv-synic vcpus=1\n"), "%s",
+              text);
+    free(text);
+    const char *args[] = { "replay", path, NULL };
+    r = run_vsbox(args, NULL);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    expect_summary(&r, path, 10, 0);
+    run_result_free(&r);
+
+    snprintf(path, sizeof path, "%s/refused.trace", test_tmpdir());
+    const char *bad[] = { "import", "kvm", src_path(synic), "--pid", "656", "--hv", "synic",
+                          "-o", path, NULL };
+    r = run_vsbox(bad, NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(count_lines_with(r.err, ""), 1, "%s", r.err);
+    cr_expect(strstr(r.err, "requires Hyper-V VP_INDEX MSR (hv-vpindex)"), "%s", r.err);
+    cr_expect_null(fopen(path, "r"));
+    run_result_free(&r);
 }
