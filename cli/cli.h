@@ -54,6 +54,7 @@ bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* The flags shared by model commands, as given (NULL/0 when absent). */
 struct common_flags {
     const char *viridian;
+    const char *hv;              /* --hv: the KVM host's QEMU CPU flags */
     const char *host;
     const char *tsc_khz;
     const char *config;
@@ -102,8 +103,11 @@ void settings_trace_config(const struct settings *s, struct trace_config *cfg);
     { "--viridian", "SPEC", "viridian groups: 'base,freq', 'all,!freq', 'defaults', 0/1, or\n" \
       "the xl.cfg list '[ \"all\", \"!freq\" ]' (default: 0, as xl)", &(f)->viridian, NULL,    \
       NULL },                                                                                 \
-    { "--host", "PROFILE", "host profile, one of vsbox hosts (default: the newest)", &(f)->host, \
-      NULL, NULL },                                                                           \
+    { "--hv", "FLAGS", "with --host kvm, QEMU's CPU flags: 'hv-relaxed,hv-vapic,hv-time',\n"  \
+      "'hv-passthrough', hv-spinlocks=N, hv-enforce-cpuid, kvm=off (default: none)",         \
+      &(f)->hv, NULL, NULL },                                                                 \
+    { "--host", "PROFILE", "host profile, one of vsbox hosts: a Xen release or kvm (default:\n" \
+      "the newest Xen)", &(f)->host, NULL, NULL },                                           \
     { "--tsc-khz", "N", "guest TSC frequency in kHz (default: the host's)", &(f)->tsc_khz,     \
       NULL, NULL },                                                                           \
     { "--config", "FILE", "read viridian, vcpus and memory from an xl.cfg file", &(f)->config, \

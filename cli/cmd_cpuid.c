@@ -4,7 +4,9 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "traces/trace.h"
+#include "viridian/hvkvm.h"
 #include "viridian/hvmpv.h"
+#include "viridian/profile.h"
 
 struct bitname {
     uint32_t bit;
@@ -30,16 +32,25 @@ static void annotate_viridian(uint32_t idx, const uint32_t r[4], char *c, size_t
         { CPUID3A_MSR_STIMER, "STIMER" },                 { CPUID3A_MSR_APIC_ACCESS, "APIC_ACCESS" },
         { CPUID3A_MSR_HYPERCALL, "HYPERCALL" },           { CPUID3A_MSR_VP_INDEX, "VP_INDEX" },
         { CPUID3A_MSR_REFERENCE_TSC, "REFERENCE_TSC" },   { CPUID3A_MSR_FREQ, "FREQ" },
+        /* KVM's (QEMU's hv-runtime, hv-reset, hv-reenlightenment) */
+        { CPUID3A_MSR_VP_RUNTIME, "VP_RUNTIME" },         { CPUID3A_MSR_RESET, "RESET" },
+        { CPUID3A_MSR_REENLIGHTENMENT, "REENLIGHTENMENT" },
     };
     static const struct bitname leaf3d[] = {
         { CPUID3D_CPU_DYNAMIC_PARTITIONING, "CPU_DYNAMIC_PARTITIONING" },
         { CPUID3D_CRASH_MSRS, "CRASH_MSRS" }, { CPUID3D_SINT_POLLING, "SINT_POLLING" },
+        { CPUID3D_XMM_INPUT, "XMM_INPUT" }, { CPUID3D_FREQ_MSRS, "FREQ_MSRS" },
+        { CPUID3D_DEBUG_MSRS, "DEBUG_MSRS" }, { CPUID3D_EXT_GVA_RANGES, "EXT_GVA_RANGES" },
+        { CPUID3D_STIMER_DIRECT, "STIMER_DIRECT" },
     };
     static const struct bitname leaf4[] = {
         { CPUID4A_HCALL_REMOTE_TLB_FLUSH, "HCALL_REMOTE_TLB_FLUSH" },
         { CPUID4A_MSR_BASED_APIC, "MSR_BASED_APIC" }, { CPUID4A_RELAX_TIMER_INT, "RELAX_TIMER_INT" },
         { CPUID4A_SYNTHETIC_CLUSTER_IPI, "SYNTHETIC_CLUSTER_IPI" },
         { CPUID4A_EX_PROCESSOR_MASKS, "EX_PROCESSOR_MASKS" },
+        { CPUID4A_DEPRECATING_AEOI, "DEPRECATING_AEOI" },
+        { CPUID4A_ENLIGHTENED_VMCS, "ENLIGHTENED_VMCS" },
+        { CPUID4A_NO_NONARCH_CS, "NO_NONARCH_CORESHARING" },
     };
     static const struct bitname leaf6[] = {
         { CPUID6A_APIC_OVERLAY, "APIC_OVERLAY" }, { CPUID6A_MSR_BITMAPS, "MSR_BITMAPS" },
@@ -139,6 +150,41 @@ static void emit(struct vmodel *m, uint32_t leaf, uint32_t sub, const char *comm
     trace_write_line(stdout, &ev, &res, comment);
 }
 
+/* The KVM host: Hyper-V's leaves up to the maximum QEMU set (and the synthetic debugger's),
+ * then KVM's own two. */
+static void kvm_leaves(struct vmodel *m, bool viridian)
+{
+    char c[256];
+    uint32_t r[4], max = 0x40000000u;
+    if (viridian) {
+        vmodel_cpuid(m, 0, 0x40000000u, 0, r);
+        max = r[0];
+        for (uint32_t leaf = 0x40000000u; leaf <= max && leaf <= 0x4000000au; leaf++) {
+            vmodel_cpuid(m, 0, leaf, 0, r);
+            if (leaf - 0x40000000u <= 6)
+                annotate_viridian(leaf - 0x40000000u, r, c, sizeof c);
+            else
+                snprintf(c, sizeof c, leaf == 0x4000000au ? "viridian: nested features"
+                                                          : "viridian: (a zeroed leaf)");
+            emit(m, leaf, 0, c);
+        }
+        for (uint32_t leaf = 0x40000080u; leaf <= max; leaf++)
+            emit(m, leaf, 0, "viridian: synthetic debugger");
+    }
+    uint32_t base = viridian ? 0x40000100u : 0x40000000u;
+    vmodel_cpuid(m, 0, base, 0, r);
+    if (r[1] == 0) {
+        emit(m, base, 0, "kvm=off: no KVM leaves");
+        return;
+    }
+    snprintf(c, sizeof c, "kvm: max leaf, vendor \"%.4s%.4s%.4s\"", (const char *)&r[1],
+             (const char *)&r[2], (const char *)&r[3]);
+    emit(m, base, 0, c);
+    vmodel_cpuid(m, 0, base + 1, 0, r);
+    snprintf(c, sizeof c, "kvm: features (KVM_FEATURE_*) 0x%x, hints 0x%x", r[0], r[3]);
+    emit(m, base + 1, 0, c);
+}
+
 int cmd_cpuid(int argc, char **argv)
 {
     struct common_flags flags = { 0 };
@@ -173,7 +219,12 @@ int cmd_cpuid(int argc, char **argv)
     }
 
     char c[256];
-    bool viridian = (vmodel_features(m) & HVMPV_base_freq) != 0;
+    bool viridian = vmodel_viridian(m);
+    if (vmodel_host(m)->hypervisor == VHV_KVM) {
+        kvm_leaves(m, viridian);
+        vmodel_destroy(m);
+        return EXIT_OK;
+    }
     if (viridian) {
         for (uint32_t idx = 0; idx <= 6; idx++) {
             uint32_t r[4];

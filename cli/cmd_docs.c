@@ -107,6 +107,13 @@ static int docs_msrs(void)
             uint32_t msr = t[i].msr + k * t[i].stride;
             char name[64], beh[2048];
             vmsr_name(&t[i], msr, name, sizeof name);
+            if (!t[i].since) { /* in no Xen release: the KVM host's (docs/kvm-import.md) */
+                int flag = vmsr_kvm_flag(&t[i]);
+                printf("| 0x%x | %s | - | %s (KVM) | KVM only | - | no Xen release has it; "
+                       "`vsbox msrs --host kvm` |\n", msr, name,
+                       flag >= 0 ? vgroup_info(flag)->name : "-");
+                continue;
+            }
             msr_behaviour(&t[i], msr, beh, sizeof beh);
             const char *gate = t[i].gate == VMSR_ARCH       ? "architectural"
                                : t[i].gate == VMSR_UNGATED ? "none (any viridian guest)"
@@ -133,7 +140,7 @@ static int docs_groups(void)
     for (unsigned i = 0; vprofile_at(i); i++)
         printf(" --- |");
     printf("\n");
-    for (int g = 0; g < VGROUP_COUNT; g++) {
+    for (int g = 0; g < VGROUP_FIRST_KVM; g++) {
         const struct vgroup_info *gi = vgroup_info(g);
         char bit[16];
         if (g == VGROUP_FREQ)
@@ -155,9 +162,25 @@ static int docs_groups(void)
         printf("\n");
     }
     printf("\n| group | what it does |\n| --- | --- |\n");
-    for (int g = 0; g < VGROUP_COUNT; g++)
+    for (int g = 0; g < VGROUP_FIRST_KVM; g++)
         printf("| `%s` | %s%s |\n", vgroup_info(g)->name, vgroup_info(g)->summary,
                vgroup_info(g)->documented ? "" : " (not in xl.cfg(5))");
+    /* The KVM host's rows of the same table: QEMU's CPU flags (--host kvm --hv). */
+    printf("\n# QEMU's CPU flags on the KVM host\n\n"
+           "`--host kvm --hv FLAGS` (docs/kvm-import.md). `needs`: what QEMU refuses the flag "
+           "without;\n`passthrough`: whether `hv-passthrough` turns it on.\n\n"
+           "| flag | bit | needs | passthrough | what it does |\n| --- | --- | --- | --- | --- |\n");
+    for (int g = VGROUP_FIRST_KVM; g < VGROUP_COUNT; g++) {
+        const struct vgroup_info *gi = vgroup_info(g);
+        char needs[96] = "-";
+        size_t n = 0;
+        for (int r = VGROUP_FIRST_KVM; r < VGROUP_COUNT && n < sizeof needs; r++)
+            if (gi->requires >> r & 1)
+                n += (size_t)snprintf(needs + n, sizeof needs - n, "%s`%s`", n ? ", " : "",
+                                      vgroup_info(r)->name);
+        printf("| `%s` | %d | %s | %s | %s |\n", gi->name, __builtin_ctz(gi->hvmpv), needs,
+               gi->passthrough ? "yes" : "no", gi->summary);
+    }
     return EXIT_OK;
 }
 
@@ -239,11 +262,11 @@ static int docs_guests(const char *src)
     struct dirent *de;
     while ((de = readdir(d)) && n < 256) {
         char main_c[4096];
-        /* a name too long for the path is no guest (and gcc -O0 wants the result used) */
-        if (snprintf(main_c, sizeof main_c, "%s/%s/main.c", path, de->d_name) >=
-            (int)sizeof main_c)
-            continue;
-        FILE *f = de->d_name[0] != '.' ? fopen(main_c, "r") : NULL;
+        /* A path that does not fit names no guest (and the check keeps -O0's
+         * -Wformat-truncation quiet). */
+        int len = snprintf(main_c, sizeof main_c, "%s/%s/main.c", path, de->d_name);
+        bool fits = len > 0 && (size_t)len < sizeof main_c;
+        FILE *f = fits && de->d_name[0] != '.' ? fopen(main_c, "r") : NULL;
         if (f) {
             fclose(f);
             names[n++] = strdup(de->d_name);

@@ -130,6 +130,11 @@ int cmd_fuzz(int argc, char **argv)
         return fail("--engine: '%s' is not an engine (model or emu)", engine);
     if (host && !(c.host = vprofile_find(host)))
         return fail("--host: unknown host profile '%s' (see vsbox hosts)", host);
+    /* The oracles state Xen's rules (an MSR answers exactly when CPUID advertises it, the
+     * parameter's set-once rules); KVM's differ and are tests/test_kvm_host.c's. */
+    if (c.host && c.host->hypervisor != VHV_XEN)
+        return fail("--host %s: the fuzzer's oracles are Xen's rules; pick a Xen release",
+                    host);
     if (spec && all_specs)
         return fail("fuzz: --viridian fixes one value, --all-specs takes every one: choose one");
     if (spec) {

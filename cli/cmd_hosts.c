@@ -11,11 +11,11 @@
 static void new_groups(const struct vprofile *p, const struct vprofile *prev, char *buf,
                        size_t len)
 {
-    uint32_t added = p->groups & ~(prev ? prev->groups : 0);
+    uint64_t added = p->groups & ~(prev ? prev->groups : 0);
     size_t n = 0;
     buf[0] = 0;
-    for (int g = 0; g < VGROUP_COUNT && n < len; g++)
-        if (added & (1u << g))
+    for (int g = 0; g < VGROUP_FIRST_KVM && n < len; g++)
+        if (added & (1ull << g))
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", vgroup_info(g)->name);
     if (!n)
         snprintf(buf, len, "-");
@@ -25,9 +25,29 @@ static void new_groups(const struct vprofile *p, const struct vprofile *prev, ch
 static const struct vprofile *default_since(int g)
 {
     for (unsigned i = 0; vprofile_at(i); i++)
-        if (vprofile_at(i)->default_groups & (1u << g))
+        if (vprofile_at(i)->default_groups & (1ull << g))
             return vprofile_at(i);
     return NULL;
+}
+
+/* The KVM host's row and its CPU flags (--hv): QEMU's names, what each needs, whether
+ * hv-passthrough turns it on. */
+static void kvm_host(void)
+{
+    const struct vprofile *k = vprofile_kvm();
+    printf("\n%-8s %s (--host %s with QEMU CPU flags)\n", k->name, k->summary, k->name);
+    printf("\n%-26s %-4s %-11s %-22s %s\n", "FLAG", "BIT", "PASSTHROUGH", "NEEDS", "WHAT");
+    for (int g = VGROUP_FIRST_KVM; g < VGROUP_COUNT; g++) {
+        const struct vgroup_info *gi = vgroup_info(g);
+        char needs[64] = "-";
+        size_t n = 0;
+        for (int r = VGROUP_FIRST_KVM; r < VGROUP_COUNT && n < sizeof needs; r++)
+            if (gi->requires & (1ull << r))
+                n += (size_t)snprintf(needs + n, sizeof needs - n, "%s%s", n ? "," : "",
+                                      vgroup_info(r)->name);
+        printf("%-26s %-4d %-11s %-22s %s\n", gi->name, __builtin_ctz(gi->hvmpv),
+               gi->passthrough ? "yes" : "no", needs, gi->summary);
+    }
 }
 
 int cmd_hosts(int argc, char **argv)
@@ -40,7 +60,8 @@ int cmd_hosts(int argc, char **argv)
         "what `defaults` (or a boolean 1) means there, the size of its viridian save records,\n"
         "the groups it added and what else changed for viridian guests. Then every group: its\n"
         "HVM_PARAM_VIRIDIAN bit, the release that added it and the one that put it in\n"
-        "`defaults`. The default host is the newest release.\n",
+        "`defaults`. The default host is the newest release. Last the KVM host (Linux KVM\n"
+        "with QEMU) and the QEMU CPU flags it takes.\n",
         NULL, opts,
     };
     const char *none = NULL;
@@ -66,7 +87,7 @@ int cmd_hosts(int argc, char **argv)
         prev = h;
     }
     printf("\n%-22s %-4s %-6s %-11s %s\n", "GROUP", "BIT", "SINCE", "DEFAULT", "WHAT");
-    for (int g = 0; g < VGROUP_COUNT; g++) {
+    for (int g = 0; g < VGROUP_FIRST_KVM; g++) {
         const struct vgroup_info *gi = vgroup_info(g);
         const struct vprofile *d = default_since(g);
         char bit[8], since[8], in_default[16];
@@ -79,5 +100,6 @@ int cmd_hosts(int argc, char **argv)
         printf("%-22s %-4s %-6s %-11s %s%s\n", gi->name, bit, since, in_default, gi->summary,
                gi->documented ? "" : " (not in xl.cfg(5))");
     }
+    kvm_host();
     return EXIT_OK;
 }

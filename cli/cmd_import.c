@@ -14,6 +14,8 @@
 #include "traces/import_kvm.h"
 #include "traces/linebuf.h"
 #include "traces/trace.h"
+#include "viridian/profile.h"
+#include "viridian/spec.h"
 
 /* A longer line is not a tracepoint's: it is read in part and counted as other text. */
 #define IMPORT_MAX_LINE 65536u
@@ -94,11 +96,18 @@ static void summary(const char *name, const struct kvm_import *im)
                 cfg.tsc_khz);
 }
 
-/* Header, then the events. */
-static int write_trace(FILE *out, FILE *body, const char *name, const struct kvm_import *im)
+/* Header, then the events. hv: the KVM host's flags the capture's guest had (--hv,
+ * canonical), or NULL: the header names no host. */
+static int write_trace(FILE *out, FILE *body, const char *name, const struct kvm_import *im,
+                       const char *hv)
 {
     struct trace_config cfg;
     kvm_import_config(im, &cfg);
+    if (hv) {
+        cfg.have |= TRACE_HAVE_HOST | TRACE_HAVE_VIRIDIAN;
+        cfg.host = vprofile_kvm();
+        snprintf(cfg.viridian, sizeof cfg.viridian, "%s", hv);
+    }
     char note[600];
     snprintf(note, sizeof note, "Imported by vsbox import kvm from %s: KVM's answers are the "
              "expected results.", name);
@@ -115,12 +124,13 @@ static int write_trace(FILE *out, FILE *body, const char *name, const struct kvm
 
 /* The trace to out_path ("-": standard output) through cli/output.c: a file appears
  * whole or not at all, /dev/null and pipes are written in place. */
-static int save(const char *out_path, FILE *body, const char *name, const struct kvm_import *im)
+static int save(const char *out_path, FILE *body, const char *name, const struct kvm_import *im,
+                const char *hv)
 {
     struct output o;
     if (output_open(&o, "-o", out_path) != 0)
         return EXIT_BAD_INPUT;
-    if (write_trace(o.f, body, name, im) != 0 && !ferror(o.f)) {
+    if (write_trace(o.f, body, name, im, hv) != 0 && !ferror(o.f)) {
         int e = errno;
         output_discard(&o);
         return fail("import: cannot read back the temporary file: %s", strerror(e));
@@ -130,7 +140,7 @@ static int save(const char *out_path, FILE *body, const char *name, const struct
 }
 
 static int import(const char *name, FILE *in, const char *out_path,
-                  const struct kvm_import_opts *opts)
+                  const struct kvm_import_opts *opts, const char *hv)
 {
     struct sink sink = { tmpfile() };
     struct linebuf *lb = malloc(sizeof *lb);
@@ -172,7 +182,7 @@ static int import(const char *name, FILE *in, const char *out_path,
     }
     if (kvm_import_finish(im, &err))
         goto bad;
-    status = save(out_path ? out_path : "-", sink.body, name, im);
+    status = save(out_path ? out_path : "-", sink.body, name, im, hv);
     if (status == EXIT_OK)
         summary(name, im);
     goto out;
@@ -190,7 +200,7 @@ out:
 int cmd_import(int argc, char **argv)
 {
     struct kvm_import_opts opts = { 0 };
-    const char *file = NULL, *out = NULL, *pids = NULL;
+    const char *file = NULL, *out = NULL, *pids = NULL, *hv = NULL;
     bool explain = false;
     const struct opt table[] = {
         { "-o", "OUT", "write the trace to OUT (default: standard output)", &out, NULL,
@@ -199,6 +209,8 @@ int cmd_import(int argc, char **argv)
           NULL, NULL },
         { "--task", "NAME", "keep only threads named NAME ('NAME*': names that start so)",
           &opts.task, NULL, NULL },
+        { "--hv", "FLAGS", "the QEMU CPU flags the capture's guest had: the header then says\n"
+          "host=kvm with them, and the trace replays against them alone", &hv, NULL, NULL },
         { "--explain", NULL, "then narrate the trace written to -o as vsbox replay --explain\n"
           "does: each event, what this host's model decides and why, KVM's answer", NULL,
           &explain, NULL },
@@ -232,12 +244,24 @@ int cmd_import(int argc, char **argv)
                     KVM_IMPORT_MAX_PIDS, pids);
     if (!file)
         return fail("import: which capture? (vsbox import kvm FILE)");
+    char hv_text[512];
+    if (hv) {
+        uint64_t mask;
+        struct vspec_error se;
+        if (vspec_parse(vprofile_kvm(), hv, &mask, &se) != VERR_OK) {
+            char msg[256];
+            vspec_strerror(&se, msg, sizeof msg);
+            return fail("--hv: %s", msg);
+        }
+        vspec_format(vprofile_kvm(), mask, hv_text, sizeof hv_text);
+        hv = hv_text;
+    }
     if (explain && (!out || strcmp(out, "-") == 0))
         return fail("import: --explain narrates the trace written to -o OUT: name the file");
     FILE *in = input_open(file, 1);
     if (!in)
         return EXIT_BAD_INPUT;
-    int status = import(file, in, out, &opts);
+    int status = import(file, in, out, &opts, hv);
     input_close(in);
     if (status != EXIT_OK || !explain)
         return status;

@@ -9,16 +9,22 @@
 #include "viridian/spec.h"
 
 /* "group synic", or for the crash MSRs "no group (crash_ctl only advertises it)". */
-static void describe(const struct vmsr_info *row, uint32_t msr, char *c, size_t len)
+static void describe(const struct vprofile *host, const struct vmsr_info *row, uint32_t msr,
+                     char *c, size_t len)
 {
     char name[48];
     vmsr_name(row, msr, name, sizeof name);
-    if (row->gate == VMSR_UNGATED)
+    if (host->hypervisor == VHV_KVM) {
+        int g = vmsr_kvm_flag(row);
+        snprintf(c, len, "%s, %s%s, KVM%s", name, g < 0 ? "any hv-* flag" : "flag ",
+                 g < 0 ? "" : vgroup_info(g)->name, row->rd ? "" : ", write-only");
+    } else if (row->gate == VMSR_UNGATED) {
         snprintf(c, len, "%s, no group (%s only advertises it), Xen 4.%u+", name,
                  vgroup_info(row->group)->name, row->since);
-    else
+    } else {
         snprintf(c, len, "%s, group %s, Xen 4.%u+%s", name, vgroup_info(row->gate)->name,
                  row->since, row->rd ? "" : ", write-only");
+    }
 }
 
 int cmd_msrs(int argc, char **argv)
@@ -44,13 +50,17 @@ int cmd_msrs(int argc, char **argv)
     for (size_t i = 0; i < vmsr_count(); i++) {
         uint32_t msr = vmsr_at(i);
         const struct vmsr_info *row = vmsr_find(msr, NULL);
-        if (row->gate == VMSR_ARCH)
+        if (row->gate == VMSR_ARCH || !vmsr_in_release(row, vmodel_host(m)))
             continue;
         struct vevent ev = { .kind = VEV_RDMSR, .a = { msr } };
         struct vres res;
         vmodel_apply(m, &ev, &res);
-        describe(row, msr, c, sizeof c);
+        describe(vmodel_host(m), row, msr, c, sizeof c);
         trace_write_line(stdout, &ev, &res, c);
+    }
+    if (vmodel_host(m)->hypervisor == VHV_KVM) {
+        vmodel_destroy(m);
+        return EXIT_OK;
     }
     struct vevent ev = { .kind = VEV_RDMSR, .a = { vmodel_xen_msr_base(m) } };
     struct vres res;

@@ -8,6 +8,8 @@
 #include "cli/narrate.h"
 #include "cli/term.h"
 #include "cli/options.h"
+#include "cli/replay_exec.h"
+#include "cli/replay_suggest.h"
 #include "cli/text.h"
 #include "traces/diverge.h"
 #include "traces/replay.h"
@@ -218,6 +220,8 @@ int cmd_replay(int argc, char **argv)
 {
     struct common_flags flags = { 0 };
     struct replay_job job = { 0 };
+    bool suggest = false;
+    const char *image = NULL;
     const struct opt opts[] = {
         { "--fill", NULL, "print the trace back with every result computed", NULL, &job.fill,
           NULL },
@@ -225,6 +229,10 @@ int cmd_replay(int argc, char **argv)
           &job.causes_only, NULL },
         { "--explain", NULL, "narrate every event: what the model decided and why (group,\n"
           "mask bit, Xen source file) and what the guest saw", NULL, &job.explain, NULL },
+        { "--suggest", NULL, "name the --viridian or --hv set of the host that comes closest\n"
+          "to the trace, then its divergences by cause", NULL, &suggest, NULL },
+        { "--image", "IMAGE", "re-run IMAGE (a file or a bundled guest) on the emulator and\n"
+          "check it makes the trace's events with the trace's answers", &image, NULL, NULL },
         COMMON_OPTS(&flags),
         { 0 },
     };
@@ -235,7 +243,10 @@ int cmd_replay(int argc, char **argv)
         "got Y per divergence. FILE may be - for standard input. After each migrate, what\n"
         "the guest could see change is written as comments by --fill, and to standard error\n"
         "with --verbose. Divergences are also grouped by cause, with the viridian group that\n"
-        "would give the trace's answer.\n"
+        "would give the trace's answer. --suggest first searches the host's groups (or\n"
+        "QEMU's flags) for the set that leaves the fewest events differing. --image re-runs\n"
+        "the guest that was recorded instead of the model alone: the first event it makes\n"
+        "differently is reported as FILE:LINE.\n"
         "Exit: 0 all results match, 1 some diverge, 2 the file cannot be read or parsed.\n",
         "FILE", opts,
     };
@@ -245,6 +256,28 @@ int cmd_replay(int argc, char **argv)
     job.verbose = flags.verbose;
     if (!job.name)
         return fail("replay: which trace? (vsbox replay FILE)");
+    if (image) {
+        if (suggest || job.fill || job.causes_only || job.explain)
+            return fail("replay --image: re-runs the guest: leave out --suggest, --fill, "
+                        "--causes and --explain");
+        return replay_exec(job.name, image, &flags);
+    }
+    char spec[512];
+    if (suggest) {
+        const struct vprofile *host;
+        int st = replay_suggest(job.name, &flags, spec, sizeof spec, &host);
+        if (st != EXIT_OK)
+            return st;
+        if (fflush(stdout) != 0)
+            return fail("replay: standard output: cannot write");
+        /* The report below is the suggested configuration's. */
+        flags.host = host->name;
+        if (host->hypervisor == VHV_KVM)
+            flags.hv = spec;
+        else
+            flags.viridian = spec;
+        job.causes_only = true;
+    }
 
     FILE *in = input_open(job.name, 1);
     if (!in)

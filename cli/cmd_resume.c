@@ -14,12 +14,14 @@
 int cmd_resume(int argc, char **argv)
 {
     struct run_flags rf = { 0 };
-    const char *file = NULL, *host = NULL, *viridian = NULL, *tsc_khz = NULL;
+    const char *file = NULL, *host = NULL, *viridian = NULL, *hv = NULL, *tsc_khz = NULL;
     const struct opt opts[] = {
         { "--host", "PROFILE", "restore on this host profile, under its rules (default: the\n"
           "snapshot's own host)", &host, NULL, NULL },
         { "--viridian", "SPEC", "the destination's own viridian config: a different non-zero\n"
           "value is refused, as Xen's EEXIST", &viridian, NULL, NULL },
+        { "--hv", "FLAGS", "with --host kvm: the destination's QEMU CPU flags (none: the ones\n"
+          "closest to what the guest saw on Xen)", &hv, NULL, NULL },
         { "--tsc-khz", "N", "a destination that does not keep the guest's TSC rate: run on at\n"
           "N kHz", &tsc_khz, NULL, NULL },
         { "--strict", NULL, "any change the guest could see exits 4 before it runs on", NULL,
@@ -62,13 +64,25 @@ int cmd_resume(int argc, char **argv)
         return EXIT_BAD_INPUT;
     const struct vprofile *to = vprofile_find(host ? host : snap->model.host);
     uint64_t dest = 0, taken_at = snap->taken_at;
+    const char *flag = "--viridian";
+    if (hv || (viridian && to->hypervisor == VHV_KVM)) {
+        const char *why = viridian ? "--viridian: host kvm takes QEMU's CPU flags: use --hv"
+                          : to->hypervisor != VHV_KVM ? "--hv: only with --host kvm"
+                                                      : NULL;
+        if (why) {
+            snapshot_free_file(snap);
+            return fail("%s", why);
+        }
+        viridian = hv;
+        flag = "--hv";
+    }
     if (viridian) {
         struct vspec_error se;
         char msg[256];
         if (vspec_parse(to, viridian, &dest, &se) != VERR_OK) {
             vspec_strerror(&se, msg, sizeof msg);
             snapshot_free_file(snap);
-            return fail("--viridian: %s", msg);
+            return fail("%s: %s", flag, msg);
         }
     }
     if (rf.save_at && rf.save_at_event <= taken_at) {

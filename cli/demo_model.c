@@ -76,7 +76,7 @@ int demo_feature_mask(struct narrator *n)
         }
         narrate_text(n, "  %-7s -> bit %d (0x%x)%s", gi->name, __builtin_ctz(gi->hvmpv),
                      gi->hvmpv, gi->implies ? ", and silently:" : "");
-        for (int g = 0; g < VGROUP_COUNT; g++)
+        for (int g = 0; g < VGROUP_FIRST_KVM; g++)
             if (gi->implies & vgroup_info(g)->hvmpv && g != VGROUP_BASE)
                 narrate_text(n, "            %s, bit %d (0x%x)", vgroup_info(g)->name,
                              __builtin_ctz(vgroup_info(g)->hvmpv), vgroup_info(g)->hvmpv);

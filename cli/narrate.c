@@ -219,7 +219,7 @@ static const char *hvmpv_name(int g)
 
 static bool group_on(const struct vmodel *m, int g)
 {
-    return (vmask_groups(vmodel_features(m)) >> g) & 1;
+    return (vhost_mask_groups(vmodel_host(m), vmodel_features(m)) >> g) & 1;
 }
 
 /* "the freq group (HVMPV_no_freq, bit 1, is set: off)" */
@@ -270,15 +270,33 @@ static void model_msr(struct narrator *n, const struct vmodel *m, const struct v
              vgroup_info(row->group)->name, text);
         break;
     case VRULE_MSR_NOT_YET:
-        line(n, "model", TERM_NOTE, "%s first answers in Xen 4.%u: %s", name, row->since, text);
+        if (vmodel_host(m)->hypervisor == VHV_KVM)
+            line(n, "model", TERM_NOTE, "%s: KVM has no handler for it", name);
+        else
+            line(n, "model", TERM_NOTE, "%s first answers in Xen 4.%u: %s", name, row->since,
+                 text);
+        break;
+    case VRULE_MSR_KVM:
+    case VRULE_MSR_KVM_ENFORCED:
+    case VRULE_MSR_KVM_REFUSED:
+        if (why->group >= 0)
+            line(n, "model", TERM_NOTE, "%s is advertised by %s (%s):", name,
+                 vgroup_info(why->group)->name, group_on(m, why->group) ? "on" : "off");
+        else
+            line(n, "model", TERM_NOTE, "%s is advertised with any enlightenment:", name);
+        line(n, "", TERM_NOTE, "%s", text);
         break;
     default:
         line(n, "model", TERM_NOTE, "%s: %s", name, text);
         break;
     }
     bool handled = why->rule == VRULE_MSR_GATE_OPEN || why->rule == VRULE_MSR_UNGATED ||
-                   why->rule == VRULE_MSR_ARCH;
-    if (ev->kind == VEV_WRMSR && handled && row && !row->wr)
+                   why->rule == VRULE_MSR_ARCH || why->rule == VRULE_MSR_KVM ||
+                   why->rule == VRULE_MSR_KVM_ENFORCED;
+    if (ev->kind == VEV_WRMSR && handled && row && !row->wr &&
+        vmodel_host(m)->hypervisor == VHV_KVM)
+        line(n, "", TERM_NOTE, "but it is read-only: a guest's write is #GP");
+    else if (ev->kind == VEV_WRMSR && handled && row && !row->wr)
         line(n, "", TERM_NOTE, "but it has no write handler: the write falls through to Xen's "
              "own MSRs (dropped up to 4.10, #GP from 4.11)");
     else if (ev->kind == VEV_RDMSR && handled && row && !row->rd)

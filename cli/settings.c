@@ -12,6 +12,7 @@
 #include "config/xlcfg.h"
 #include "traces/trace.h"
 #include "viridian/spec.h"
+#include "viridian/suggest.h"
 
 #define XLCFG_MAX_BYTES (1u << 20)
 #define TSC_KHZ_MIN VMODEL_TSC_KHZ_MIN
@@ -137,6 +138,25 @@ static bool resolve_spec(const struct vprofile *host, const char *spec, const ch
     return false;
 }
 
+/* A trace recorded on one hypervisor replayed against the other: its configuration
+ * becomes the closest one there (viridian/suggest.h), said once. */
+static bool translate_header(const struct trace_config *header, const char *where,
+                             struct settings *s)
+{
+    const struct vprofile *from = header->host ? header->host : vprofile_default();
+    uint64_t mask;
+    char text[256], from_text[256];
+    if (!resolve_spec(from, header->viridian, where, &mask))
+        return false;
+    s->viridian = vsuggest_equivalent(from, mask, s->host);
+    vspec_format(s->host, s->viridian, text, sizeof text);
+    vspec_format(from, mask, from_text, sizeof from_text);
+    say("%s: note: viridian=%s is %s's; on %s the closest is %s %s", where, from_text,
+        from->name, s->host->name, s->host->hypervisor == VHV_KVM ? "--hv" : "--viridian",
+        text);
+    return true;
+}
+
 bool settings_resolve(const struct common_flags *flags, const struct trace_config *header,
                       const char *trace_name, struct settings *s)
 {
@@ -164,17 +184,36 @@ bool settings_resolve(const struct common_flags *flags, const struct trace_confi
         }
         if (header->have & TRACE_HAVE_VCPUS)
             s->vcpus = header->vcpus;
-        if (header->have & TRACE_HAVE_VIRIDIAN && !flags->viridian && !flags->config) {
+        if (header->have & TRACE_HAVE_VIRIDIAN && !flags->viridian && !flags->hv &&
+            !flags->config) {
             char where[600];
+            const struct vprofile *from = header->have & TRACE_HAVE_HOST ? header->host
+                                                                          : vprofile_default();
             snprintf(where, sizeof where, "%s:%u:%u", trace_name, header->viridian_line,
                      header->viridian_col);
-            if (!resolve_spec(s->host, header->viridian, where, &s->viridian))
+            if (from->hypervisor != s->host->hypervisor ? !translate_header(header, where, s)
+                                                        : !resolve_spec(s->host,
+                                                                        header->viridian, where,
+                                                                        &s->viridian))
                 return false;
         }
     }
     if (flags->config && !apply_xlcfg(flags, s))
         return false;
+    bool kvm = s->host->hypervisor == VHV_KVM;
+    if (flags->viridian && kvm) {
+        fail("--viridian: host %s takes QEMU's CPU flags: use --hv (e.g. --hv "
+             "hv-relaxed,hv-vapic,hv-time)", s->host->name);
+        return false;
+    }
+    if (flags->hv && !kvm) {
+        fail("--hv: host %s takes viridian groups: use --viridian, or --host kvm for QEMU's "
+             "CPU flags", s->host->name);
+        return false;
+    }
     if (flags->viridian && !resolve_spec(s->host, flags->viridian, "--viridian", &s->viridian))
+        return false;
+    if (flags->hv && !resolve_spec(s->host, flags->hv, "--hv", &s->viridian))
         return false;
     if (flags->tsc_khz) {
         uint64_t khz;
@@ -197,8 +236,9 @@ struct vmodel *settings_model(const struct settings *s, struct vmem_ops mem)
     enum verr e = vmodel_create(&cfg, &m);
     if (e != VERR_OK) {
         if (e == VERR_BAD_MASK)
-            fail("host %s refuses HVM_PARAM_VIRIDIAN 0x%llx", s->host->name,
-                 (unsigned long long)s->viridian);
+            fail(s->host->hypervisor == VHV_KVM ? "host %s refuses the CPU flags 0x%llx"
+                                                 : "host %s refuses HVM_PARAM_VIRIDIAN 0x%llx",
+                 s->host->name, (unsigned long long)s->viridian);
         else
             fail("%s", verr_str(e));
         return NULL;

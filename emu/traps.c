@@ -253,14 +253,14 @@ static void hypercall_viridian(struct emu *e, uint64_t rip, bool wide)
     }
 }
 
-/* VMCALL and VMMCALL: EAX bit 31 marks a viridian call (the viridian hypercall page
- * sets it); the rest are Xen's own (xen_platform.c). */
+/* VMCALL and VMMCALL: the model's when it says so (on Xen EAX bit 31, which the
+ * viridian hypercall page sets); the rest are Xen's own (xen_platform.c). */
 static void hypercall(struct emu *e, uint64_t rip)
 {
     trap_clock(e, COST_HYPERCALL);
     cpustate_load(&e->cpu, e->uc);
     bool wide = cpustate_mode(&e->cpu) == MODE_LONG64;
-    if (emu_reg(e, UC_X86_REG_RAX) & 0x80000000u)
+    if (vmodel_hypercall_owns(e->model, emu_reg(e, UC_X86_REG_RAX)))
         hypercall_viridian(e, rip, wide);
     else
         xen_hypercall(e, rip, wide, cpustate_cpl(&e->cpu));

@@ -197,10 +197,10 @@ static bool violation(struct fuzz_verdict *v, enum fuzz_oracle o, size_t i, cons
  * boolean host: the groups its 1 means). */
 static uint32_t host_msr_bits(const struct vprofile *h)
 {
-    uint32_t bits = 0, groups = h->param == VPARAM_MASK ? h->groups
-                                                        : vmask_groups(h->legacy_true_mask);
-    for (int g = 0; g < VGROUP_COUNT; g++)
-        if (groups & (1u << g))
+    uint32_t bits = 0;
+    uint64_t groups = h->param == VPARAM_MASK ? h->groups : vmask_groups(h->legacy_true_mask);
+    for (int g = 0; g < VGROUP_FIRST_KVM; g++)
+        if (groups & (1ull << g))
             bits |= vgroup_info(g)->leaf3a;
     return bits;
 }

@@ -56,7 +56,7 @@ smoke() {
 }
 
 if [ "${1:-}" = "--smoke" ]; then
-    for h in fuzz_trace_reader fuzz_xlcfg fuzz_model fuzz_snapshot_reader fuzz_kvm_import; do
+    for h in fuzz_trace_reader fuzz_xlcfg fuzz_model fuzz_snapshot_reader fuzz_kvm_import fuzz_kvm_model; do
         smoke "$h" 5000
     done
     # A fresh Unicorn engine per input (~40 inputs/s under ASan): fewer runs, same idea.

@@ -1,7 +1,7 @@
 /* vsbox import kvm end to end, on the published captures of traces/kvm/ (each names its
  * source): the events, values and counts expected are read off the captures by hand,
  * and each imported trace is replayed against a Xen profile with the divergence causes
- * expected from Xen 4.5's rules. Replay against a KVM host with no divergence is phase 2. */
+ * expected from Xen 4.5's rules. Replay against the KVM host: tests/test_kvm_corpus.c. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>

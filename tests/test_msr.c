@@ -224,12 +224,21 @@ Test(msr, ranges_name_each_msr)
     vmsr_name(r, HV_X64_MSR_STIMER0_COUNT + 6, name, sizeof name);
     cr_assert_str_eq(name, "HV_X64_MSR_STIMER3_COUNT");
     cr_assert_null(vmsr_find(0x400000b8, NULL));
-    cr_assert_null(vmsr_find(0x40000106, NULL));
+    cr_assert_null(vmsr_find(0x40000109, NULL));
+    /* HV_X64_MSR_REENLIGHTENMENT_CONTROL is KVM's (hyperv.c kvm_hv_msr_partition_wide), in
+     * no Xen release. */
+    r = vmsr_find(0x40000106, NULL);
+    cr_assert_not_null(r);
+    cr_assert_not(vmsr_in_release(r, vprofile_default()));
+    cr_assert(vmsr_in_release(r, vprofile_kvm()));
 }
 
 Test(msr, table_names_follow_the_tlfs)
 {
     cr_assert_str_eq(vmsr_find(0x40000022, NULL)->name, "HV_X64_MSR_TSC_FREQUENCY");
     cr_assert_str_eq(vmsr_find(0x40000001, NULL)->name, "HV_X64_MSR_HYPERCALL");
-    cr_assert_null(vmsr_find(0x40000003, NULL));
+    /* HV_X64_MSR_RESET (0x40000003): KVM's only, Xen has no handler. */
+    cr_assert_str_eq(vmsr_find(0x40000003, NULL)->name, "HV_X64_MSR_RESET");
+    cr_assert_not(vmsr_in_release(vmsr_find(0x40000003, NULL), vprofile_of(4, 22)));
+    cr_assert_null(vmsr_find(0x40000004, NULL));
 }

@@ -298,7 +298,7 @@ Test(releases, each_row_knows_exactly_the_groups_of_its_release)
     for (unsigned i = 2; vprofile_at(i); i++) {
         const struct vprofile *h = vprofile_at(i);
         uint32_t want = 0;
-        for (int g = 0; g < VGROUP_COUNT; g++)
+        for (int g = 0; g < VGROUP_FIRST_KVM; g++) /* the Xen rows */
             if (vgroup_info(g)->since <= h->xen_minor)
                 want |= 1u << g;
         cr_expect_eq(h->groups, want, "%s", h->name);

@@ -77,6 +77,7 @@ static const struct name cpuid_bits[] = {
     { BIT(3, 3, 4), "XmmRegistersForFastHypercallAvailable" },
     { BIT(3, 3, 5), "GuestIdleAvailable" }, { BIT(3, 3, 8), "FrequencyRegsAvailable" },
     { BIT(3, 3, 10), "GuestCrashRegsAvailable" }, { BIT(3, 3, 11), "DebugRegsAvailable" },
+    { BIT(3, 3, 14), "ExtendedGvaRangesForFlushVirtualAddressListAvailable" },
     { BIT(3, 3, 15), "FastHypercallOutputAvailable" },
     { BIT(3, 3, 19), "DirectSyntheticTimers" },
     { BIT(4, 0, 0), "UseHypercallForAddressSpaceSwitch" },
@@ -86,6 +87,7 @@ static const struct name cpuid_bits[] = {
     { BIT(4, 0, 8), "UseX2ApicMsrs" }, { BIT(4, 0, 9), "DeprecateAutoEoi" },
     { BIT(4, 0, 10), "UseSyntheticClusterIpi" }, { BIT(4, 0, 11), "UseExProcessorMasks" },
     { BIT(4, 0, 12), "Nested" }, { BIT(4, 0, 14), "UseVmcsEnlightenments" },
+    { BIT(4, 0, 18), "NoNonArchitecturalCoreSharing" },
     { BIT(6, 0, 0), "ApicOverlayAssist" }, { BIT(6, 0, 1), "MsrBitmaps" },
     { BIT(6, 0, 2), "ArchitecturalPerformanceCounters" },
     { BIT(6, 0, 3), "SecondLevelAddressTranslation" }, { BIT(6, 0, 4), "DmaRemapping" },
@@ -110,6 +112,19 @@ static const struct name msr_names[] = {
     { 0x40000108, "HV_X64_MSR_TSC_EMULATION_STATUS" },
 };
 
+/* KVM's own features leaf (arch/x86/include/uapi/asm/kvm_para.h), EAX. */
+static const struct name kvm_features[] = {
+    { 0, "KVM_FEATURE_CLOCKSOURCE" }, { 1, "KVM_FEATURE_NOP_IO_DELAY" },
+    { 2, "KVM_FEATURE_MMU_OP" }, { 3, "KVM_FEATURE_CLOCKSOURCE2" },
+    { 4, "KVM_FEATURE_ASYNC_PF" }, { 5, "KVM_FEATURE_STEAL_TIME" },
+    { 6, "KVM_FEATURE_PV_EOI" }, { 7, "KVM_FEATURE_PV_UNHALT" },
+    { 9, "KVM_FEATURE_PV_TLB_FLUSH" }, { 10, "KVM_FEATURE_ASYNC_PF_VMEXIT" },
+    { 11, "KVM_FEATURE_PV_SEND_IPI" }, { 12, "KVM_FEATURE_POLL_CONTROL" },
+    { 13, "KVM_FEATURE_PV_SCHED_YIELD" }, { 14, "KVM_FEATURE_ASYNC_PF_INT" },
+    { 15, "KVM_FEATURE_MSI_EXT_DEST_ID" }, { 16, "KVM_FEATURE_HC_MAP_GPA_RANGE" },
+    { 17, "KVM_FEATURE_MIGRATION_CONTROL" }, { 24, "KVM_FEATURE_CLOCKSOURCE_STABLE_BIT" },
+};
+
 static const struct name hypercalls[] = {
     { 0x0002, "HvCallFlushVirtualAddressSpace" }, { 0x0003, "HvCallFlushVirtualAddressList" },
     { 0x0008, "HvCallNotifyLongSpinWait" }, { 0x000b, "HvCallSendSyntheticClusterIpi" },
@@ -123,7 +138,8 @@ static const struct name statuses[] = {
     { 0x0000, "HV_STATUS_SUCCESS" }, { 0x0002, "HV_STATUS_INVALID_HYPERCALL_CODE" },
     { 0x0003, "HV_STATUS_INVALID_HYPERCALL_INPUT" }, { 0x0004, "HV_STATUS_INVALID_ALIGNMENT" },
     { 0x0005, "HV_STATUS_INVALID_PARAMETER" }, { 0x0006, "HV_STATUS_ACCESS_DENIED" },
-    { 0x000b, "HV_STATUS_OPERATION_DENIED" }, { 0x0011, "HV_STATUS_INVALID_PORT_ID" },
+    { 0x0008, "HV_STATUS_OPERATION_DENIED" }, { 0x000b, "HV_STATUS_INSUFFICIENT_MEMORY" },
+    { 0x0011, "HV_STATUS_INVALID_PORT_ID" },
     { 0x0012, "HV_STATUS_INVALID_CONNECTION_ID" }, { 0x0013, "HV_STATUS_INSUFFICIENT_BUFFERS" },
 };
 
@@ -156,6 +172,20 @@ static void say(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* KVM: " (enable `hv-synic`, with the `hv-vpindex` it needs)": QEMU refuses a flag
+ * without its dependencies, so the fix names them too. */
+static void kvm_enable(char *buf, size_t len, const struct vmodel *m, int g)
+{
+    const struct vprofile *h = vmodel_host(m);
+    uint64_t on = vhost_mask_groups(h, vmodel_param(m));
+    uint64_t more = vgroups_flip(h, on, g, true) & ~on & ~(1ull << g);
+    say(buf, len, " (enable `%s`", vgroup_info(g)->name);
+    for (int k = 0, n = 0; k < VGROUP_COUNT; k++)
+        if (more >> k & 1)
+            say(buf, len, "%s`%s`", n++ ? " and " : ", with the ", vgroup_info(k)->name);
+    say(buf, len, "%s)", more ? " it needs" : "");
+}
+
 /* "(enable `synic`)", "(disable `freq`)", "(set viridian=1)", or why none helps. */
 static void advice(char *buf, size_t len, const struct vmodel *m, const struct vevent *ev,
                    const struct vres *want, int reg, unsigned bit)
@@ -163,11 +193,14 @@ static void advice(char *buf, size_t len, const struct vmodel *m, const struct v
     struct vexplain x;
     const struct vprofile *h = vmodel_host(m);
     if (!vexplain_event(m, ev, want, reg, bit, &x))
-        say(buf, len, " (no viridian group of %s changes it)", h->name);
+        say(buf, len, " (no %s of %s changes it)",
+            h->hypervisor == VHV_KVM ? "CPU flag" : "viridian group", h->name);
     else if (x.boolean)
         say(buf, len, " (viridian=%d: %s takes only 0 or 1)", x.enable ? 1 : 0, h->name);
-    else
+    else if (!x.enable || h->hypervisor != VHV_KVM)
         say(buf, len, " (%s `%s`)", x.enable ? "enable" : "disable", vgroup_info(x.group)->name);
+    else
+        kvm_enable(buf, len, m, x.group);
 }
 
 /* " (\"Hv#1\")": a register as the vendor and interface leaves spell it, when it is text. */
@@ -186,9 +219,21 @@ static void ascii4(char out[12], uint64_t v)
     snprintf(out, 12, " (\"%s\")", s);
 }
 
-/* The leaves whose registers are sets of flags: one cause per bit. */
-static bool flag_leaf(uint32_t leaf, int reg)
+/* KVM's own features leaf on the model's host, or 0 when it has none. */
+static uint32_t kvm_features_leaf(const struct vmodel *m)
 {
+    if (vmodel_host(m)->hypervisor != VHV_KVM)
+        return 0;
+    return vmodel_viridian(m) ? 0x40000101u : 0x40000001u;
+}
+
+/* The leaves whose registers are sets of flags: one cause per bit. */
+static bool flag_leaf(const struct vmodel *m, uint32_t leaf, int reg)
+{
+    if (kvm_features_leaf(m) && leaf == kvm_features_leaf(m))
+        return reg == 0;
+    if (kvm_features_leaf(m) && leaf == 0x40000001u)
+        return false; /* KVM's features leaf when there is no Hyper-V */
     return (leaf == 0x40000003 && reg != 2) || (leaf == 0x40000004 && reg == 0) ||
            (leaf == 0x40000006 && reg == 0);
 }
@@ -229,7 +274,7 @@ static void cpuid_cause(struct diverge *d, const struct vmodel *m, const struct 
         uint64_t want = it->expect.v[r], have = got->v[r];
         if (want == have)
             continue;
-        if (!flag_leaf(leaf, r)) {
+        if (!flag_leaf(m, leaf, r)) {
             uint32_t key[4] = { K_CPUID_REG, leaf, (uint32_t)r, 0 };
             struct cause *c = find(d, key);
             if (!c)
@@ -256,7 +301,9 @@ static void cpuid_cause(struct diverge *d, const struct vmodel *m, const struct 
             if (!c)
                 continue;
             if (!c->n) {
-                const char *name = LOOKUP(cpuid_bits, BIT(leaf & 0xf, (uint32_t)r, bit));
+                const char *name = leaf == kvm_features_leaf(m)
+                                       ? LOOKUP(kvm_features, bit)
+                                       : LOOKUP(cpuid_bits, BIT(leaf & 0xf, (uint32_t)r, bit));
                 t[0] = '\0';
                 say(t, sizeof t, "CPUID 0x%" PRIx32 " %s bit %u%s%s%s: ", leaf, regs[r], bit,
                     name ? " (" : "", name ? name : "", name ? ")" : "");
@@ -345,6 +392,20 @@ static void hypercall_cause(struct diverge *d, const struct trace_item *it, cons
     count(c, it->line);
 }
 
+/* Whether a captured CPUID answer is Hyper-V's: "Microsoft Hv" (or another vendor with
+ * Hyper-V's interface behind it) at 0x40000000, "Hv#1" at 0x40000001, anything at all
+ * at 0x40000002-0x400000ff. */
+static bool hyperv_answer(uint32_t leaf, const struct vres *want)
+{
+    if (want->kind != VRES_REGS || leaf - 0x40000000u >= 0x100)
+        return false;
+    if (leaf == 0x40000000u)
+        return want->v[1] != 0x4b4d564b && want->v[0] >= 0x40000005u; /* not "KVMK" */
+    if (leaf == 0x40000001u)
+        return want->v[0] == 0x31237648u;
+    return want->v[0] || want->v[1] || want->v[2] || want->v[3];
+}
+
 void diverge_add(struct diverge *d, const struct vmodel *m, const struct trace_item *it,
                  const struct vres *got)
 {
@@ -354,14 +415,21 @@ void diverge_add(struct diverge *d, const struct vmodel *m, const struct trace_i
               ((ev->kind == VEV_RDMSR || ev->kind == VEV_WRMSR) &&
                ((uint32_t)ev->a[0] & 0xf0000000u) == 0x40000000u) ||
               ev->kind == VEV_HYPERCALL;
-    if (hv && !(vmodel_features(m) & HVMPV_base_freq)) {
+    bool kvm = vmodel_host(m)->hypervisor == VHV_KVM;
+    /* On KVM without Hyper-V the leaves at 0x40000000 are KVM's own: only a captured
+     * answer that is Hyper-V's says the interface is missing. */
+    if (kvm && ev->kind == VEV_CPUID && !vmodel_viridian(m))
+        hv = hyperv_answer((uint32_t)ev->a[0], &it->expect);
+    if (hv && !vmodel_viridian(m)) {
         /* One cause covers them all: the Hyper-V interface is not there. */
         uint32_t key[4] = { K_VIRIDIAN_OFF, 0, 0, 0 };
         struct cause *c = find(d, key);
         if (!c)
             return;
         if (!c->n)
-            snprintf(c->text, sizeof c->text, "viridian is off in this config: no Hyper-V "
+            snprintf(c->text, sizeof c->text, kvm ? "no hv-* flag in this config: no Hyper-V "
+                     "leaves, MSRs or hypercalls (try --hv hv-relaxed,hv-vapic,hv-time or "
+                     "replay --suggest)" : "viridian is off in this config: no Hyper-V "
                      "leaves, MSRs or hypercalls (try --viridian all)");
         count(c, it->line);
         return;

@@ -1,7 +1,8 @@
 /* CPUID leaves 0x40000000+ as cpuid_viridian_leaves() and cpuid_hypervisor_leaves()
  * answer them at each release (viridian.c, traps.c / cpuid.c, time.c
  * cpuid_time_leaf). Which bits each group advertises is the group table's
- * (viridian/spec.c); what differs between releases is the profile's. */
+ * (viridian/spec.c); what differs between releases is the profile's. The KVM host's
+ * leaves are QEMU's (cpuid_kvm.c). */
 #include "viridian/planted.h"
 #include "viridian/internal.h"
 #include "viridian/msr.h"
@@ -148,6 +149,10 @@ void vmodel_cpuid(struct vmodel *m, uint32_t vcpu, uint32_t leaf, uint32_t suble
                   uint32_t r[4])
 {
     r[0] = r[1] = r[2] = r[3] = 0;
+    if (vkvm(m)) {
+        vkvm_cpuid(m, leaf, subleaf, r);
+        return;
+    }
     switch (vmodel_cpuid_rule(m, leaf)) {
     case VRULE_CPUID_VIRIDIAN:
         viridian_leaf(m, leaf - 0x40000000u, r);

@@ -31,9 +31,17 @@ static bool matches(const struct vres *got, const struct vres *want, int reg, un
     return ((got->v[reg] >> bit) & 1) == ((want->v[reg] >> bit) & 1);
 }
 
-/* The spec text of m's groups with group g flipped: "base,freq" + ",time_ref_count". */
+/* The spec text of m's groups with group g flipped: "base,freq" + ",time_ref_count". On
+ * KVM the flags with g flipped along with what it needs (or what needs it), hv-spinlocks
+ * kept. */
 static bool flipped_param(const struct vmodel *m, int g, uint64_t *param)
 {
+    if (vkvm(m)) {
+        uint64_t on = vhost_mask_groups(m->host, m->param);
+        uint64_t spin = m->param & ~((1ull << KVM_SPINLOCKS_SHIFT) - 1);
+        *param = vgroups_to_mask(vgroups_flip(m->host, on, g, !(on >> g & 1))) | spin;
+        return true;
+    }
     char spec[512] = "";
     size_t n = 0;
     for (int k = 0; k < VGROUP_COUNT; k++) {
@@ -62,20 +70,27 @@ bool vexplain_event(const struct vmodel *m, const struct vevent *ev, const struc
         out->enable = other != 0;
         return true;
     }
+    int best = 0;
     for (int g = 0; g < VGROUP_COUNT; g++) {
         uint64_t param;
-        if (!(m->host->groups & (1u << g)) || !flipped_param(m, g, &param) ||
+        if (!(m->host->groups & (1ull << g)) || g == VGROUP_HV_PASSTHROUGH ||
+            !flipped_param(m, g, &param) ||
             param == m->param || vparam_check(m->host, 0, param, false) != VRES_OK)
             continue;
         /* Without base the leaves at 0x40000000 are Xen's own: a bit there says nothing
          * about Hyper-V's. */
-        if (ev->kind == VEV_CPUID && !(param & HVMPV_base_freq))
+        if (ev->kind == VEV_CPUID && !vkvm(m) && !(param & HVMPV_base_freq))
             continue;
-        if (answer(m, param, ev, &res) && matches(&res, want, reg, bit)) {
+        /* Of the changes that do it, the one that changes least: on KVM switching off
+         * hv-vpindex also switches off hv-synic, which needs it; hv-synic alone is the
+         * answer. */
+        int cost = __builtin_popcountll(param ^ m->param);
+        if (answer(m, param, ev, &res) && matches(&res, want, reg, bit) &&
+            (out->group < 0 || cost < best)) {
             out->group = g;
             out->enable = !vgroup_enabled(m, g);
-            return true;
+            best = cost;
         }
     }
-    return false;
+    return out->group >= 0;
 }

@@ -157,6 +157,8 @@
 #define HV_STIMER_PERIODIC     (1ull << 1)
 #define HV_STIMER_LAZY         (1ull << 2)
 #define HV_STIMER_AUTO_ENABLE  (1ull << 3)
+#define HV_STIMER_APIC_VECTOR(c) (((c) >> 4) & 0xffu)
+#define HV_STIMER_DIRECT_MODE  (1ull << 12)
 #define HV_STIMER_SINTX_SHIFT  16
 #define HV_STIMER_SINTX(c)     (((c) >> HV_STIMER_SINTX_SHIFT) & 0xfu)
 

@@ -34,6 +34,16 @@ void vhypercall_page_write_viridian(struct vmodel *m, uint64_t gpa)
     (void)m->mem.write(m->mem.ctx, gpa, page, sizeof page);
 }
 
+/* KVM's page (kvm_hv_set_msr_pw): kvm_x86_call(patch_hypercall) - VMCALL or VMMCALL -
+ * and "ret", nothing else; a frame KVM cannot write is a #GP. */
+int vhypercall_page_write_kvm(struct vmodel *m, uint64_t gpa)
+{
+    const uint8_t stub[4] = { 0x0f, 0x01, vmcall_modrm(m), 0xc3 };
+    if (!m->mem.write)
+        return 0;
+    return m->mem.write(m->mem.ctx, gpa, stub, sizeof stub) ? -1 : 0;
+}
+
 /* wrmsr_hypervisor_regs(): an offset into the page or a frame outside RAM is refused,
  * which up to 4.10 the caller took as "handled" (the write is dropped) and from 4.11 as
  * a #GP. */
@@ -65,14 +75,7 @@ int vhypercall_page_write_xen(struct vmodel *m, uint64_t val)
 /* HVM_MAX_VCPUS: the width of Xen's struct hypercall_vpmask. */
 #define HVM_MAX_VCPUS 128u
 
-struct call {
-    struct vmodel *m;
-    uint32_t vcpu;
-    uint64_t input, in_gpa, out_gpa;
-    const uint64_t *given;      /* recorded input words (replay), or NULL: memory */
-    uint32_t given_words;
-    uint64_t vpmask[HVM_MAX_VCPUS / 64];
-};
+#define call vcall
 
 /* hvm_copy_from_guest_phys() of len bytes at offset off from the input GPA (always
  * 8-byte multiples). 0, or -1 for a copy failure. */
@@ -102,6 +105,11 @@ static int copy_in(struct call *c, struct vhcall_log *log, uint32_t off, void *d
         log->n = first + n;
     }
     return 0;
+}
+
+int vcall_read(struct vcall *c, uint32_t off, void *dst, uint32_t len)
+{
+    return copy_in(c, &c->m->hcall, off, dst, len);
 }
 
 static bool fast(const struct call *c)
@@ -262,6 +270,8 @@ int vmodel_hypercall_with(struct vmodel *m, uint32_t vcpu, uint64_t rcx, uint64_
 {
     /* Without viridian there is no hypercall page and VMCALL from the guest is not a
      * viridian call: vsbox reports #UD, what the guest sees on hardware without it. */
+    if (vkvm(m))
+        return vkvm_hypercall(m, vcpu, rcx, rdx, r8, given, given_words, rax);
     if (!viridian_enabled(m))
         return -1;
     const struct vprofile *h = m->host;
@@ -311,6 +321,11 @@ int vmodel_hypercall_with(struct vmodel *m, uint32_t vcpu, uint64_t rcx, uint64_
         reps = HV_HYPERCALL_REP_COUNT(rcx);
     *rax = status | reps << HV_HYPERCALL_REP_COMP_SHIFT;
     return 0;
+}
+
+bool vmodel_hypercall_owns(const struct vmodel *m, uint64_t rax)
+{
+    return vkvm(m) || (rax & 0x80000000u);
 }
 
 int vmodel_hypercall(struct vmodel *m, uint32_t vcpu, uint64_t rcx, uint64_t rdx, uint64_t r8,

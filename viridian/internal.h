@@ -4,6 +4,7 @@
 #define VSBOX_VIRIDIAN_INTERNAL_H
 
 #include "viridian/clock.h"
+#include "viridian/hvkvm.h"
 #include "viridian/hvmpv.h"
 #include "viridian/hypercall.h"
 #include "viridian/model.h"
@@ -54,6 +55,16 @@ struct vtrc {
     bool running;           /* _TRC_running */
 };
 
+/* What KVM keeps that Xen has no place for (struct kvm_hv, partition-wide). */
+struct vkvm_state {
+    bool reset_requested;        /* HV_X64_MSR_RESET = 1: KVM_REQ_HV_RESET to QEMU */
+    uint64_t reenlightenment_control;
+    uint64_t tsc_emulation_control;
+    uint64_t tsc_emulation_status;
+    uint64_t invtsc_control;     /* HV_X64_MSR_TSC_INVARIANT_CONTROL */
+    uint64_t syndbg[6];          /* CONTROL, STATUS, SEND, RECV, PENDING; OPTIONS */
+};
+
 struct vmodel {
     const struct vprofile *host;
     uint32_t tsc_khz;
@@ -76,20 +87,40 @@ struct vmodel {
     struct vcrash crash;
     const char *defect;     /* the first Xen defect this run would have hit, or NULL */
     struct vhcall_log hcall;
+    struct vkvm_state kvm;
     struct vvcpu vcpu[VMODEL_MAX_VCPUS];
 };
 
 /* Features in force, in 4.5 mask terms. */
 uint64_t vmodel_features(const struct vmodel *m);
 
+/* The KVM host: its rules are Linux KVM's and QEMU's where they differ from Xen's. */
+static inline bool vkvm(const struct vmodel *m)
+{
+    return m->host->hypervisor == VHV_KVM;
+}
+
+/* A KVM configuration bit (hvkvm.h KVM_FEAT_*, KVM_OPT_*). */
+static inline bool kvm_flag(const struct vmodel *m, unsigned bit)
+{
+    return vkvm(m) && ((m->param >> bit) & 1);
+}
+
+/* The Hyper-V interface is there. Xen: HVMPV_base_freq. KVM: QEMU's hyperv_enabled(),
+ * any hv-* enlightenment, hv-passthrough, or hv-spinlocks other than never-notify; then
+ * KVM answers Hyper-V MSRs (vcpu->arch.hyperv_enabled). */
 static inline bool viridian_enabled(const struct vmodel *m)
 {
+    if (vkvm(m))
+        return (m->param & (KVM_HV_FEATURES | 1u << KVM_OPT_PASSTHROUGH)) ||
+               (m->param >> KVM_SPINLOCKS_SHIFT) != 0;
     return (vmodel_features(m) & HVMPV_base_freq) != 0;
 }
 
+/* An HVM_PARAM_VIRIDIAN feature of a Xen domain (never true on the KVM host). */
 static inline bool has_feature(const struct vmodel *m, uint32_t hvmpv)
 {
-    return (vmodel_features(m) & hvmpv) != 0;
+    return !vkvm(m) && (vmodel_features(m) & hvmpv) != 0;
 }
 
 /* Whether a group's bits are in force (see spec.h enum vgroup). */
@@ -156,8 +187,32 @@ int vapic_wr_icr(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val);
 int vapic_rd_tpr(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val);
 int vapic_wr_tpr(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val);
 
+/* KVM's leaves (cpuid_kvm.c): the Hyper-V ones as QEMU's hyperv_fill_cpuids() builds
+ * them, and KVM's own. */
+void vkvm_cpuid(const struct vmodel *m, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* KVM's hv_check_msr_access() with KVM_CAP_HYPERV_ENFORCE_CPUID: CPUID 0x40000003 bits. */
+bool vkvm_cpuid_allows(const struct vmodel *m, uint32_t eax_bits, uint32_t edx_bits);
+/* One hypercall in progress (hypercall.c): its registers and where its input comes from. */
+struct vcall {
+    struct vmodel *m;
+    uint32_t vcpu;
+    uint64_t input, in_gpa, out_gpa;
+    const uint64_t *given;      /* recorded input words (replay), or NULL: memory */
+    uint32_t given_words;
+    uint64_t vpmask[2];         /* Xen's struct hypercall_vpmask (HVM_MAX_VCPUS bits) */
+};
+/* Read len bytes (a multiple of 8) at offset off of the input block, noting them for the
+ * record; 0, or -1 for a copy failure. */
+int vcall_read(struct vcall *c, uint32_t off, void *dst, uint32_t len);
+
+/* KVM's hypercalls (hypercall_kvm.c). */
+int vkvm_hypercall(struct vmodel *m, uint32_t vcpu, uint64_t rcx, uint64_t rdx, uint64_t r8,
+                   const uint64_t *given, uint32_t given_words, uint64_t *rax);
+
 /* Hypercall pages (hypercall.c). */
 void vhypercall_page_write_viridian(struct vmodel *m, uint64_t gpa);
+/* KVM's Hyper-V hypercall page: 0, or -1 for #GP (not guest RAM). */
+int vhypercall_page_write_kvm(struct vmodel *m, uint64_t gpa);
 /* Xen's own HVM hypercall page (a write of Xen's MSR): 0, or -1 for #GP. */
 int vhypercall_page_write_xen(struct vmodel *m, uint64_t val);
 

@@ -78,11 +78,20 @@ uint64_t vmodel_features(const struct vmodel *m)
     return m->param;
 }
 
+bool vmodel_viridian(const struct vmodel *m)
+{
+    return viridian_enabled(m);
+}
+
 bool vgroup_enabled(const struct vmodel *m, int group)
 {
     uint64_t f = vmodel_features(m);
     const struct vgroup_info *g = vgroup_info(group);
-    if (!g || !(f & HVMPV_base_freq))
+    if (!g || g->hypervisor != m->host->hypervisor)
+        return false;
+    if (vkvm(m))
+        return (f & g->hvmpv) != 0;
+    if (!(f & HVMPV_base_freq))
         return false;
     if (group == VGROUP_FREQ)
         return !(f & HVMPV_no_freq);
@@ -92,6 +101,21 @@ bool vgroup_enabled(const struct vmodel *m, int group)
 enum vrule vparam_rule(const struct vprofile *host, uint64_t current, uint64_t value,
                        bool from_guest)
 {
+    if (host->param == VPARAM_HV_FLAGS) {
+        /* QEMU takes its -cpu flags once, before the guest runs; a guest has no way to
+         * change them, and kvm_hyperv_expand_features() refuses a flag whose
+         * dependency is missing. */
+        int g, needs;
+        if (from_guest)
+            return VRULE_PARAM_GUEST;
+        if (value == current)
+            return VRULE_PARAM_TAKEN;
+        if (current != 0)
+            return VRULE_PARAM_SET_ONCE;
+        uint64_t low = value & ((1ull << KVM_SPINLOCKS_SHIFT) - 1);
+        return (low & ~(uint64_t)host->feature_mask) || !vkvm_config_ok(value, &g, &needs)
+                   ? VRULE_PARAM_BAD_MASK : VRULE_PARAM_TAKEN;
+    }
     if (host->param == VPARAM_BOOLEAN) {
         /* Xen 4.3/4.4 do_hvm_op: "if ( a.value > 1 ) rc = -EINVAL", nothing else. */
         (void)current;

@@ -90,8 +90,12 @@ const struct vprofile *vmodel_host(const struct vmodel *m);
 uint32_t vmodel_tsc_khz(const struct vmodel *m);
 uint32_t vmodel_vcpus(const struct vmodel *m);
 uint64_t vmodel_param(const struct vmodel *m);
-/* The features in force, as a mask in 4.5 terms (a boolean host's 1 expanded). */
+/* The features in force, as a mask in 4.5 terms (a boolean host's 1 expanded); on the
+ * KVM host its configuration value (hvkvm.h). */
 uint64_t vmodel_features(const struct vmodel *m);
+/* Whether the guest sees the Hyper-V interface at all (Xen: HVMPV_base_freq; KVM: QEMU's
+ * hyperv_enabled()). */
+bool vmodel_viridian(const struct vmodel *m);
 /* Replace the platform callbacks (a restored model starts with none). */
 void vmodel_set_platform(struct vmodel *m, const struct vplatform_ops *ops);
 
@@ -113,6 +117,10 @@ int vmodel_wrmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t val);
 int vmodel_hypercall(struct vmodel *m, uint32_t vcpu, uint64_t rcx, uint64_t rdx,
                      uint64_t r8, uint64_t *rax);
 enum vres_kind vmodel_param_set(struct vmodel *m, uint64_t value, bool from_guest);
+/* Whether a VMCALL/VMMCALL with this RAX is the model's vmodel_hypercall(): on Xen when
+ * EAX bit 31 is set (the viridian page's "orl $0x80000000, %eax"; the rest are Xen's own
+ * hypercalls); on KVM every one (kvm_emulate_hypercall: Hyper-V's, or KVM's own). */
+bool vmodel_hypercall_owns(const struct vmodel *m, uint64_t rax);
 
 /* The leaves vmodel_cpuid() answers: the hypervisor range 0x40000000-0x4fffffff. */
 static inline bool vmodel_cpuid_owns(uint32_t leaf)

@@ -4,7 +4,13 @@
  * is closed, falls through as Xen's did: a read reaches Xen's own MSR and then #GP; a
  * write reaches Xen's own MSR and is then dropped up to 4.10 (vmx_msr_write_intercept:
  * wrmsr_hypervisor_regs() returning 0 "case 0: case 1: break;") and #GP from 4.11
- * (commit 1f1d183d49 "don't give the wrong impression of WRMSR succeeding"). */
+ * (commit 1f1d183d49 "don't give the wrong impression of WRMSR succeeding").
+ *
+ * On the KVM host (Linux 6.16 kvm_hv_{get,set}_msr_common): every MSR KVM has answers
+ * once the Hyper-V interface is there (vcpu->arch.hyperv_enabled), whatever CPUID says,
+ * unless QEMU's hv-enforce-cpuid turned KVM_CAP_HYPERV_ENFORCE_CPUID on: then
+ * hv_check_msr_access() wants the row's CPUID 0x40000003 bit. Handlers that behave
+ * differently on KVM say so with vkvm(). */
 #include "viridian/msr.h"
 
 #include <stdio.h>
@@ -27,6 +33,9 @@ static int wr_guest_os_id(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_
     (void)vcpu;
     (void)idx;
     m->guest_os_id = val;
+    /* KVM: "setting guest os id to zero disables hypercall page" */
+    if (vkvm(m) && !val)
+        m->hypercall_gpa &= ~HV_PAGE_ENABLE;
     return 0;
 }
 
@@ -44,6 +53,16 @@ static int wr_hypercall(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t 
 {
     (void)vcpu;
     (void)idx;
+    if (vkvm(m)) {
+        /* KVM: "if guest os id is not set hypercall should remain disabled" (the write
+         * is taken and dropped); a page outside guest RAM is a #GP. */
+        if (!m->guest_os_id)
+            return 0;
+        if ((val & HV_PAGE_ENABLE) && vhypercall_page_write_kvm(m, val & HV_PAGE_MASK))
+            return -1;
+        m->hypercall_gpa = val;
+        return 0;
+    }
     m->hypercall_gpa = val;
     if (val & HV_PAGE_ENABLE)
         vhypercall_page_write_viridian(m, val & HV_PAGE_MASK);
@@ -58,14 +77,14 @@ static int rd_vp_index(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *
     return 0;
 }
 
-/* Writes are accepted and ignored: the index is the vCPU id. */
+/* Writes are accepted and ignored: the index is the vCPU id. KVM lets only the VMM set
+ * it ("if (!host || new_vp_index >= KVM_MAX_VCPUS) return 1"). */
 static int wr_vp_index(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
 {
-    (void)m;
     (void)vcpu;
     (void)idx;
     (void)val;
-    return 0;
+    return vkvm(m) ? -1 : 0;
 }
 
 static int rd_tsc_frequency(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
@@ -79,10 +98,10 @@ static int rd_tsc_frequency(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint6
 
 static int rd_apic_frequency(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
 {
-    (void)m;
     (void)vcpu;
     (void)idx;
-    *val = 1000000000ull / APIC_BUS_CYCLE_NS;
+    uint32_t ns = m->host->apic_bus_cycle_ns ? m->host->apic_bus_cycle_ns : APIC_BUS_CYCLE_NS;
+    *val = 1000000000ull / ns;
     return 0;
 }
 
@@ -147,19 +166,27 @@ static int wr_stimer_count(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64
     return vstimer_wr(m, vcpu, 2 * idx + 1, val);
 }
 
+/* Xen keeps the crash parameters per vCPU; KVM per partition (kvm_hv_msr_partition_wide),
+ * which the model keeps as vCPU 0's. */
+static uint64_t *crash_params(struct vmodel *m, uint32_t vcpu)
+{
+    return m->vcpu[vkvm(m) ? 0 : vcpu].crash_param;
+}
+
 static int rd_crash_p(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
 {
-    *val = m->vcpu[vcpu].crash_param[idx];
+    *val = crash_params(m, vcpu)[idx];
     return 0;
 }
 
 static int wr_crash_p(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
 {
-    m->vcpu[vcpu].crash_param[idx] = val;
+    crash_params(m, vcpu)[idx] = val;
     return 0;
 }
 
-/* "HV_CRASH_CTL_REG_CONTENTS ctl = { .u.CrashNotify = 1 }" */
+/* "HV_CRASH_CTL_REG_CONTENTS ctl = { .u.CrashNotify = 1 }"; KVM answers what QEMU
+ * wrote at reset: kvm_put_msrs() "HV_X64_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY". */
 static int rd_crash_ctl(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
 {
     (void)m;
@@ -174,7 +201,7 @@ static int wr_crash_ctl(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t 
     (void)idx;
     if (!(val & HV_CRASH_CTL_CRASH_NOTIFY))
         return 0;
-    const uint64_t *p = m->vcpu[vcpu].crash_param;
+    const uint64_t *p = crash_params(m, vcpu);
     struct vcrash *c = &m->crash;
     c->notified = true;
     c->vcpu = vcpu;
@@ -182,7 +209,13 @@ static int wr_crash_ctl(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t 
         c->params[i] = p[i];
     /* 4.12 (commit c217412e9d): "d->shutdown_code = SHUTDOWN_crash". */
     c->shutdown = m->host->crash == VCRASH_SHUTDOWN;
-    if (m->host->crash_log_guest)
+    /* KVM: KVM_REQ_HV_CRASH -> KVM_SYSTEM_EVENT_CRASH -> QEMU's guest_panicked(), whose
+     * log line this is, then -action panic=shutdown. */
+    if (vkvm(m))
+        snprintf(c->log, sizeof c->log, "HV crash parameters: (%#llx %#llx %#llx %#llx %#llx)",
+                 (unsigned long long)p[0], (unsigned long long)p[1], (unsigned long long)p[2],
+                 (unsigned long long)p[3], (unsigned long long)p[4]);
+    else if (m->host->crash_log_guest)
         snprintf(c->log, sizeof c->log, "VIRIDIAN GUEST_CRASH: %#llx %#llx %#llx %#llx %#llx",
                  (unsigned long long)p[0], (unsigned long long)p[1], (unsigned long long)p[2],
                  (unsigned long long)p[3], (unsigned long long)p[4]);
@@ -233,14 +266,121 @@ static int wr_apic_base(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t 
     return val == apic_base(vcpu) ? 0 : -1;
 }
 
+/* KVM only: HV_X64_MSR_RESET reads 0; writing 1 asks QEMU to reset the machine. */
+static int rd_reset(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
+{
+    (void)m;
+    (void)vcpu;
+    (void)idx;
+    *val = 0;
+    return 0;
+}
+
+static int wr_reset(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
+{
+    (void)vcpu;
+    (void)idx;
+    if (val == 1)
+        m->kvm.reset_requested = true;
+    return 0;
+}
+
+/* KVM answers the vCPU thread's CPU time in 100 ns (current_task_runtime_100ns), which
+ * depends on the host; the model answers its reference time, which a vCPU that never
+ * waited would have. The guest may not write it. */
+static int rd_vp_runtime(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
+{
+    (void)vcpu;
+    (void)idx;
+    *val = vtime_ref_count(m);
+    return 0;
+}
+
+static uint64_t *kvm_reg(struct vmodel *m, uint32_t msr)
+{
+    switch (msr) {
+    case HV_X64_MSR_REENLIGHTENMENT_CONTROL: return &m->kvm.reenlightenment_control;
+    case HV_X64_MSR_TSC_EMULATION_CONTROL: return &m->kvm.tsc_emulation_control;
+    case HV_X64_MSR_TSC_EMULATION_STATUS: return &m->kvm.tsc_emulation_status;
+    default: return &m->kvm.invtsc_control;
+    }
+}
+
+#define KVM_REG(rd_, wr_, msr)                                                          \
+    static int rd_(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)         \
+    {                                                                                   \
+        (void)vcpu;                                                                     \
+        (void)idx;                                                                      \
+        *val = *kvm_reg(m, msr);                                                        \
+        return 0;                                                                       \
+    }                                                                                   \
+    static int wr_(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)          \
+    {                                                                                   \
+        (void)vcpu;                                                                     \
+        (void)idx;                                                                      \
+        return kvm_reg_write(m, msr, val);                                              \
+    }
+
+/* kvm_hv_set_msr_pw(): the status may only be cleared by the guest; the invariant TSC
+ * control takes bit 0 only, and once set the guest may not clear it. */
+static int kvm_reg_write(struct vmodel *m, uint32_t msr, uint64_t val)
+{
+    if (msr == HV_X64_MSR_TSC_EMULATION_STATUS && val)
+        return -1;
+    if (msr == HV_X64_MSR_TSC_INVARIANT_CONTROL &&
+        ((val & ~HV_EXPOSE_INVARIANT_TSC) || (m->kvm.invtsc_control && !val)))
+        return -1;
+    *kvm_reg(m, msr) = val;
+    return 0;
+}
+
+KVM_REG(rd_reenlightenment, wr_reenlightenment, HV_X64_MSR_REENLIGHTENMENT_CONTROL)
+KVM_REG(rd_tsc_emulation_control, wr_tsc_emulation_control, HV_X64_MSR_TSC_EMULATION_CONTROL)
+KVM_REG(rd_tsc_emulation_status, wr_tsc_emulation_status, HV_X64_MSR_TSC_EMULATION_STATUS)
+KVM_REG(rd_invtsc_control, wr_invtsc_control, HV_X64_MSR_TSC_INVARIANT_CONTROL)
+
+/* The synthetic debugger's MSRs answer only with hv-syndbg (kvm_hv_is_syndbg_enabled:
+ * QEMU's leaf 0x40000082 AllowKernelDebugging). idx 0-4: CONTROL..PENDING_BUFFER; 5:
+ * OPTIONS. */
+static int rd_syndbg(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
+{
+    (void)vcpu;
+    if (!kvm_flag(m, KVM_FEAT_SYNDBG))
+        return -1;
+    *val = m->kvm.syndbg[idx];
+    return 0;
+}
+
+static int wr_syndbg(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
+{
+    (void)vcpu;
+    if (!kvm_flag(m, KVM_FEAT_SYNDBG))
+        return -1;
+    m->kvm.syndbg[idx] = val;
+    return 0;
+}
+
+static int rd_syndbg_options(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
+{
+    (void)idx;
+    return rd_syndbg(m, vcpu, 5, val);
+}
+
+static int wr_syndbg_options(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
+{
+    (void)idx;
+    return wr_syndbg(m, vcpu, 5, val);
+}
+
 /* One row: number (and range), name, the group whose bits it needs (gate), the group
  * whose CPUID bit advertises it, the first release with a handler, the bit, handlers. */
 #define ROW(num, nm, gt, grp, rel, rd_, wr_) \
     .msr = (num), .name = (nm), .gate = (gt), .group = (grp), .since = (rel), .rd = (rd_), \
-    .wr = (wr_)
+    .wr = (wr_), .kvm = true
 /* The file of Xen's handler: xen/arch/x86/hvm/viridian/FILE from 4.12, which split
  * viridian.c; before 4.12 every handler was in xen/arch/x86/hvm/viridian.c. The
- * architectural MSRs are xen/arch/x86/hvm/hvm.c's at every release. */
+ * architectural MSRs are xen/arch/x86/hvm/hvm.c's at every release. KVM's own rows have
+ * none (NULL): their handlers are Linux's arch/x86/kvm/hyperv.c. */
 #define SRC(file) .src = (file)
 #define SINGLE .count = 1, .stride = 1
 #define RANGE(n, step) .count = (n), .stride = (step)
@@ -298,7 +438,36 @@ static const struct vmsr_info table[] = {
           rd_crash_p, wr_crash_p), RANGE(5, 1), EDX3(CRASH_MSRS), .unsaved = true },
     { SRC("viridian.c"), ROW(HV_X64_MSR_CRASH_CTL, "HV_X64_MSR_CRASH_CTL", VMSR_UNGATED, VGROUP_CRASH_CTL, 9,
           rd_crash_ctl, wr_crash_ctl), EDX3(CRASH_MSRS), SINGLE },
+    /* KVM's only. No save record of vsbox's keeps them. */
+    { ROW(HV_X64_MSR_RESET, "HV_X64_MSR_RESET", VGROUP_HV_RESET, VGROUP_HV_RESET, 0, rd_reset,
+          wr_reset), EAX3(RESET), SINGLE },
+    { ROW(HV_X64_MSR_VP_RUNTIME, "HV_X64_MSR_VP_RUNTIME", VGROUP_HV_RUNTIME, VGROUP_HV_RUNTIME,
+          0, rd_vp_runtime, NULL), EAX3(VP_RUNTIME), SINGLE },
+    { ROW(HV_X64_MSR_SYNDBG_CONTROL, "HV_X64_MSR_SYNDBG_CONTROL", VGROUP_HV_SYNDBG,
+          VGROUP_HV_SYNDBG, 0, rd_syndbg, wr_syndbg), RANGE(5, 1), EDX3(DEBUG_MSRS),
+      .unsaved = true },
+    { ROW(HV_X64_MSR_SYNDBG_OPTIONS, "HV_X64_MSR_SYNDBG_OPTIONS", VGROUP_HV_SYNDBG,
+          VGROUP_HV_SYNDBG, 0, rd_syndbg_options, wr_syndbg_options), EDX3(DEBUG_MSRS),
+      .unsaved = true, SINGLE },
+    { ROW(HV_X64_MSR_REENLIGHTENMENT_CONTROL, "HV_X64_MSR_REENLIGHTENMENT_CONTROL",
+          VGROUP_HV_REENLIGHTENMENT, VGROUP_HV_REENLIGHTENMENT, 0, rd_reenlightenment,
+          wr_reenlightenment), .cpuid3a = CPUID3A_MSR_REENLIGHTENMENT, .unsaved = true, SINGLE },
+    { ROW(HV_X64_MSR_TSC_EMULATION_CONTROL, "HV_X64_MSR_TSC_EMULATION_CONTROL",
+          VGROUP_HV_REENLIGHTENMENT, VGROUP_HV_REENLIGHTENMENT, 0, rd_tsc_emulation_control,
+          wr_tsc_emulation_control), .cpuid3a = CPUID3A_MSR_REENLIGHTENMENT, .unsaved = true,
+      SINGLE },
+    { ROW(HV_X64_MSR_TSC_EMULATION_STATUS, "HV_X64_MSR_TSC_EMULATION_STATUS",
+          VGROUP_HV_REENLIGHTENMENT, VGROUP_HV_REENLIGHTENMENT, 0, rd_tsc_emulation_status,
+          wr_tsc_emulation_status), .cpuid3a = CPUID3A_MSR_REENLIGHTENMENT, .unsaved = true,
+      SINGLE },
+    /* No QEMU flag sets HV_ACCESS_TSC_INVARIANT: with hv-enforce-cpuid it always #GPs. */
+    { ROW(HV_X64_MSR_TSC_INVARIANT_CONTROL, "HV_X64_MSR_TSC_INVARIANT_CONTROL",
+          VGROUP_HV_ENFORCE_CPUID, VGROUP_HV_ENFORCE_CPUID, 0, rd_invtsc_control,
+          wr_invtsc_control), .cpuid3a = CPUID3A_TSC_INVARIANT, .unsaved = true, SINGLE },
 };
+
+static const char *const syndbg_names[] = { "CONTROL", "STATUS", "SEND_BUFFER", "RECV_BUFFER",
+                                            "PENDING_BUFFER" };
 
 #define NROWS (sizeof table / sizeof table[0])
 
@@ -326,10 +495,13 @@ const struct vmsr_info *vmsr_find(uint32_t msr, uint32_t *idx)
 
 void vmsr_name(const struct vmsr_info *row, uint32_t msr, char *buf, size_t len)
 {
+    uint32_t i = (msr - row->msr) / row->stride;
     if (row->count == 1)
         snprintf(buf, len, "%s", row->name);
+    else if (row->msr == HV_X64_MSR_SYNDBG_CONTROL)
+        snprintf(buf, len, "HV_X64_MSR_SYNDBG_%s", syndbg_names[i < 5 ? i : 0]);
     else
-        snprintf(buf, len, row->name, (msr - row->msr) / row->stride);
+        snprintf(buf, len, row->name, i);
 }
 
 size_t vmsr_count(void)
@@ -350,20 +522,41 @@ uint32_t vmsr_at(size_t k)
     return 0;
 }
 
+int vmsr_kvm_flag(const struct vmsr_info *row)
+{
+    for (int g = VGROUP_FIRST_KVM; g < VGROUP_COUNT; g++) {
+        const struct vgroup_info *gi = vgroup_info(g);
+        if ((gi->leaf3a & row->cpuid3a) || (gi->leaf3d & row->cpuid3d))
+            return g;
+    }
+    return -1;
+}
+
 bool vmsr_in_release(const struct vmsr_info *row, const struct vprofile *host)
 {
-    return host->xen_major > 4 || host->xen_minor >= row->since;
+    if (host->hypervisor == VHV_KVM)
+        return row->kvm;
+    return row->since && (host->xen_major > 4 || host->xen_minor >= row->since);
 }
 
 uint32_t vmodel_xen_msr_base(const struct vmodel *m)
 {
+    if (vkvm(m))
+        return 0;
     return viridian_enabled(m) ? 0x40000200u : 0x40000000u;
+}
+
+static bool xen_msr(const struct vmodel *m, uint32_t msr)
+{
+    return !vkvm(m) && msr == vmodel_xen_msr_base(m);
 }
 
 void vmsr_source(const struct vmsr_info *row, const struct vprofile *host, char *buf,
                  size_t len)
 {
-    if (row->gate == VMSR_ARCH)
+    if (host->hypervisor == VHV_KVM || !row->src)
+        snprintf(buf, len, "linux: arch/x86/kvm/hyperv.c");
+    else if (row->gate == VMSR_ARCH)
         snprintf(buf, len, "xen/arch/x86/hvm/%s", row->src);
     else if (host->xen_major == 4 && host->xen_minor < 12)
         snprintf(buf, len, "xen/arch/x86/hvm/viridian.c");
@@ -381,7 +574,7 @@ static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, ui
         rule = &unused;
     const struct vmsr_info *row = vmsr_find(msr, idx);
     if (!row) {
-        *rule = msr == vmodel_xen_msr_base(m) ? VRULE_MSR_XEN : VRULE_MSR_NONE;
+        *rule = xen_msr(m, msr) ? VRULE_MSR_XEN : VRULE_MSR_NONE;
         return NULL;
     }
     if (row->gate == VMSR_ARCH) {
@@ -389,12 +582,22 @@ static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, ui
         return row;
     }
     if (!viridian_enabled(m)) {
-        *rule = msr == vmodel_xen_msr_base(m) ? VRULE_MSR_XEN : VRULE_MSR_VIRIDIAN_OFF;
+        *rule = xen_msr(m, msr) ? VRULE_MSR_XEN : VRULE_MSR_VIRIDIAN_OFF;
         return NULL;
     }
     if (!vmsr_in_release(row, m->host)) {
         *rule = VRULE_MSR_NOT_YET;
         return NULL;
+    }
+    if (vkvm(m)) {
+        /* KVM answers what it has; with hv-enforce-cpuid only what CPUID advertises. */
+        if (!kvm_flag(m, KVM_OPT_ENFORCE_CPUID)) {
+            *rule = VRULE_MSR_KVM;
+            return row;
+        }
+        bool open = vkvm_cpuid_allows(m, row->cpuid3a, row->cpuid3d);
+        *rule = open ? VRULE_MSR_KVM_ENFORCED : VRULE_MSR_KVM_REFUSED;
+        return open ? row : NULL;
     }
     if (FAULT(FAULT_FREQ_UNGATED) && row->gate == VGROUP_FREQ) {
         *rule = VRULE_MSR_GATE_OPEN;
@@ -412,6 +615,18 @@ static const struct vmsr_info *live_row(const struct vmodel *m, uint32_t msr, ui
     return row;
 }
 
+/* KVM's handlers that fault for the partition's state, not the value: the SynIC's
+ * registers while it is not active (synic_{get,set}_msr), a synthetic timer's write
+ * without it (stimer_set_config/count), the debugger's without hv-syndbg. */
+static bool kvm_row_active(const struct vmodel *m, const struct vmsr_info *row, bool write)
+{
+    if (row->gate == VGROUP_SYNIC || (row->gate == VGROUP_STIMER && write))
+        return kvm_flag(m, KVM_FEAT_SYNIC);
+    if (row->gate == VGROUP_HV_SYNDBG)
+        return kvm_flag(m, KVM_FEAT_SYNDBG);
+    return true;
+}
+
 enum vrule vmodel_msr_rule(const struct vmodel *m, uint32_t msr)
 {
     enum vrule rule;
@@ -423,8 +638,8 @@ bool vmodel_msr_handled(const struct vmodel *m, uint32_t msr, bool write)
 {
     const struct vmsr_info *row = live_row(m, msr, NULL, NULL);
     if (row && (write ? row->wr != NULL : row->rd != NULL))
-        return true;
-    return msr == vmodel_xen_msr_base(m);
+        return !vkvm(m) || kvm_row_active(m, row, write);
+    return xen_msr(m, msr);
 }
 
 int vmodel_rdmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t *val)
@@ -433,7 +648,7 @@ int vmodel_rdmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t *val)
     const struct vmsr_info *row = live_row(m, msr, &idx, NULL);
     if (row && row->rd)
         return row->rd(m, vcpu, idx, val);
-    if (msr == vmodel_xen_msr_base(m)) {
+    if (xen_msr(m, msr)) {
         *val = 0; /* "Write hypercall page MSR. Read as zero." */
         return 0;
     }
@@ -446,7 +661,7 @@ int vmodel_wrmsr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint64_t val)
     const struct vmsr_info *row = live_row(m, msr, &idx, NULL);
     if (row && row->wr)
         return row->wr(m, vcpu, idx, val);
-    if (msr == vmodel_xen_msr_base(m))
+    if (xen_msr(m, msr))
         return vhypercall_page_write_xen(m, val);
     return m->host->wrmsr_unknown_gp ? -1 : 0;
 }

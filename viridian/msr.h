@@ -23,7 +23,8 @@ struct vmsr_info {
     uint32_t stride;     /* a range's step between MSR numbers */
     int gate;            /* enum vgroup whose bits it needs, VMSR_UNGATED or VMSR_ARCH */
     int group;           /* enum vgroup whose CPUID bit advertises it (VMSR_ARCH: none) */
-    unsigned since;      /* first Xen 4.x release that answers it */
+    unsigned since;      /* first Xen 4.x release that answers it; 0: no Xen release */
+    bool kvm;            /* Linux KVM answers it (kvm_hv_{get,set}_msr{,_pw}) */
     uint32_t cpuid3a;    /* CPUID 0x40000003 EAX bit that advertises it, or 0 */
     uint32_t cpuid3d;    /* CPUID 0x40000003 EDX bit that advertises it, or 0 */
     bool value_gp;       /* a write may #GP for its value (a SINT vector below 0x10) */
@@ -44,12 +45,17 @@ void vmsr_name(const struct vmsr_info *row, uint32_t msr, char *buf, size_t len)
 size_t vmsr_count(void);
 uint32_t vmsr_at(size_t i);
 
+/* The KVM host's CPU flag (enum vgroup) whose CPUID bit advertises the row, or -1 when
+ * QEMU advertises it with any Hyper-V enlightenment (the hypercall MSRs). */
+int vmsr_kvm_flag(const struct vmsr_info *row);
+
 /* The Xen source file with the row's handler at the host's release, from the root of
  * xen.git: xen/arch/x86/hvm/viridian.c before 4.12, viridian/FILE from 4.12. */
 void vmsr_source(const struct vmsr_info *row, const struct vprofile *host, char *buf,
                  size_t len);
 
-/* Whether the host's Xen has a handler for the row at all (its release has the MSR). */
+/* Whether the host has a handler for the row at all (its Xen release, or KVM, has the
+ * MSR). */
 bool vmsr_in_release(const struct vmsr_info *row, const struct vprofile *host);
 
 /* Whether the MSR has a handler in that direction for this domain now (a write Xen
@@ -57,7 +63,7 @@ bool vmsr_in_release(const struct vmsr_info *row, const struct vprofile *host);
 bool vmodel_msr_handled(const struct vmodel *m, uint32_t msr, bool write);
 
 /* Xen's own hypercall-page MSR (rdmsr/wrmsr_hypervisor_regs): 0x40000000, moved to
- * 0x40000200 when viridian is on. */
+ * 0x40000200 when viridian is on. 0 on the KVM host, which has none. */
 uint32_t vmodel_xen_msr_base(const struct vmodel *m);
 
 #endif

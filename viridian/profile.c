@@ -2,14 +2,17 @@
  * params.h (HVMPV_feature_mask, HVM_NR_PARAMS), libxl_types.idl (the group names),
  * libxl's hvm_set_viridian_features() ("Enable defaults"), save.h (the record layout),
  * viridian.c / viridian/{viridian,synic,time}.c and the MSR intercepts (behaviour).
- * tests/test_releases.c checks every row against those sources, citing them. */
+ * tests/test_releases.c checks every row against those sources, citing them. Then the
+ * KVM host, read from Linux 6.16's arch/x86/kvm/hyperv.c and QEMU 10.1's
+ * target/i386/kvm/kvm.c (docs/kvm-import.md); tests/test_kvm_host.c checks it. */
 #include "viridian/profile.h"
 
 #include <string.h>
+#include "viridian/hvkvm.h"
 #include "viridian/hvmpv.h"
 #include "viridian/spec.h"
 
-#define G(g) (1u << VGROUP_##g)
+#define G(g) (1ull << VGROUP_##g)
 
 /* libxl_viridian_enlightenment, cumulatively, by the release that added the names. */
 #define GROUPS_4_5 (G(BASE) | G(FREQ) | G(TIME_REF_COUNT))
@@ -150,13 +153,44 @@ static const struct vprofile profiles[] = {
       .summary = "a synthetic timer is never enabled with count 0",
       .irq_needs_apic = true, .crash_log_guest = true, .stimer_zero_count = true,
       .xen_leaf4 = LEAF4_4_17 },
+
+    /* Linux 6.16 KVM with QEMU 10.1 as the VMM, on the same Intel hardware but with TSC
+     * scaling (QEMU refuses a tsc-frequency the host cannot run otherwise, so a capture
+     * with a foreign rate came from such a host). What it shares with Xen rows is what
+     * KVM does alike: unknown MSR writes #GP (kvm_pr_unimpl_wrmsr), the reference
+     * counter is the TSC page's arithmetic, a VP assist page write zeroes its first dword
+     * only, SynIC and stimers with EOM re-delivery and the TLFS message header, the
+     * flush, IPI and _EX hypercalls, a crash ends the guest (QEMU's -action
+     * panic=shutdown), a synthetic timer never runs with count 0, and a disabled local
+     * APIC takes no SINT or IPI. The rest is KVM's own (`vkvm` in the model). */
+    { .name = "kvm", .tag = "Linux 6.16 + QEMU 10.1", .hypervisor = VHV_KVM,
+      .summary = "Linux 6.16 KVM + QEMU 10.1: QEMU's hv-* CPU flags, KVM's MSR rules",
+      .tsc_khz = 2000000, .cpu_khz = 2000000, .svm = false, .apic_reg_virt = false,
+      .tsc_scaling = true, .tsc_reliable = true, .apic_bus_cycle_ns = KVM_APIC_BUS_CYCLE_NS,
+      .param = VPARAM_HV_FLAGS, .feature_mask = KVM_CONFIG_BITS, .guest_get_eperm = true,
+      .groups = ((1ull << VGROUP_COUNT) - 1) & ~((1ull << VGROUP_FIRST_KVM) - 1),
+      .save = VSAVE_4_13, .restore = VRESTORE_QEMU, .wrmsr_unknown_gp = true,
+      .trc_hv_scale = true, .ref_tsc_offset = true, .vp_assist = VASSIST_DWORD,
+      .crash = VCRASH_SHUTDOWN, .hcall_flush = true, .hcall_ipi = true, .hcall_ex = true,
+      .synic = true, .synic_eom = true, .irq_needs_apic = true, .stimer_zero_count = true },
 };
 
 #define NPROFILES (sizeof profiles / sizeof profiles[0])
+#define NXEN (NPROFILES - 1)
 
 const struct vprofile *vprofile_at(unsigned i)
 {
+    return i < NXEN ? &profiles[i] : NULL;
+}
+
+const struct vprofile *vprofile_host_at(unsigned i)
+{
     return i < NPROFILES ? &profiles[i] : NULL;
+}
+
+const struct vprofile *vprofile_kvm(void)
+{
+    return &profiles[NXEN];
 }
 
 const struct vprofile *vprofile_find(const char *name)
@@ -169,7 +203,7 @@ const struct vprofile *vprofile_find(const char *name)
 
 const struct vprofile *vprofile_of(unsigned major, unsigned minor)
 {
-    for (unsigned i = 0; i < NPROFILES; i++)
+    for (unsigned i = 0; i < NXEN; i++)
         if (profiles[i].xen_major == major && profiles[i].xen_minor == minor)
             return &profiles[i];
     return NULL;
@@ -177,5 +211,5 @@ const struct vprofile *vprofile_of(unsigned major, unsigned minor)
 
 const struct vprofile *vprofile_default(void)
 {
-    return &profiles[NPROFILES - 1];
+    return &profiles[NXEN - 1];
 }

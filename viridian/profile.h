@@ -1,16 +1,27 @@
-/* Host profiles: one row per Xen release vsbox can pretend to be (viridian/profile.c).
- * A row says what that release's hypervisor accepts, what its libxl calls the groups
- * and turns on by default, how it lays out the viridian save records, and each place
- * where its behaviour differs from a neighbour's. Adding a release is one row. */
+/* Host profiles: one row per hypervisor release vsbox can pretend to be
+ * (viridian/profile.c): every Xen release 4.3-4.22, then Linux KVM with QEMU. A row says
+ * what that release's hypervisor accepts, what its toolstack calls the groups (libxl's
+ * viridian groups, QEMU's hv-* CPU flags) and turns on by default, how it lays out the
+ * viridian save records, and each place where its behaviour differs from a neighbour's.
+ * Adding a release is one row. */
 #ifndef VSBOX_VIRIDIAN_PROFILE_H
 #define VSBOX_VIRIDIAN_PROFILE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Which hypervisor a row is: it decides which rows of the group table (spec.h) and the
+ * MSR table (msr.h) apply, and which of Xen's or KVM's rules the model follows. */
+enum vhypervisor {
+    VHV_XEN,
+    VHV_KVM,        /* Linux KVM with QEMU as its VMM (docs/kvm-import.md) */
+};
+
 enum vparam_kind {
     VPARAM_BOOLEAN, /* Xen < 4.5: HVM_PARAM_VIRIDIAN is 0 or 1, "a.value > 1" is EINVAL */
     VPARAM_MASK,    /* Xen >= 4.5: the feature mask with set-once rules */
+    VPARAM_HV_FLAGS,/* KVM: QEMU's hv-* CPU flags as vsbox encodes them (spec.h KVM_*), set
+                       once by the VMM before the guest runs */
 };
 
 /* hvm_viridian_{domain,vcpu}_context at the release tag (public/arch-x86/hvm/save.h). */
@@ -30,6 +41,8 @@ enum vrestore_kind {
                          xc_set_hvm_param(..., HVM_PARAM_VIRIDIAN, 1)", result ignored */
     VRESTORE_IGNORED, /* 4.5 xc_domain_restore(): sets the stream's value, result ignored:
                          a refused value leaves the destination's own */
+    VRESTORE_QEMU,    /* QEMU: the destination's own -cpu flags decide CPUID; the stream
+                         carries the Hyper-V MSRs' values only (kvm_put_msrs) */
 };
 
 /* What HV_X64_MSR_VP_ASSIST_PAGE does with its page (viridian.c/synic.c). */
@@ -49,8 +62,9 @@ enum vcrash_kind {
 };
 
 struct vprofile {
-    const char *name;          /* "xen-4.13" */
+    const char *name;          /* "xen-4.13", "kvm" */
     const char *tag;           /* "RELEASE-4.13.0": what the row was read from */
+    enum vhypervisor hypervisor;
     const char *summary;       /* what changed for viridian guests in this release */
     unsigned xen_major, xen_minor;
 
@@ -61,9 +75,10 @@ struct vprofile {
     bool guest_get_eperm;      /* hvm_allow_get_param() (4.6+) refuses the guest's read */
     uint32_t hvm_nr_params;    /* HVM_NR_PARAMS */
 
-    /* Its libxl: the group names xl accepts, and "defaults" (bit g: enum vgroup g). */
-    uint32_t groups;
-    uint32_t default_groups;
+    /* Its toolstack: the group names it accepts (libxl's viridian groups, QEMU's CPU flags),
+     * and "defaults" (bit g: enum vgroup g). */
+    uint64_t groups;
+    uint64_t default_groups;
 
     enum vsave_layout save;
     enum vrestore_kind restore;
@@ -102,6 +117,7 @@ struct vprofile {
     uint32_t cpu_khz;          /* physical CPU frequency (Xen time leaf 3, subleaf 2) */
     bool svm;                  /* AMD host: VMMCALL in the hypercall page, else VMCALL */
     bool apic_reg_virt;        /* cpu_has_vmx_apic_reg_virt: clears CPUID4A_MSR_BASED_APIC */
+    uint32_t apic_bus_cycle_ns;/* HV_X64_MSR_APIC_FREQUENCY = 1e9 / this; 0: Xen's 10 */
     bool tsc_scaling;          /* hvm_get_tsc_scaling_ratio(): a foreign tsc_khz runs natively */
     bool tsc_reliable;         /* host_tsc_is_safe(): X86_FEATURE_TSC_RELIABLE */
     uint32_t leaf6_eax;        /* hardware features in use (CPUID 0x40000006); 0 before 4.4 */
@@ -109,10 +125,14 @@ struct vprofile {
 
 /* NULL when no profile has that name. */
 const struct vprofile *vprofile_find(const char *name);
-/* The i-th profile, oldest first; NULL past the end. */
+/* The i-th Xen release, oldest first; NULL past the end. */
 const struct vprofile *vprofile_at(unsigned i);
-/* The newest release. */
+/* The i-th profile of every hypervisor: the Xen releases, then KVM; NULL past the end. */
+const struct vprofile *vprofile_host_at(unsigned i);
+/* The newest Xen release. */
 const struct vprofile *vprofile_default(void);
+/* The KVM host (Linux KVM with QEMU). */
+const struct vprofile *vprofile_kvm(void);
 /* The profile of a Xen 4.x release, NULL when none. */
 const struct vprofile *vprofile_of(unsigned major, unsigned minor);
 

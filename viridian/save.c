@@ -6,6 +6,7 @@
 #include "viridian/planted.h"
 #include "viridian/internal.h"
 #include "viridian/spec.h"
+#include "viridian/suggest.h"
 
 void vsynic_load_vp_assist(struct vmodel *m, uint32_t vcpu, uint64_t msr, uint8_t assist);
 uint8_t vsynic_save_assist(const struct vmodel *m, uint32_t vcpu);
@@ -112,7 +113,9 @@ static void load_records(struct vmodel *m, const struct vsave *s)
     m->trc.val = s->domain.time_ref_count;
     m->trc.running = false;
     m->reference_tsc.msr = h->save >= VSAVE_4_6 ? s->domain.reference_tsc : 0;
-    if (m->reference_tsc.msr & HV_PAGE_ENABLE) {
+    /* KVM: QEMU writes the MSR back as the host (HV_TSC_PAGE_HOST_CHANGED); the page is
+     * rewritten, not cleared, when the guest next runs (the thaw below). */
+    if ((m->reference_tsc.msr & HV_PAGE_ENABLE) && !vkvm(m)) {
         if (h->ref_tsc_offset)
             vpage_map(m, &m->reference_tsc, true); /* 4.13+: mapped (cleared) here */
         else
@@ -128,7 +131,7 @@ static void load_records(struct vmodel *m, const struct vsave *s)
         if (h->save < VSAVE_4_13)
             continue;
         v->simp.msr = c->simp_msr;
-        vpage_map(m, &v->simp, true);
+        vpage_map(m, &v->simp, !vkvm(m)); /* KVM: a host write clears nothing */
         memcpy(v->sint, c->sint_msr, sizeof v->sint);
         vsynic_rebuild_vectors(v);
         for (unsigned x = 0; x < HV_STIMER_COUNT; x++) {
@@ -154,7 +157,7 @@ enum vres_kind vmodel_restore(const struct vsave *s, const struct vprofile *to,
     if (vrestore_param(s, to, s->dest_param, &cfg.viridian, &ignored) != VRES_OK)
         return VRES_REFUSED;
     uint32_t have, want;
-    if (s->records && unloadable(s->layout, to->save, &have, &want))
+    if (s->records && !vrestore_crosses(s, to) && unloadable(s->layout, to->save, &have, &want))
         return VRES_REFUSED;
     struct vmodel *m;
     if (vmodel_create(&cfg, &m) != VERR_OK)
@@ -182,7 +185,7 @@ static void name_bits(uint64_t bits, char *buf, size_t len)
         if (!(bits & bit))
             continue;
         const char *group = NULL;
-        for (int g = 0; g < VGROUP_COUNT; g++)
+        for (int g = 0; g < VGROUP_FIRST_KVM; g++)
             if (vgroup_info(g)->hvmpv == bit)
                 group = vgroup_info(g)->name;
         if (bit == HVMPV_no_freq)
@@ -203,11 +206,29 @@ static void name_bits(uint64_t bits, char *buf, size_t len)
                  (unsigned long long)bits);
 }
 
+bool vrestore_crosses(const struct vsave *s, const struct vprofile *to)
+{
+    const struct vprofile *from = vprofile_find(s->host);
+    return from && from->hypervisor != to->hypervisor;
+}
+
 enum vres_kind vrestore_param(const struct vsave *s, const struct vprofile *to,
                               uint64_t dest_param, uint64_t *param, enum vres_kind *ignored)
 {
     *param = dest_param;
     *ignored = VRES_OK;
+    if (to->restore == VRESTORE_QEMU || vrestore_crosses(s, to)) {
+        /* QEMU (and any move between hypervisors) applies no stream value: the
+         * destination's own configuration decides, and when it names none, QEMU's
+         * destination runs with the source's -cpu flags, and a move between hypervisors
+         * with the configuration closest to what the guest saw. */
+        const struct vprofile *from = vprofile_find(s->host);
+        if (!dest_param && s->param)
+            *param = vrestore_crosses(s, to)
+                         ? vsuggest_equivalent(from, s->param, to)
+                         : s->param;
+        return vparam_check(to, 0, *param, false) == VRES_OK ? VRES_OK : VRES_EINVAL;
+    }
     if (s->param == 0) /* Xen writes no chunk / param entry for 0 */
         return VRES_OK;
     uint64_t value = to->restore == VRESTORE_BOOL ? 1 : s->param;
@@ -234,6 +255,9 @@ enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
         snprintf(why, len, "the destination was built with HVM_PARAM_VIRIDIAN 0x%llx; the "
                  "stream's 0x%llx may not replace it (EEXIST)", (unsigned long long)dest_param,
                  (unsigned long long)s->param);
+    else if (r != VRES_OK && (to->restore == VRESTORE_QEMU || vrestore_crosses(s, to)))
+        snprintf(why, len, "%s does not take the configuration 0x%llx", to->name,
+                 (unsigned long long)param);
     else if (r != VRES_OK || ignored != VRES_OK) {
         name_bits(vprofile_refused_bits(to, s->param), names, sizeof names);
         snprintf(why, len, "%s refuses HVM_PARAM_VIRIDIAN 0x%llx from the stream: %s not in "
@@ -252,8 +276,17 @@ enum vres_kind vrestore_check(const struct vsave *s, const struct vprofile *to,
         snprintf(why, len, "%s's restore (xc_domain_restore) sets HVM_PARAM_VIRIDIAN to 1 "
                  "for the stream's 0x%llx", to->name, (unsigned long long)s->param);
     }
+    if (vrestore_crosses(s, to)) {
+        char text[512];
+        vspec_format(to, param, text, sizeof text);
+        snprintf(why, len, "%s is another hypervisor: the guest runs there with %s (%s), "
+                 "%s", to->name, text, dest_param ? "its own configuration"
+                                                  : "the configuration closest to what it saw",
+                 "and the viridian MSRs' values carried over");
+        return VRES_OK;
+    }
     uint32_t have, want;
-    const char *rec = s->records && s->layout <= VSAVE_4_13
+    const char *rec = s->records && s->layout <= VSAVE_4_13 && to->restore != VRESTORE_QEMU
                           ? unloadable(s->layout, to->save, &have, &want) : NULL;
     if (rec) {
         snprintf(why, len, "%s cannot load the stream's %s record: %u bytes where its "

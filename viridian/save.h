@@ -80,6 +80,12 @@ uint64_t vprofile_refused_bits(const struct vprofile *host, uint64_t value);
 enum vres_kind vrestore_param(const struct vsave *s, const struct vprofile *to,
                               uint64_t dest_param, uint64_t *param, enum vres_kind *ignored);
 
+/* Whether a restore of s onto `to` moves the guest between hypervisors (Xen <-> KVM):
+ * no stream could do that; vsbox answers what the guest would see change, with the
+ * destination's own configuration or, without one, the closest to the source's
+ * (viridian/suggest.h), and the records' MSR values carried over. */
+bool vrestore_crosses(const struct vsave *s, const struct vprofile *to);
+
 /* Would a restore of s onto `to` go through, when the destination's own config has
  * already set HVM_PARAM_VIRIDIAN to dest_param (0: not set)? VRES_OK, VRES_REFUSED
  * (the host's rules refuse the stream's value, or it cannot load the records) or

@@ -120,7 +120,10 @@ static bool poll_one(struct vmodel *m, uint32_t vcpu, unsigned x, int64_t sim_bu
     }
     if (!(v->stimer_pending & (1u << x)))
         return false;
-    if (!vsynic_deliver_timer_msg(m, vcpu, HV_STIMER_SINTX(vs->config), x,
+    if (vkvm(m) && cfg(vs, HV_STIMER_DIRECT_MODE)) {
+        /* stimer_notify_direct(): the configured vector, no message. */
+        vapic_deliver(m, vcpu, (uint8_t)HV_STIMER_APIC_VECTOR(vs->config));
+    } else if (!vsynic_deliver_timer_msg(m, vcpu, HV_STIMER_SINTX(vs->config), x,
                                   (uint64_t)vs->expiration, (uint64_t)ref_now(m),
                                   (int)sim_busy))
         return false;
@@ -231,13 +234,26 @@ int vstimer_rd(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t *val)
     return 0;
 }
 
+/* KVM's stimer_set_config/count: a guest write needs the SynIC active, and a direct-mode
+ * timer needs HV_STIMER_DIRECT_MODE_AVAILABLE under hv-enforce-cpuid. */
+static bool kvm_refuses(const struct vmodel *m, uint32_t idx, uint64_t val)
+{
+    if (!kvm_flag(m, KVM_FEAT_SYNIC))
+        return true;
+    return !(idx & 1) && (val & HV_STIMER_DIRECT_MODE) &&
+           kvm_flag(m, KVM_OPT_ENFORCE_CPUID) && !kvm_flag(m, KVM_FEAT_STIMER_DIRECT);
+}
+
 int vstimer_wr(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
 {
     struct vvcpu *v = &m->vcpu[vcpu];
     unsigned x = idx / 2;
     struct vstimer *vs = &v->stimer[x];
 
+    if (vkvm(m) && kvm_refuses(m, idx, val))
+        return -1;
     vstimer_fire_due(m, vcpu);
+    bool was_enabled = cfg(vs, HV_STIMER_ENABLE);
     vstimer_stop(v, x);
     if (idx & 1) {
         vs->count = val;
@@ -245,6 +261,14 @@ int vstimer_wr(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t val)
             vs->config &= ~HV_STIMER_ENABLE;
         else if (cfg(vs, HV_STIMER_AUTO_ENABLE))
             vs->config |= HV_STIMER_ENABLE;
+    } else if (vkvm(m)) {
+        /* "if (old_config.enable && !new_config.direct_mode && new_config.sintx == 0)
+         * new_config.enable = 0". */
+        vs->config = val;
+        if (was_enabled && !(val & HV_STIMER_DIRECT_MODE) && !HV_STIMER_SINTX(val))
+            vs->config &= ~HV_STIMER_ENABLE;
+        if (!vs->count)
+            return 0; /* enabled, but kvm_hv_process_stimers() starts nothing */
     } else {
         vs->config = val;
         /* 4.22 (commit 8e54ad2c8c) also refuses a zero count here. */

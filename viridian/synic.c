@@ -124,10 +124,13 @@ void vmodel_sint_ack(struct vmodel *m, uint32_t vcpu, uint8_t vector)
 
 /* The SynIC MSRs, idx the SINT number for HV_X64_MSR_SINTx. Gated by HVMPV_synic
  * (viridian_synic_rdmsr/wrmsr: "if ( !(viridian_feature_mask(d) & HVMPV_synic) )
- * return X86EMUL_EXCEPTION"). */
+ * return X86EMUL_EXCEPTION"); on KVM by the SynIC being active, which QEMU's hv-synic
+ * asks for (KVM_CAP_HYPERV_SYNIC2): synic_{get,set}_msr "if (!synic->active ...)". */
 int vsynic_rd(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint32_t idx, uint64_t *val)
 {
     const struct vvcpu *v = &m->vcpu[vcpu];
+    if (vkvm(m) && !kvm_flag(m, KVM_FEAT_SYNIC))
+        return -1;
     switch (msr) {
     case HV_X64_MSR_SCONTROL: *val = v->scontrol; return 0;
     /* "Assume everything but the bottom bit should be zero." */
@@ -139,9 +142,24 @@ int vsynic_rd(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint32_t idx, uint6
     }
 }
 
+/* KVM clears an enabled SIEFP or SIMP page, and a page it cannot clear (not guest RAM)
+ * is a #GP: "if (kvm_clear_guest(...)) { ret = 1; break; }". */
+static int kvm_page_ok(struct vmodel *m, uint64_t val)
+{
+    if (!(val & HV_PAGE_ENABLE))
+        return 0;
+    if (!vpage_ram(m, val & HV_PAGE_MASK))
+        return -1;
+    vpage_clear(m, val & HV_PAGE_MASK);
+    return 0;
+}
+
 int vsynic_wr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint32_t idx, uint64_t val)
 {
     struct vvcpu *v = &m->vcpu[vcpu];
+    if (vkvm(m) && (!kvm_flag(m, KVM_FEAT_SYNIC) ||
+                    ((msr == HV_X64_MSR_SIEFP || msr == HV_X64_MSR_SIMP) && kvm_page_ok(m, val))))
+        return -1;
     switch (msr) {
     case HV_X64_MSR_SCONTROL:
         v->scontrol = val;
@@ -160,8 +178,9 @@ int vsynic_wr(struct vmodel *m, uint32_t vcpu, uint32_t msr, uint32_t idx, uint6
         return 0;
     default: {
         uint8_t vector = (uint8_t)(val & HV_SINT_VECTOR_MASK);
-        /* "Vectors must be in the range 0x10-0xff inclusive" */
-        if (vector < 0x10)
+        /* "Vectors must be in the range 0x10-0xff inclusive"; KVM takes a masked one
+         * ("nested Hyper-V attempts to write default '0x10000' value on boot"). */
+        if (vector < 0x10 && !(vkvm(m) && (val & HV_SINT_MASKED)))
             return -1;
         v->vector_to_sintx[v->sint[idx] & HV_SINT_VECTOR_MASK] = SINT_INVALID;
         v->vector_to_sintx[vector] = (uint8_t)idx;
@@ -211,6 +230,9 @@ int vsynic_wr_vp_assist(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64_t 
 {
     (void)idx;
     struct vvcpu *v = &m->vcpu[vcpu];
+    /* KVM: a frame that is not guest RAM is a #GP (kvm_is_error_hva). */
+    if (vkvm(m) && (val & HV_PAGE_ENABLE) && !vpage_ram(m, val & HV_PAGE_MASK))
+        return -1;
     v->vp_assist.msr = val; /* teardown_vp_assist() first: "release any previous mapping" */
     vp_assist_map(m, v);
     return 0;

@@ -4,18 +4,30 @@
  *            + offset; the TSC page has no offset and is rewritten on load only.
  *   4.13+    (time.c trc_val, commit 5a82d598d2 "unify time sources"): the page's own
  *            arithmetic, ((tsc * scale) >> 64) + offset, and the page carries the same
- *            offset, rewritten on every thaw. */
+ *            offset, rewritten on every thaw.
+ *   KVM      (hyperv.c get_time_ref_counter): the page's arithmetic once the page is
+ *            set (HV_TSC_PAGE_SET), kvmclock's nanoseconds / 100 before; the page's scale
+ *            comes from kvmclock's multiplier (compute_tsc_page_parameters). */
 #include "viridian/internal.h"
 #include "viridian/planted.h"
 
-/* ((10000UL << 32) / d->arch.tsc_khz) << 32: 100 ns ticks per TSC tick, << 64. */
+/* ((10000UL << 32) / d->arch.tsc_khz) << 32: 100 ns ticks per TSC tick, << 64. KVM:
+ * "tsc_to_system_mul * 2^(32+tsc_shift) / 100", kvmclock's multiplier and shift being
+ * kvm_get_time_scale()'s, which computes as Xen's set_time_scale() (tsc_to_ns). */
 static uint64_t tsc_scale(const struct vmodel *m)
 {
+    if (vkvm(m)) {
+        int shift = 32 + m->tsc_to_ns.shift;
+        unsigned __int128 one = shift >= 0 ? (unsigned __int128)1 << shift : 0;
+        return (uint64_t)(one * m->tsc_to_ns.mul_frac / 100);
+    }
     return ((10000ull << 32) / m->tsc_khz) << 32;
 }
 
 static uint64_t count_at(const struct vmodel *m, uint64_t tsc, int64_t off)
 {
+    if (vkvm(m) && !m->reference_tsc.mapped) /* div_u64(get_kvmclock_ns(kvm), 100) */
+        return vtime_scale_delta(tsc, &m->tsc_to_ns) / 100 + (uint64_t)off;
     if (m->host->trc_hv_scale) /* hv_scale_tsc() */
         return (uint64_t)(((unsigned __int128)tsc * tsc_scale(m)) >> 64) + (uint64_t)off;
     return vtime_scale_delta(tsc, &m->tsc_to_ns) / 100 + (uint64_t)off;
@@ -81,12 +93,35 @@ void vtime_thaw(struct vmodel *m)
         vstimer_thaw(m);
 }
 
+/* kvm_hv_setup_tsc_page(): the sequence goes to 0 while KVM writes scale and offset,
+ * then to the old one + 1 (0 and 0xFFFFFFFF become 1); nothing else of the page is
+ * touched. A page KVM cannot read is HV_TSC_PAGE_BROKEN: left alone, the MSR counts. */
+static void kvm_tsc_page(struct vmodel *m)
+{
+    struct vpage *rt = &m->reference_tsc;
+    uint64_t gpa = vpage_gpa(rt);
+    rt->mapped = false;
+    if (!(rt->msr & HV_PAGE_ENABLE) || !vpage_ram(m, gpa))
+        return;
+    uint32_t seq = vpage_read32(m, gpa + HV_REF_TSC_SEQUENCE) + 1;
+    if (seq == 0 || seq == 0xffffffffu)
+        seq = 1;
+    vpage_write64(m, gpa + HV_REF_TSC_SCALE, tsc_scale(m));
+    vpage_write64(m, gpa + HV_REF_TSC_OFFSET, (uint64_t)m->trc.off);
+    vpage_write32(m, gpa + HV_REF_TSC_SEQUENCE, seq);
+    rt->mapped = true;
+}
+
 /* update_reference_tsc(d, initialize). */
 void vtime_reference_tsc_update(struct vmodel *m, bool initialize)
 {
     struct vpage *rt = &m->reference_tsc;
     uint64_t gpa = vpage_gpa(rt);
 
+    if (vkvm(m)) {
+        kvm_tsc_page(m);
+        return;
+    }
     if (m->host->ref_tsc_offset) {
         /* 4.13+ uses the page viridian_map_guest_page() took; 4.13-4.20 dereference it
          * even when the frame was bad (XSA-472, CVE-2025-27466). */
@@ -132,6 +167,18 @@ int vtime_wr_reference_tsc(struct vmodel *m, uint32_t vcpu, uint32_t idx, uint64
     (void)vcpu;
     (void)idx;
     struct vpage *rt = &m->reference_tsc;
+    if (vkvm(m)) {
+        /* The counter keeps its value across the switch of formula (KVM's masterclock
+         * update computes the page's offset from kvmclock). */
+        uint64_t now = vtime_ref_count(m);
+        rt->msr = val;
+        kvm_tsc_page(m);
+        if (m->trc.running)
+            m->trc.off = (int64_t)(now - count_at(m, m->tsc, 0));
+        if (rt->mapped)
+            vpage_write64(m, vpage_gpa(rt) + HV_REF_TSC_OFFSET, (uint64_t)m->trc.off);
+        return 0;
+    }
     rt->mapped = false;
     rt->msr = val;
     if (val & HV_PAGE_ENABLE) {

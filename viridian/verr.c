@@ -14,6 +14,9 @@ const char *verr_str(enum verr e)
         [VERR_BAD_VCPUS] = "vCPU count out of range (1 to 64)",
         [VERR_BAD_MASK] = "HVM_PARAM_VIRIDIAN value this host refuses",
         [VERR_NO_MEMORY] = "out of memory",
+        [VERR_HV_REQUIRES] = "a Hyper-V enlightenment lacks one it requires",
+        [VERR_HV_NOT_MODELLED] = "a CPU option vsbox does not model",
+        [VERR_HV_VALUE] = "a CPU option's value it does not take",
     };
     if ((unsigned)e < sizeof msg / sizeof msg[0] && msg[e])
         return msg[e];

@@ -14,6 +14,9 @@ enum verr {
     VERR_BAD_VCPUS,
     VERR_BAD_MASK,           /* a mask the host's HVM_PARAM_VIRIDIAN would refuse */
     VERR_NO_MEMORY,
+    VERR_HV_REQUIRES,        /* QEMU: "Hyper-V %s requires Hyper-V %s" */
+    VERR_HV_NOT_MODELLED,    /* a QEMU CPU option vsbox does not model (hv-vendor-id=...) */
+    VERR_HV_VALUE,           /* a QEMU CPU option's value is not one it takes */
 };
 
 const char *verr_str(enum verr e);

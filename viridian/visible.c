@@ -20,10 +20,13 @@ void vmodel_visible(const struct vmodel *m, struct vvisible *v)
     bool viridian = viridian_enabled(m);
     for (uint32_t i = 0; i < 7 && viridian; i++)
         vmodel_cpuid(&probe, 0, 0x40000000u + i, 0, v->leaf[i]);
+    v->hypervisor = (int)m->host->hypervisor;
     v->xen_base = viridian ? 0x40000100u : 0x40000000u;
     uint32_t r[4];
     vmodel_cpuid(&probe, 0, v->xen_base, 0, r);
     v->xen_max = r[0];
+    for (int i = 0; i < 3; i++)
+        v->own_sig[i] = r[1 + i];
     vmodel_cpuid(&probe, 0, v->xen_base + 1, 0, r);
     v->xen_version = r[0];
     if (v->xen_max >= v->xen_base + 4) {
@@ -48,9 +51,10 @@ void vmodel_visible(const struct vmodel *m, struct vvisible *v)
     v->tsc_khz = m->tsc_khz;
     v->freq_told = m->freq_told;
     v->tsc = m->tsc;
-    v->time_ref_readable = vgroup_enabled(m, VGROUP_TIME_REF_COUNT);
+    uint64_t val;
+    v->time_ref_readable = vmodel_rdmsr(&probe, 0, HV_X64_MSR_TIME_REF_COUNT, &val) == 0;
     v->time_ref = vtime_ref_count(m);
-    v->ref_tsc_on = vgroup_enabled(m, VGROUP_REFERENCE_TSC) &&
+    v->ref_tsc_on = vmodel_rdmsr(&probe, 0, HV_X64_MSR_REFERENCE_TSC, &val) == 0 &&
                     (m->reference_tsc.msr & HV_PAGE_ENABLE) && m->mem.read;
     if (v->ref_tsc_on) {
         uint8_t page[24];
@@ -67,6 +71,18 @@ void vmodel_visible(const struct vmodel *m, struct vvisible *v)
                          (uint32_t)page[3] << 24;
         v->ref_tsc_time = (uint64_t)(((unsigned __int128)m->tsc * scale) >> 64) + offset;
     }
+}
+
+/* A leaf's three signature registers as text ("XenVMMXenVMM", "KVMKVMKVM"). */
+static void sig_text(const uint32_t sig[3], char out[16])
+{
+    size_t n = 0;
+    for (int i = 0; i < 12; i++) {
+        char c = (char)(sig[i / 4] >> (8 * (i % 4)));
+        if (c)
+            out[n++] = c >= 0x20 && c < 0x7f ? c : '?';
+    }
+    out[n] = '\0';
 }
 
 struct out {
@@ -101,26 +117,44 @@ unsigned vvisible_diff(const struct vvisible *a, const struct vvisible *b, vdiff
     struct out o = { fn, ctx, 0 };
     bool va = a->leaf[0][1] != 0, vb = b->leaf[0][1] != 0;
 
-    if (strcmp(a->host, b->host) != 0 || a->xen_version != b->xen_version)
+    char sa[16], sb[16];
+    sig_text(a->own_sig, sa);
+    sig_text(b->own_sig, sb);
+    if (a->hypervisor != b->hypervisor) {
+        /* Another hypervisor: its own leaves are another's, wherever they are. */
+        say(&o, VDIFF_CHANGE, "the hypervisor's own leaves at 0x%x are %s's now (\"%s\" -> "
+            "\"%s\"; host %s -> %s)", b->xen_base, b->hypervisor == VHV_KVM ? "KVM" : "Xen", sa,
+            sb, a->host, b->host);
+    } else if (a->hypervisor == VHV_KVM) {
+        if (a->xen_version != b->xen_version && a->xen_max && b->xen_max)
+            say(&o, VDIFF_CHANGE, "CPUID 0x%x EAX (KVM's features) changed 0x%x -> 0x%x",
+                b->xen_base + 1, a->xen_version, b->xen_version);
+        if (!a->xen_max != !b->xen_max)
+            say(&o, VDIFF_CHANGE, "KVM's own leaves %s (kvm=off)",
+                b->xen_max ? "appeared" : "disappeared");
+    } else if (strcmp(a->host, b->host) != 0 || a->xen_version != b->xen_version) {
         say(&o, VDIFF_NOTE, "Xen version %u.%u -> %u.%u (host %s -> %s)", a->xen_version >> 16,
             a->xen_version & 0xffff, b->xen_version >> 16, b->xen_version & 0xffff, a->host,
             b->host);
+    }
+    bool xen = a->hypervisor == VHV_XEN && b->hypervisor == VHV_XEN;
     /* Xen's own leaves come and go with its version (cpuid_hypervisor_leaves): named
      * one by one, at the same offset from wherever Xen's base is on each side. */
     static const char *const xen_leaf[] = { "max leaf", "version", "hypercall page", "time",
                                             "HVM features", "PV parameters" };
     uint32_t na = a->xen_max - a->xen_base, nb = b->xen_max - b->xen_base;
-    for (uint32_t i = 1; i < 6 && na != nb; i++)
+    for (uint32_t i = 1; i < 6 && na != nb && xen; i++)
         if ((i <= na) != (i <= nb))
             say(&o, VDIFF_NOTE, "Xen leaf 0x%x (%s) %s (max Xen leaf 0x%x -> 0x%x)",
                 b->xen_base + i, xen_leaf[i], i <= nb ? "appeared" : "disappeared", a->xen_max,
                 b->xen_max);
     if (va != vb)
         say(&o, VDIFF_CHANGE, "the viridian leaves %s (CPUID 0x40000000 now \"%s\")",
-            vb ? "appeared" : "disappeared", vb ? "Microsoft Hv" : "XenVMMXenVMM");
+            vb ? "appeared" : "disappeared", vb ? "Microsoft Hv" : sb);
     if (a->xen_base != b->xen_base)
-        say(&o, VDIFF_CHANGE, "Xen's leaves moved 0x%x -> 0x%x", a->xen_base, b->xen_base);
-    if (a->xen_base == b->xen_base && a->xen_max >= a->xen_base + 4 &&
+        say(&o, VDIFF_CHANGE, "%s leaves moved 0x%x -> 0x%x",
+            b->hypervisor == VHV_KVM ? "KVM's" : "Xen's", a->xen_base, b->xen_base);
+    if (xen && a->xen_base == b->xen_base && a->xen_max >= a->xen_base + 4 &&
         b->xen_max >= b->xen_base + 4 && a->xen_leaf4 != b->xen_leaf4)
         say(&o, VDIFF_CHANGE, "CPUID 0x%x EAX (Xen's HVM features) changed 0x%x -> 0x%x",
             b->xen_base + 4, a->xen_leaf4, b->xen_leaf4);
@@ -191,7 +225,7 @@ unsigned vvisible_diff(const struct vvisible *a, const struct vvisible *b, vdiff
     else if (va_ok && vb_ok && b->ref_tsc_time > a->ref_tsc_time)
         say(&o, VDIFF_CHANGE, "the reference TSC page's time jumped forward by %llu (100 ns "
             "units) across the save", (unsigned long long)(b->ref_tsc_time - a->ref_tsc_time));
-    if (a->time_leaf && b->time_leaf && a->incarnation != b->incarnation)
+    if (xen && a->time_leaf && b->time_leaf && a->incarnation != b->incarnation)
         say(&o, VDIFF_NOTE, "Xen's TSC incarnation %u -> %u (CPUID 0x%x.0 EDX)", a->incarnation,
             b->incarnation, b->xen_base + 3);
     return o.changes;

@@ -14,11 +14,13 @@ struct vmodel;
 
 struct vvisible {
     const char *host;
+    int hypervisor;               /* enum vhypervisor: whose own leaves are at xen_base */
+    uint32_t own_sig[3];          /* the hypervisor's own leaf EBX-EDX ("XenVMMXenVMM") */
     uint32_t leaf[7][4];          /* viridian leaves 0x40000000-6 (zero without viridian) */
     uint32_t msr[VVISIBLE_MSRS];  /* the MSR numbers probed, vmsr_at() order */
     uint32_t xen_base;            /* where Xen's leaves are */
     uint32_t xen_max;             /* Xen leaf 0 EAX: its last leaf */
-    uint32_t xen_version;         /* Xen leaf 1 EAX */
+    uint32_t xen_version;         /* Xen leaf 1 EAX; on KVM its features (KVM_FEATURE_*) */
     uint32_t xen_leaf4;           /* Xen leaf base+4 EAX (HVM features), when it has one */
     bool wrmsr_unknown_gp;        /* an MSR write Xen has no handler for faults */
     bool crash_shutdown;          /* CrashNotify sets the crash shutdown code */

@@ -24,6 +24,13 @@ static const struct vrule_info rules[VRULE_COUNT] = {
                               NULL, false },
     [VRULE_MSR_UNGATED] = { "answered for every viridian guest: the group only decides what "
                             "CPUID advertises", NULL, false },
+    [VRULE_MSR_KVM] = { "KVM answers every Hyper-V MSR it has once any enlightenment is on "
+                        "(hv_check_msr_access without hv-enforce-cpuid): the flag only decides "
+                        "what CPUID advertises", NULL, false },
+    [VRULE_MSR_KVM_ENFORCED] = { "with hv-enforce-cpuid (KVM_CAP_HYPERV_ENFORCE_CPUID) KVM "
+                                 "answers it because CPUID advertises it", NULL, false },
+    [VRULE_MSR_KVM_REFUSED] = { "with hv-enforce-cpuid (KVM_CAP_HYPERV_ENFORCE_CPUID) KVM "
+                                "refuses what CPUID does not advertise", NULL, false },
     [VRULE_CPUID_VIRIDIAN] = { "a viridian leaf (cpuid_viridian_leaves): its bits come from "
                                "the groups in force", NULL, true },
     [VRULE_CPUID_XEN] = { "one of Xen's own leaves (cpuid_hypervisor_leaves), at 0x40000100 "
@@ -79,7 +86,9 @@ void vmodel_why(const struct vmodel *m, const struct vevent *ev, struct vwhy *ou
     case VEV_WRMSR:
         out->rule = vmodel_msr_rule(m, (uint32_t)ev->a[0]);
         out->msr = vmsr_find((uint32_t)ev->a[0], NULL);
-        if (out->msr && out->msr->gate >= 0)
+        if (out->msr && m->host->hypervisor == VHV_KVM)
+            out->group = vmsr_kvm_flag(out->msr);
+        else if (out->msr && out->msr->gate >= 0)
             out->group = out->msr->gate;
         else if (out->msr && out->msr->group >= 0)
             out->group = out->msr->group;

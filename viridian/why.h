@@ -25,6 +25,9 @@ enum vrule {
     VRULE_MSR_GATE_CLOSED,  /* its group is off in HVM_PARAM_VIRIDIAN */
     VRULE_MSR_GATE_OPEN,    /* its group is on: its handler answers */
     VRULE_MSR_UNGATED,      /* answered for every viridian guest, whatever the mask */
+    VRULE_MSR_KVM,          /* KVM: answered once any enlightenment is on, whatever CPUID says */
+    VRULE_MSR_KVM_ENFORCED, /* KVM with hv-enforce-cpuid: answered when CPUID advertises it */
+    VRULE_MSR_KVM_REFUSED,  /* KVM with hv-enforce-cpuid: not advertised, so #GP */
     /* CPUID */
     VRULE_CPUID_VIRIDIAN,   /* a viridian leaf, its bits from the groups in force */
     VRULE_CPUID_XEN,        /* one of Xen's own leaves */
