@@ -22,6 +22,8 @@ static const struct demo demos[] = {
       demo_tsc_calibration },
     { "synic-timer", "a periodic synthetic timer: HVMSG_TIMER_EXPIRED messages and SINT interrupts",
       demo_synic_timer },
+    { "xen-vs-kvm", "the same questions on Xen 4.22 and on KVM, then a move from one to the other",
+      demo_xen_vs_kvm },
 };
 
 #define NDEMOS (sizeof demos / sizeof demos[0])

@@ -18,6 +18,7 @@ struct demo {
 int demo_enlightenments(struct narrator *n);
 int demo_feature_mask(struct narrator *n);
 int demo_migration_bug(struct narrator *n);
+int demo_xen_vs_kvm(struct narrator *n);
 /* Reference time beside Xen before f6a07643e1 (cli/demo_time.c). */
 int demo_time_ref(struct narrator *n);
 /* Real guest code on the emulator (cli/demo_guest.c). */

@@ -272,6 +272,8 @@ static void model_msr(struct narrator *n, const struct vmodel *m, const struct v
     case VRULE_MSR_NOT_YET:
         if (vmodel_host(m)->hypervisor == VHV_KVM)
             line(n, "model", TERM_NOTE, "%s: KVM has no handler for it", name);
+        else if (!row->since)
+            line(n, "model", TERM_NOTE, "%s: no Xen release has a handler for it (KVM's)", name);
         else
             line(n, "model", TERM_NOTE, "%s first answers in Xen 4.%u: %s", name, row->since,
                  text);

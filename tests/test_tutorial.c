@@ -87,8 +87,8 @@ Test(tutorial, every_command_runs_and_prints_what_the_page_says)
         }
         in = NONE;
     }
-    /* The page's own count: 10 commands in section 1, 3 in section 2; one file; one output. */
-    cr_expect_eq(commands, 13u);
+    /* The page's own count: 11 commands in section 1, 3 in section 2; one file; one output. */
+    cr_expect_eq(commands, 14u);
     cr_expect_eq(files, 1u);
     cr_expect_eq(outputs, 1u);
     free(page);

@@ -37,6 +37,14 @@ static const struct vrule_info rules[VRULE_COUNT] = {
                           "when viridian takes 0x40000000", "xen/arch/x86/traps.c", false },
     [VRULE_CPUID_EMPTY] = { "no leaf of Xen's or viridian's: all zeros", "xen/arch/x86/traps.c",
                             false },
+    [VRULE_CPUID_KVM_HV] = { "a Hyper-V leaf as QEMU fills it (hyperv_fill_cpuids): its bits "
+                             "come from the hv-* flags in force",
+                             "qemu: target/i386/kvm/kvm.c", false },
+    [VRULE_CPUID_KVM] = { "one of KVM's own leaves (KVM_CPUID_SIGNATURE), at 0x40000100 when "
+                          "the Hyper-V leaves take 0x40000000",
+                          "linux: arch/x86/include/uapi/asm/kvm_para.h", false },
+    [VRULE_CPUID_KVM_EMPTY] = { "no leaf of KVM's or of QEMU's Hyper-V set: all zeros",
+                                "qemu: target/i386/kvm/kvm.c", false },
     [VRULE_PARAM_GUEST] = { "a guest may never set HVM_PARAM_VIRIDIAN (hvm_allow_set_param)",
                             "xen/arch/x86/hvm/hvm.c", false },
     [VRULE_PARAM_SET_ONCE] = { "once set, HVM_PARAM_VIRIDIAN takes only the same value again",
@@ -99,6 +107,10 @@ void vmodel_why(const struct vmodel *m, const struct vevent *ev, struct vwhy *ou
         break;
     case VEV_CPUID:
         out->rule = vmodel_cpuid_rule(m, (uint32_t)ev->a[0]);
+        if (m->host->hypervisor == VHV_KVM)
+            out->rule = out->rule == VRULE_CPUID_VIRIDIAN ? VRULE_CPUID_KVM_HV
+                        : out->rule == VRULE_CPUID_XEN    ? VRULE_CPUID_KVM
+                                                          : VRULE_CPUID_KVM_EMPTY;
         break;
     case VEV_PARAM_SET:
         out->rule = vparam_rule(m->host, m->param, ev->a[0], ev->from_guest);

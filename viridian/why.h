@@ -32,6 +32,9 @@ enum vrule {
     VRULE_CPUID_VIRIDIAN,   /* a viridian leaf, its bits from the groups in force */
     VRULE_CPUID_XEN,        /* one of Xen's own leaves */
     VRULE_CPUID_EMPTY,      /* a leaf of the range nobody fills */
+    VRULE_CPUID_KVM_HV,     /* KVM host: a Hyper-V leaf as QEMU fills it from the hv-* flags */
+    VRULE_CPUID_KVM,        /* KVM host: KVM's own leaves */
+    VRULE_CPUID_KVM_EMPTY,  /* KVM host: a leaf nobody fills */
     /* HVM_PARAM_VIRIDIAN */
     VRULE_PARAM_GUEST,      /* a guest may not set it: EPERM */
     VRULE_PARAM_SET_ONCE,   /* already set to another value: EEXIST */
