@@ -151,15 +151,21 @@ static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
     cpustate_exception_done(&e->cpu);
     cpustate_clear_irq_shadow(&e->cpu);
     cpustate_store(&e->cpu, e->uc);
-    emu_set_reg(e, UC_X86_REG_RSP, rsp);
-    emu_set_reg(e, UC_X86_REG_EFLAGS, flags);
-    emu_set_reg(e, UC_X86_REG_RIP, rip);
+    /* one batch, in this order (RIP last): each single call costs as much as a trap's body */
+    int ids[3] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS, UC_X86_REG_RIP };
+    void *vals[3] = { &rsp, &flags, &rip };
+    uc_reg_write_batch(e->uc, ids, vals, 3);
 }
 
 static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
 {
+    /* everything this delivery reads from the engine, in one batch */
     uc_x86_mmr idtr = { 0 };
-    uc_reg_read(e->uc, UC_X86_REG_IDTR, &idtr);
+    uint64_t old_rsp = 0, flags = 0, old_cs = 0, old_ss = 0;
+    int ids[5] = { UC_X86_REG_IDTR, UC_X86_REG_RSP, UC_X86_REG_EFLAGS, UC_X86_REG_CS,
+                   UC_X86_REG_SS };
+    void *vals[5] = { &idtr, &old_rsp, &flags, &old_cs, &old_ss };
+    uc_reg_read_batch(e->uc, ids, vals, 5);
     unsigned cpl = cpustate_cpl(&e->cpu);
     uint32_t ext = x->source == EXC_SOFT ? 0 : 1, idt_err = x->vector * 8u + 2 + ext;
     if (idtr.limit == 0)
@@ -195,22 +201,21 @@ static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, st
         return fail(f, EXC_GP, sel_err, "through a gate whose code segment is not 64-bit");
     unsigned new_cpl = (cs.flags & DESC_C) ? cpl : DESC_DPL(cs.flags);
 
-    uint64_t old_rsp = emu_reg(e, UC_X86_REG_RSP), rsp = old_rsp;
+    uint64_t rsp = old_rsp;
     if (ist && tss64_rsp(e, m, 36 + 8 * (ist - 1), ext, &rsp, f))
         return 1;
     if (!ist && new_cpl != cpl && tss64_rsp(e, m, 4 + 8 * new_cpl, ext, &rsp, f))
         return 1;
     rsp &= ~15ull;
-    uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
     uint64_t frame[6];
     unsigned n = 0;
     if (x->has_error)
         frame[n++] = x->error;
     frame[n++] = x->rip;
-    frame[n++] = emu_reg(e, UC_X86_REG_CS);
+    frame[n++] = old_cs;
     frame[n++] = flags;
     frame[n++] = old_rsp;
-    frame[n++] = emu_reg(e, UC_X86_REG_SS);
+    frame[n++] = old_ss;
     rsp -= 8ull * n;
     if (mmu_write(e, m, rsp, frame, 8ull * n, new_cpl == 3 ? MMU_USER : MMU_SUPERVISOR, &mf))
         return page_fault(f, &mf, "pushing the exception frame");
