@@ -53,12 +53,7 @@ work:
     ret
 
 ap_entry:
-    lgdt [GDTR_SAVE]
-    push KCODE
-    lea rax, [rel .cs]
-    push rax
-    retfq
-.cs:
+    ap_gdt_load GDTR_SAVE
     call work
     lock inc qword [DONE]
 .sleep:

@@ -86,12 +86,7 @@ start_ap:                               ; ESI: the vCPU
     ret
 
 ap_entry:                               ; Xen starts it with null selectors
-    lgdt [GDTR_SAVE]
-    push KCODE
-    lea rax, [rel .cs]
-    push rax
-    retfq
-.cs:
+    ap_gdt_load GDTR_SAVE
     rdtsc                               ; an event the trace gives this vCPU's number
     idt_load
     mov rbx, APIC
