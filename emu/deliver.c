@@ -543,7 +543,8 @@ bool deliver_exception(struct emu *e, const struct exc *first)
         struct mmu m;
         struct dfault f;
         mmu_load(e, &m);
-        cpustate_load(&e->cpu, e->uc);
+        if (attempt > 0 || !x.cpu_loaded)
+            cpustate_load(&e->cpu, e->uc);
         enum cpu_mode mode = cpustate_mode(&e->cpu);
         int r = mode == MODE_REAL ? deliver_real(e, &m, &x, &f)
               : cpustate_long_mode(&e->cpu) ? deliver64(e, &m, &x, &f)

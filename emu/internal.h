@@ -43,6 +43,8 @@ struct exc {
     uint64_t insn;     /* the instruction that caused it (what a fault while
                           delivering it reports) */
     enum exc_source source;
+    bool cpu_loaded;   /* e->cpu already holds the engine's state (irq.c's take): the
+                          delivery need not copy it again */
 };
 
 /* Instructions in each translated block, by its start, for --budget (guard.c). */

@@ -99,6 +99,24 @@ void irq_route(struct emu *e, uint32_t from, uint32_t lo, uint32_t hi)
         lapic_accept(&e->vcpus[lowest].lapic, lo);
 }
 
+/* A stop at the next block start costs a full exit from Unicorn and a restart, several
+ * times a trap: only when the running vCPU may have something to take (an NMI, or any
+ * vector in its IRR: take() and the APIC-assist rules decide the rest). An EOI with
+ * nothing pending or an IPI to another vCPU needs none; that vCPU looks when it is
+ * switched in. */
+static void kick_if_pending(struct emu *e)
+{
+    const struct lapic *l = &vcpu_cur(e)->lapic;
+    if (!e->irq.active || l->nmi_pending || lapic_highest_irr(l) >= 0)
+        kick(e);
+}
+
+void irq_changed(struct emu *e)
+{
+    update_deadline(e);
+    kick_if_pending(e);
+}
+
 uint64_t lapic_dev_read(struct emu *e, uint64_t off, unsigned size)
 {
     if (!e->irq.active)
@@ -120,20 +138,12 @@ void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
     case LAPIC_DONE:
         break;
     }
-    irq_changed(e);
-}
-
-/* A stop at the next block start costs a full exit from Unicorn and a restart, several
- * times a trap: only when the running vCPU may have something to take (an NMI, or any
- * vector in its IRR: take() and the APIC-assist rules decide the rest). An EOI with
- * nothing pending or an IPI to another vCPU needs none; that vCPU looks when it is
- * switched in. */
-void irq_changed(struct emu *e)
-{
-    update_deadline(e);
-    const struct lapic *l = &vcpu_cur(e)->lapic;
-    if (!e->irq.active || l->nmi_pending || lapic_highest_irr(l) >= 0)
-        kick(e);
+    /* Only the timer's registers and the software enable move a deadline; an EOI or an
+     * ICR write (most APIC writes) need not look at every timer of every vCPU again. */
+    if (off == APIC_LVTT || off == APIC_TMICT || off == APIC_TDCR || off == APIC_SPIV)
+        irq_changed(e);
+    else
+        kick_if_pending(e);
 }
 
 void irq_restored(struct emu *e)
@@ -177,7 +187,8 @@ static bool take(struct emu *e)
     }
     cpustate_load(&e->cpu, e->uc);
     uint64_t rip = emu_reg(e, UC_X86_REG_RIP);
-    struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL };
+    struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL,
+                     .cpu_loaded = true };
     if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
         l->nmi_pending = false;
         cpustate_block_nmi(&e->cpu);

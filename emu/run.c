@@ -23,7 +23,7 @@ void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, u
 {
     if (e->exc.pending)
         return;   /* the first exception of an instruction is the one it raises */
-    e->exc = (struct exc){ true, (uint8_t)vector, has_error, error, rip, insn, source };
+    e->exc = (struct exc){ true, (uint8_t)vector, has_error, error, rip, insn, source, false };
     uc_emu_stop(e->uc);
 }
 
