@@ -118,6 +118,23 @@ static int read_desc(struct emu *e, const struct mmu *m, uint16_t sel, uint32_t 
 }
 
 /* The stack pointer a 64-bit TSS holds at offset off (RSPn, ISTn). */
+/* The code segment an interrupt or trap gate names (both gate sizes): not null, a code
+ * segment the handler's privilege may reach, present. 0, or 1 with f filled. */
+static int gate_code(struct emu *e, const struct mmu *m, uint16_t sel, uint32_t ext,
+                     unsigned cpl, struct desc *cs, struct dfault *f)
+{
+    if ((sel & 0xfffc) == 0)
+        return fail(f, EXC_GP, ext, "through a gate with a null code selector");
+    if (read_desc(e, m, sel, ext, cs, f))
+        return 1;
+    uint32_t sel_err = (sel & 0xfffcu) + ext;
+    if (!(cs->flags & DESC_S) || !(cs->flags & DESC_CODE) || DESC_DPL(cs->flags) > cpl)
+        return fail(f, EXC_GP, sel_err, "through a gate whose selector is not usable code");
+    if (!(cs->flags & DESC_P))
+        return fail(f, EXC_NP, sel_err, "through a gate whose code segment is not present");
+    return 0;
+}
+
 static int tss64_rsp(struct emu *e, const struct mmu *m, unsigned off, uint32_t ext,
                      uint64_t *rsp, struct dfault *f)
 {
@@ -187,16 +204,10 @@ static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, st
     uint64_t target = (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8) << 16 |
                       (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
     unsigned ist = g[4] & 7;
-    if ((sel & 0xfffc) == 0)
-        return fail(f, EXC_GP, ext, "through a gate with a null code selector");
     struct desc cs;
-    if (read_desc(e, m, sel, ext, &cs, f))
+    if (gate_code(e, m, sel, ext, cpl, &cs, f))
         return 1;
     uint32_t sel_err = (sel & 0xfffcu) + ext;
-    if (!(cs.flags & DESC_S) || !(cs.flags & DESC_CODE) || DESC_DPL(cs.flags) > cpl)
-        return fail(f, EXC_GP, sel_err, "through a gate whose selector is not usable code");
-    if (!(cs.flags & DESC_P))
-        return fail(f, EXC_NP, sel_err, "through a gate whose code segment is not present");
     if (!(cs.flags & DESC_L) || (cs.flags & DESC_B))
         return fail(f, EXC_GP, sel_err, "through a gate whose code segment is not 64-bit");
     unsigned new_cpl = (cs.flags & DESC_C) ? cpl : DESC_DPL(cs.flags);
@@ -392,16 +403,10 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
     bool wide = type & 8;   /* a 386 gate: 32-bit frame and offset */
     uint16_t sel = (uint16_t)(g[2] | g[3] << 8);
     uint32_t target = (uint32_t)(g[0] | g[1] << 8) | (wide ? (uint32_t)(g[6] | g[7] << 8) << 16 : 0);
-    if ((sel & 0xfffc) == 0)
-        return fail(f, EXC_GP, ext, "through a gate with a null code selector");
     struct desc cs;
-    if (read_desc(e, m, sel, ext, &cs, f))
+    if (gate_code(e, m, sel, ext, cpl, &cs, f))
         return 1;
     uint32_t sel_err = (sel & 0xfffcu) + ext;
-    if (!(cs.flags & DESC_S) || !(cs.flags & DESC_CODE) || DESC_DPL(cs.flags) > cpl)
-        return fail(f, EXC_GP, sel_err, "through a gate whose selector is not usable code");
-    if (!(cs.flags & DESC_P))
-        return fail(f, EXC_NP, sel_err, "through a gate whose code segment is not present");
     uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
     /* From virtual-8086 mode (SDM 20.3.1.1): only to a non-conforming ring-0 handler,
      * on the ring-0 stack, with the data segments saved and then nulled. A software

@@ -225,3 +225,19 @@ int mmu_write(struct emu *e, const struct mmu *m, uint64_t la, const void *buf, 
 {
     return copy(e, m, la, (void *)buf, len, who, f, true);
 }
+
+int mmu_copy_from_guest(struct emu *e, uint64_t la, void *buf, size_t len)
+{
+    struct mmu m;
+    struct mmu_fault f;
+    mmu_load(e, &m);
+    return mmu_read(e, &m, la, buf, len, MMU_SUPERVISOR, &f);
+}
+
+int mmu_copy_to_guest(struct emu *e, uint64_t la, const void *buf, size_t len)
+{
+    struct mmu m;
+    struct mmu_fault f;
+    mmu_load(e, &m);
+    return mmu_write(e, &m, la, buf, len, MMU_SUPERVISOR, &f);
+}

@@ -49,4 +49,9 @@ int mmu_read(struct emu *e, const struct mmu *m, uint64_t la, void *buf, size_t 
 int mmu_write(struct emu *e, const struct mmu *m, uint64_t la, const void *buf, size_t len,
               enum mmu_who who, struct mmu_fault *f);
 
+/* A hypercall's arguments: guest linear addresses through the running vCPU's paging, as
+ * supervisor (Xen's hvm_copy_{from,to}_guest_linear). 0, or -1 on a fault. */
+int mmu_copy_from_guest(struct emu *e, uint64_t la, void *buf, size_t len);
+int mmu_copy_to_guest(struct emu *e, uint64_t la, const void *buf, size_t len);
+
 #endif

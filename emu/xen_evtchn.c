@@ -30,22 +30,6 @@ static uint64_t neg(unsigned e)
     return (uint64_t)-(int64_t)e;
 }
 
-static int copy_in(struct emu *e, uint64_t la, void *buf, size_t len)
-{
-    struct mmu m;
-    struct mmu_fault f;
-    mmu_load(e, &m);
-    return mmu_read(e, &m, la, buf, len, MMU_SUPERVISOR, &f);
-}
-
-static int copy_out(struct emu *e, uint64_t la, const void *buf, size_t len)
-{
-    struct mmu m;
-    struct mmu_fault f;
-    mmu_load(e, &m);
-    return mmu_write(e, &m, la, buf, len, MMU_SUPERVISOR, &f);
-}
-
 static uint16_t get16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | p[1] << 8);
@@ -114,7 +98,7 @@ static int alloc_port(struct emu *e)
 static uint64_t port_arg(struct emu *e, uint64_t arg, uint32_t *port)
 {
     uint8_t p[4];
-    if (copy_in(e, arg, p, 4))
+    if (mmu_copy_from_guest(e, arg, p, 4))
         return neg(XEN_EFAULT);
     *port = get32(p);
     return *port < max_ports(e) ? 0 : neg(XEN_EINVAL);
@@ -128,7 +112,7 @@ uint64_t evtchn_op(struct emu *e, uint64_t cmd, uint64_t arg)
     int p;
     switch (cmd) {
     case EVTCHNOP_alloc_unbound:   /* dom, remote_dom, port (out) */
-        if (copy_in(e, arg, a, 8))
+        if (mmu_copy_from_guest(e, arg, a, 8))
             return neg(XEN_EFAULT);
         if (!own(get16(a)))
             return neg(XEN_ESRCH);
@@ -137,9 +121,9 @@ uint64_t evtchn_op(struct emu *e, uint64_t cmd, uint64_t arg)
         e->xen.ports[p] = (struct xen_port){ ECS_UNBOUND,
                                              own(get16(a + 2)) ? VSBOX_DOMID : get16(a + 2), 0 };
         put32(a + 4, (uint32_t)p);
-        return copy_out(e, arg + 4, a + 4, 4) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg + 4, a + 4, 4) ? neg(XEN_EFAULT) : 0;
     case EVTCHNOP_bind_ipi:        /* vcpu, port (out) */
-        if (copy_in(e, arg, a, 8))
+        if (mmu_copy_from_guest(e, arg, a, 8))
             return neg(XEN_EFAULT);
         if (get32(a) >= vmodel_vcpus(e->model))
             return neg(XEN_ENOENT);
@@ -147,7 +131,7 @@ uint64_t evtchn_op(struct emu *e, uint64_t cmd, uint64_t arg)
             return neg(XEN_ENOSPC);
         e->xen.ports[p] = (struct xen_port){ ECS_IPI, 0, 0 };
         put32(a + 4, (uint32_t)p);
-        return copy_out(e, arg + 4, a + 4, 4) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg + 4, a + 4, 4) ? neg(XEN_EFAULT) : 0;
     case EVTCHNOP_close:
         if ((rc = port_arg(e, arg, &port)))
             return rc;
@@ -173,7 +157,7 @@ uint64_t evtchn_op(struct emu *e, uint64_t cmd, uint64_t arg)
     case EVTCHNOP_unmask:
         return port_arg(e, arg, &port);
     case EVTCHNOP_status: {        /* dom, port, status (out), vcpu (out), u (out) */
-        if (copy_in(e, arg, a, 8))
+        if (mmu_copy_from_guest(e, arg, a, 8))
             return neg(XEN_EFAULT);
         if (!own(get16(a)))
             return neg(XEN_ESRCH);
@@ -189,10 +173,10 @@ uint64_t evtchn_op(struct emu *e, uint64_t cmd, uint64_t arg)
             put16(a + 16, x->remote_dom);
             put32(a + 20, x->remote_port);
         }
-        return copy_out(e, arg + 8, a + 8, 16) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg + 8, a + 8, 16) ? neg(XEN_EFAULT) : 0;
     }
     case EVTCHNOP_init_control: {  /* control_gfn, offset, vcpu, link_bits (out) */
-        if (copy_in(e, arg, a, 16))
+        if (mmu_copy_from_guest(e, arg, a, 16))
             return neg(XEN_EFAULT);
         uint64_t gfn;
         memcpy(&gfn, a, 8);

@@ -52,23 +52,6 @@ static uint8_t *special_page(struct emu *e, unsigned which)
     return phys_ram(e, XEN_SPECIAL_BASE + which * 4096ull, 4096);
 }
 
-/* Hypercall arguments are guest virtual addresses (hvm_copy_from_guest_linear). */
-static int copy_in(struct emu *e, uint64_t la, void *buf, size_t len)
-{
-    struct mmu m;
-    struct mmu_fault f;
-    mmu_load(e, &m);
-    return mmu_read(e, &m, la, buf, len, MMU_SUPERVISOR, &f);
-}
-
-static int copy_out(struct emu *e, uint64_t la, const void *buf, size_t len)
-{
-    struct mmu m;
-    struct mmu_fault f;
-    mmu_load(e, &m);
-    return mmu_write(e, &m, la, buf, len, MMU_SUPERVISOR, &f);
-}
-
 static uint32_t get32(const uint8_t *p)
 {
     uint32_t v;
@@ -154,7 +137,7 @@ static uint64_t console_io(struct emu *e, uint64_t cmd, uint64_t count, uint64_t
         size_t n = 4096 - (size_t)(at & 4095);
         if (n > count - done)
             n = (size_t)(count - done);
-        if (copy_in(e, at, chunk, n))
+        if (mmu_copy_from_guest(e, at, chunk, n))
             return neg(XEN_EFAULT);
         for (size_t i = 0; i < n && e->cfg.sink.console; i++)
             if (console_printable((unsigned char)chunk[i]))
@@ -173,7 +156,7 @@ static uint64_t vcpu_op(struct emu *e, uint64_t cmd, uint64_t id, uint64_t arg)
     switch (cmd) {
     case VCPUOP_initialise: {
         uint8_t c[VCPU_HVM_CONTEXT_SIZE];
-        if (copy_in(e, arg, c, sizeof c))
+        if (mmu_copy_from_guest(e, arg, c, sizeof c))
             return neg(XEN_EFAULT);
         int rc = vcpu_hvm_initialise(e, (uint32_t)id, get32(c), c + 8);
         return rc ? neg((unsigned)-rc) : 0;
@@ -204,7 +187,7 @@ static uint64_t sched_op(struct emu *e, uint64_t cmd, uint64_t arg)
         }
         return 0;
     case SCHEDOP_shutdown:
-        if (copy_in(e, arg, a, 4))
+        if (mmu_copy_from_guest(e, arg, a, 4))
             return neg(XEN_EFAULT);
         e->res->exit_code = (int)get32(a);
         run_finish(e, EMU_SHUTDOWN);
@@ -220,7 +203,7 @@ static bool platform_param(struct emu *e, uint64_t op, uint64_t arg, bool wide, 
 {
     (void)wide;
     uint8_t p[16];
-    if (op != HVMOP_get_param || copy_in(e, arg, p, sizeof p))
+    if (op != HVMOP_get_param || mmu_copy_from_guest(e, arg, p, sizeof p))
         return false;
     uint64_t value;
     switch (get32(p + 4)) {
@@ -231,7 +214,7 @@ static bool platform_param(struct emu *e, uint64_t op, uint64_t arg, bool wide, 
     default: return false;
     }
     memcpy(p + 8, &value, 8);
-    *rax = copy_out(e, arg + 8, p + 8, 8) ? neg(XEN_EFAULT) : 0;
+    *rax = mmu_copy_to_guest(e, arg + 8, p + 8, 8) ? neg(XEN_EFAULT) : 0;
     return true;
 }
 
@@ -262,7 +245,7 @@ static int populate_outside(struct emu *e, uint64_t gfn)
 static uint64_t reservation(struct emu *e, uint64_t cmd, uint64_t arg, bool wide)
 {
     uint8_t r[40];
-    if (copy_in(e, arg, r, wide ? 32 : 20))
+    if (mmu_copy_from_guest(e, arg, r, wide ? 32 : 20))
         return neg(XEN_EFAULT);
     uint64_t list, n;
     uint32_t order;
@@ -280,7 +263,7 @@ static uint64_t reservation(struct emu *e, uint64_t cmd, uint64_t arg, bool wide
     uint64_t done = 0;
     for (; done < n && done < 4096; done++) {
         uint64_t gfn = 0;
-        if (copy_in(e, list + done * (wide ? 8 : 4), &gfn, wide ? 8 : 4))
+        if (mmu_copy_from_guest(e, list + done * (wide ? 8 : 4), &gfn, wide ? 8 : 4))
             break;
         if (gfn << 12 >= e->ram_size) {
             /* Past the guest's RAM: Xen puts a fresh page wherever the guest asks. */
@@ -313,7 +296,7 @@ static uint64_t memory_op(struct emu *e, uint64_t cmd, uint64_t arg, bool wide)
     /* struct xen_add_to_physmap: domid, size, space, idx, gpfn (32-bit in the compat
      * layout of 32-bit guests) */
     uint8_t a[24];
-    if (copy_in(e, arg, a, wide ? 24 : 16))
+    if (mmu_copy_from_guest(e, arg, a, wide ? 24 : 16))
         return neg(XEN_EFAULT);
     uint32_t space = get32(a + 4);
     uint64_t gpfn = 0;
@@ -340,7 +323,7 @@ static uint64_t grant_table_op(struct emu *e, uint64_t cmd, uint64_t arg, uint64
     if (count != 1)
         return neg(XEN_EINVAL);
     if (cmd == GNTTABOP_set_version) {
-        if (copy_in(e, arg, v, 4))
+        if (mmu_copy_from_guest(e, arg, v, 4))
             return neg(XEN_EFAULT);
         uint32_t ver = get32(v);
         if (ver != 1 && ver != 2)
@@ -351,7 +334,7 @@ static uint64_t grant_table_op(struct emu *e, uint64_t cmd, uint64_t arg, uint64
     if (cmd == GNTTABOP_get_version) {
         /* struct gnttab_get_version: domid (u16), pad, version (u32) */
         put32(v, e->xen.gnttab_version ? e->xen.gnttab_version : 1);
-        return copy_out(e, arg + 4, v, 4) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg + 4, v, 4) ? neg(XEN_EFAULT) : 0;
     }
     return neg(XEN_ENOSYS);
 }
@@ -378,7 +361,7 @@ static uint64_t xen_version(struct emu *e, uint64_t cmd, uint64_t arg)
         return (uint64_t)h->xen_major << 16 | h->xen_minor;
     case XENVER_extraversion:
         snprintf(text, sizeof text, ".0");
-        return copy_out(e, arg, text, 16) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg, text, 16) ? neg(XEN_EFAULT) : 0;
     case XENVER_compile_info: {
         /* struct xen_compile_info: compiler[64], compile_by[16], compile_domain[32],
          * compile_date[32], each NUL-padded (XSA-122: nothing else of the stack) */
@@ -387,34 +370,34 @@ static uint64_t xen_version(struct emu *e, uint64_t cmd, uint64_t arg)
         snprintf(info + 64, 16, "vsbox");
         snprintf(info + 80, 32, "vsbox");
         snprintf(info + 112, 32, "vsbox");
-        return copy_out(e, arg, info, sizeof info) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg, info, sizeof info) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_capabilities: {
         char caps[1024] = "hvm-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p";
-        return copy_out(e, arg, caps, sizeof caps) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg, caps, sizeof caps) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_changeset: {
         char cs[64] = "vsbox";
-        return copy_out(e, arg, cs, sizeof cs) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg, cs, sizeof cs) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_platform_parameters: {
         /* struct xen_platform_parameters: virt_start; 0 for an HVM guest's view */
         uint64_t start = 0;
-        return copy_out(e, arg, &start, wide_of(e) ? 8 : 4) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg, &start, wide_of(e) ? 8 : 4) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_guest_handle: {
         uint8_t handle[16] = { 0 };
-        return copy_out(e, arg, handle, sizeof handle) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg, handle, sizeof handle) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_get_features: {
         /* xen_feature_info: submap 0 for an HVM guest (xen/common/kernel.c):
          * writable_page_tables, auto_translated_physmap, hvm_callback_vector,
          * hvm_safe_pvclock, memory_op_vnode_supported */
         uint8_t fi[8];
-        if (copy_in(e, arg, fi, 4))
+        if (mmu_copy_from_guest(e, arg, fi, 4))
             return neg(XEN_EFAULT);
         put32(fi + 4, get32(fi) == 0 ? (1u << 0 | 1u << 2 | 1u << 8 | 1u << 9 | 1u << 13) : 0);
-        return copy_out(e, arg + 4, fi + 4, 4) ? neg(XEN_EFAULT) : 0;
+        return mmu_copy_to_guest(e, arg + 4, fi + 4, 4) ? neg(XEN_EFAULT) : 0;
     }
     case XENVER_pagesize:
         return 4096;
