@@ -153,6 +153,10 @@ static inline void pause(void)
 
 void apic_setup(void);
 
+/* The page-directory entry (a 2 MiB page) that maps la below 4 GiB in the identity map
+ * vsbox starts guests with; after changing it, INVLPG or a CR3 write. */
+uint64_t *page_dir_entry(uint64_t la);
+
 static inline uint32_t apic_read(uint32_t reg)
 {
     return *(volatile uint32_t *)(uintptr_t)(APIC_BASE + reg);

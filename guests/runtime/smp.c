@@ -21,18 +21,24 @@ static uint8_t ap_stacks[SMP_MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
 static void (*volatile ap_fn)(unsigned cpu);
 static volatile unsigned cpus_up = 1;
 
+uint64_t *page_dir_entry(uint64_t la)
+{
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    uint64_t *pml4 = (uint64_t *)(uintptr_t)(cr3 & HV_PAGE_MASK);
+    uint64_t *pdpt = (uint64_t *)(uintptr_t)(pml4[0] & HV_PAGE_MASK);
+    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[(la >> 30) & 3] & HV_PAGE_MASK);
+    return &pd[(la >> 21) & 511];
+}
+
 void apic_setup(void)
 {
     static bool mapped;
     if (!mapped) {
-        /* The 2 MiB page of 0xFEE00000 in the 4th page directory, uncached. */
+        /* The 2 MiB page of 0xFEE00000, uncached. */
+        *page_dir_entry(APIC_BASE) = (APIC_BASE & ~0x1fffffu) | 0x80 | 0x10 | 0x3;
         uint64_t cr3;
-        __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-        uint64_t *pml4 = (uint64_t *)(uintptr_t)(cr3 & HV_PAGE_MASK);
-        uint64_t *pdpt = (uint64_t *)(uintptr_t)(pml4[0] & HV_PAGE_MASK);
-        uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[3] & HV_PAGE_MASK);
-        pd[(APIC_BASE >> 21) & 511] = (APIC_BASE & ~0x1fffffu) | 0x80 | 0x10 | 0x3;
-        __asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+        __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3)::"memory");
         mapped = true;
     }
     apic_write(APIC_SVR, 0x1ff);

@@ -120,12 +120,7 @@ static uint64_t sparse_ipi_ex(unsigned how)
 
 static void map_probe(uint64_t frame)
 {
-    uint64_t cr3;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-    uint64_t *pml4 = (uint64_t *)(uintptr_t)(cr3 & HV_PAGE_MASK);
-    uint64_t *pdpt = (uint64_t *)(uintptr_t)(pml4[0] & HV_PAGE_MASK);
-    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[PROBE_VA >> 30] & HV_PAGE_MASK);
-    pd[0] = frame | 0x83;
+    *page_dir_entry(PROBE_VA) = frame | 0x83;
     /* the BSP's own TLB; the APs' are the hypercalls' business */
     __asm__ volatile("invlpg (%0)" ::"r"(PROBE_VA) : "memory");
 }
