@@ -69,11 +69,36 @@ void cpustate_load(struct cpustate *cs, uc_engine *uc)
 {
     uc_context_save(uc, cs->ctx);
     cs->loaded = true;
+    cs->changed = false;
 }
 
 void cpustate_store(struct cpustate *cs, uc_engine *uc)
 {
     uc_context_restore(uc, cs->ctx);
+    cs->changed = false;
+}
+
+void cpustate_store_changed(struct cpustate *cs, uc_engine *uc)
+{
+    if (cs->changed)
+        cpustate_store(cs, uc);
+}
+
+/* A setter's write: marks the state changed only when the bytes differ. */
+static void set32(struct cpustate *cs, size_t off, uint32_t v)
+{
+    if (get32(cs->data + off) != v) {
+        put32(cs->data + off, v);
+        cs->changed = true;
+    }
+}
+
+static void set64(struct cpustate *cs, size_t off, uint64_t v)
+{
+    if (get64(cs->data + off) != v) {
+        put64(cs->data + off, v);
+        cs->changed = true;
+    }
 }
 
 struct segcache cpustate_seg(const struct cpustate *cs, enum seg s)
@@ -89,11 +114,11 @@ struct segcache cpustate_seg(const struct cpustate *cs, enum seg s)
  * in real, virtual-8086 and 16-bit code; otherwise when DS, ES or SS has a base). */
 void cpustate_set_seg(struct cpustate *cs, enum seg s, struct segcache c)
 {
-    uint8_t *p = cs->data + OFF_SEGS + SEG_SIZE * s;
-    put32(p, c.selector);
-    put64(p + SEG_BASE, c.base);
-    put32(p + SEG_LIMIT, c.limit);
-    put32(p + SEG_FLAGS, c.flags);
+    size_t p = OFF_SEGS + SEG_SIZE * (size_t)s;
+    set32(cs, p, c.selector);
+    set64(cs, p + SEG_BASE, c.base);
+    set32(cs, p + SEG_LIMIT, c.limit);
+    set32(cs, p + SEG_FLAGS, c.flags);
 
     uint32_t hf = get32(cs->data + OFF_HFLAGS);
     if (s == SEG_CS) {
@@ -114,7 +139,7 @@ void cpustate_set_seg(struct cpustate *cs, enum seg s, struct segcache c)
                 cpustate_seg(cs, SEG_SS).base) != 0) {
         derived |= HF_ADDSEG;
     }
-    put32(cs->data + OFF_HFLAGS, (hf & ~(HF_SS32 | HF_ADDSEG)) | derived);
+    set32(cs, OFF_HFLAGS, (hf & ~(HF_SS32 | HF_ADDSEG)) | derived);
 }
 
 unsigned cpustate_cpl(const struct cpustate *cs)
@@ -146,10 +171,10 @@ uint64_t cpustate_cr(const struct cpustate *cs, unsigned n)
 
 void cpustate_set_efer(struct cpustate *cs, uint64_t efer)
 {
-    put64(cs->data + OFF_EFER, efer);
+    set64(cs, OFF_EFER, efer);
     uint32_t hf = get32(cs->data + OFF_HFLAGS);
     hf = (efer & (1u << 10)) ? hf | HF_LMA : hf & ~(HF_LMA | HF_CS64);
-    put32(cs->data + OFF_HFLAGS, hf);
+    set32(cs, OFF_HFLAGS, hf);
 }
 
 uint32_t cpustate_error_code(const struct cpustate *cs)
@@ -171,7 +196,7 @@ uint64_t cpustate_exception_next_ip(const struct cpustate *cs)
  * next contributory fault becomes #DF (excp_helper.c check_exception). */
 void cpustate_exception_done(struct cpustate *cs)
 {
-    put32(cs->data + OFF_OLD_EXCEPTION, 0xffffffffu);
+    set32(cs, OFF_OLD_EXCEPTION, 0xffffffffu);
 }
 
 bool cpustate_irq_shadow(const struct cpustate *cs)
@@ -181,7 +206,7 @@ bool cpustate_irq_shadow(const struct cpustate *cs)
 
 void cpustate_clear_irq_shadow(struct cpustate *cs)
 {
-    put32(cs->data + OFF_HFLAGS, get32(cs->data + OFF_HFLAGS) & ~HF_INHIBIT_IRQ);
+    set32(cs, OFF_HFLAGS, get32(cs->data + OFF_HFLAGS) & ~HF_INHIBIT_IRQ);
 }
 
 uint64_t cpustate_efer(const struct cpustate *cs)
@@ -194,6 +219,23 @@ uint64_t cpustate_eflags(const struct cpustate *cs)
     return get64(cs->data + OFF_EFLAGS);
 }
 
+uint64_t cpustate_rip(const struct cpustate *cs)
+{
+    return get64(cs->data + OFF_EIP);
+}
+
+uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n)
+{
+    return n < 16 ? get64(cs->data + OFF_REGS + 8 * n) : 0;
+}
+
+void cpustate_dtr(const struct cpustate *cs, bool idt, uint64_t *base, uint32_t *limit)
+{
+    const uint8_t *p = cs->data + (idt ? OFF_IDT : OFF_GDT);
+    *base = get64(p + SEG_BASE);
+    *limit = get32(p + SEG_LIMIT);
+}
+
 bool cpustate_nmi_blocked(const struct cpustate *cs)
 {
     return get32(cs->data + OFF_HFLAGS2) & HF2_NMI;
@@ -201,7 +243,7 @@ bool cpustate_nmi_blocked(const struct cpustate *cs)
 
 void cpustate_block_nmi(struct cpustate *cs)
 {
-    put32(cs->data + OFF_HFLAGS2, get32(cs->data + OFF_HFLAGS2) | HF2_NMI);
+    set32(cs, OFF_HFLAGS2, get32(cs->data + OFF_HFLAGS2) | HF2_NMI);
 }
 
 /* The check: a scratch engine holds known values in registers Unicorn has calls for

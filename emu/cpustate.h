@@ -41,6 +41,7 @@ struct cpustate {
     uc_context *ctx;
     uint8_t *data;       /* the saved state inside ctx */
     bool loaded;         /* data holds the engine's current state */
+    bool changed;        /* a setter changed data since the last load or store */
 };
 
 /* Check that this Unicorn keeps its state where 2.0.1 does, on a scratch engine, by
@@ -56,6 +57,10 @@ void cpustate_close(struct cpustate *cs);
  * with those calls, never through here. */
 void cpustate_load(struct cpustate *cs, uc_engine *uc);
 void cpustate_store(struct cpustate *cs, uc_engine *uc);
+/* cpustate_store only when a setter changed something since the last load (a delivery
+ * within one code segment usually changes nothing here, and the copy is 5.5 KiB). Not for
+ * putting back a state the engine was made to leave: that is cpustate_store's job. */
+void cpustate_store_changed(struct cpustate *cs, uc_engine *uc);
 
 struct segcache cpustate_seg(const struct cpustate *cs, enum seg s);
 /* Load a segment's cache and update what the CPU derives from it (CPL from SS, code
@@ -85,6 +90,11 @@ bool cpustate_nmi_blocked(const struct cpustate *cs);
 /* EFLAGS as saved (the system bits; a context saved between runs holds them all). */
 uint64_t cpustate_eflags(const struct cpustate *cs);
 uint64_t cpustate_efer(const struct cpustate *cs);
+/* As saved: RIP, general register n (0 RAX ... 4 RSP ... 15 R15), and the GDTR or IDTR
+ * base and limit, for a delivery that already holds the state (no single-register calls). */
+uint64_t cpustate_rip(const struct cpustate *cs);
+uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n);
+void cpustate_dtr(const struct cpustate *cs, bool idt, uint64_t *base, uint32_t *limit);
 void cpustate_block_nmi(struct cpustate *cs);
 
 #endif

@@ -105,7 +105,10 @@ static int read_desc(struct emu *e, const struct mmu *m, uint16_t sel, uint32_t 
                      struct desc *d, struct dfault *f)
 {
     uc_x86_mmr t = { 0 };
-    uc_reg_read(e->uc, (sel & 4) ? UC_X86_REG_LDTR : UC_X86_REG_GDTR, &t);
+    if (sel & 4)
+        uc_reg_read(e->uc, UC_X86_REG_LDTR, &t);
+    else
+        cpustate_dtr(&e->cpu, false, &t.base, &t.limit);   /* loaded by every delivery */
     uint32_t err = (sel & 0xfffcu) + ext;
     if ((uint32_t)(sel & ~7u) + 7 > t.limit)
         return fail(f, EXC_GP, err, "and a selector past its descriptor table");
@@ -161,13 +164,26 @@ static struct segcache code_cache(uint16_t sel, unsigned cpl, const struct desc 
     return (struct segcache){ (uint16_t)((sel & ~3u) | cpl), d->base, d->limit, d->flags | DESC_A };
 }
 
-/* Commit: hidden segment state first (it rewrites the whole saved CPU), then the
- * registers Unicorn has calls for. */
+/* CS from the gate, unless it already holds that very segment: QEMU's own IRET and far
+ * jumps keep the descriptor's raw second dword (limit and base bits, A as in memory),
+ * ours does not, and the difference is invisible to the guest; rewriting it would cost
+ * the whole CPU-state copy that an interrupt taken inside one code segment never needs. */
+static void load_cs(struct emu *e, uint16_t sel, unsigned cpl, const struct desc *d)
+{
+    struct segcache now = cpustate_seg(&e->cpu, SEG_CS), c = code_cache(sel, cpl, d);
+    const uint32_t meaning = 0x00f0fe00u;   /* G, D/B, L, AVL, P, DPL, S, type but A */
+    if (now.selector != c.selector || now.base != c.base || now.limit != c.limit ||
+        ((now.flags ^ c.flags) & meaning))
+        cpustate_set_seg(&e->cpu, SEG_CS, c);
+}
+
+/* Commit: hidden segment state first (it rewrites the whole saved CPU, so only when a
+ * delivery changed it), then the registers Unicorn has calls for. */
 static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 {
     cpustate_exception_done(&e->cpu);
     cpustate_clear_irq_shadow(&e->cpu);
-    cpustate_store(&e->cpu, e->uc);
+    cpustate_store_changed(&e->cpu, e->uc);
     /* one batch, in this order (RIP last): each single call costs as much as a trap's body */
     int ids[3] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS, UC_X86_REG_RIP };
     void *vals[3] = { &rsp, &flags, &rip };
@@ -176,13 +192,12 @@ static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 
 static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
 {
-    /* everything this delivery reads from the engine, in one batch */
+    /* from the saved state; EFLAGS from the engine, which computes its arithmetic flags */
     uc_x86_mmr idtr = { 0 };
-    uint64_t old_rsp = 0, flags = 0, old_cs = 0, old_ss = 0;
-    int ids[5] = { UC_X86_REG_IDTR, UC_X86_REG_RSP, UC_X86_REG_EFLAGS, UC_X86_REG_CS,
-                   UC_X86_REG_SS };
-    void *vals[5] = { &idtr, &old_rsp, &flags, &old_cs, &old_ss };
-    uc_reg_read_batch(e->uc, ids, vals, 5);
+    cpustate_dtr(&e->cpu, true, &idtr.base, &idtr.limit);
+    uint64_t old_rsp = cpustate_gpr(&e->cpu, 4), flags = emu_reg(e, UC_X86_REG_EFLAGS);
+    uint64_t old_cs = cpustate_seg(&e->cpu, SEG_CS).selector;
+    uint64_t old_ss = cpustate_seg(&e->cpu, SEG_SS).selector;
     unsigned cpl = cpustate_cpl(&e->cpu);
     uint32_t ext = x->source == EXC_SOFT ? 0 : 1, idt_err = x->vector * 8u + 2 + ext;
     if (idtr.limit == 0)
@@ -231,7 +246,7 @@ static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, st
     if (mmu_write(e, m, rsp, frame, 8ull * n, new_cpl == 3 ? MMU_USER : MMU_SUPERVISOR, &mf))
         return page_fault(f, &mf, "pushing the exception frame");
 
-    cpustate_set_seg(&e->cpu, SEG_CS, code_cache(sel, new_cpl, &cs));
+    load_cs(e, sel, new_cpl, &cs);
     /* A change of privilege loads SS with a null selector of the new CPL (SDM 6.14.4). */
     if (new_cpl != cpl)
         cpustate_set_seg(&e->cpu, SEG_SS, (struct segcache){ (uint16_t)new_cpl, 0, 0,
@@ -483,7 +498,7 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
 
     if (inner)
         cpustate_set_seg(&e->cpu, SEG_SS, ss);
-    cpustate_set_seg(&e->cpu, SEG_CS, code_cache(sel, new_cpl, &cs));
+    load_cs(e, sel, new_cpl, &cs);
     if (vm86) {
         static const enum seg data[4] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
         for (int i = 0; i < 4; i++)
@@ -542,14 +557,15 @@ static void name_of(char *buf, size_t len, const struct exc *x)
 bool deliver_exception(struct emu *e, const struct exc *first)
 {
     struct exc x = *first;
-    char what[200] = "", chain[400] = "";
+    char what[200], chain[400];   /* written before read; not zeroed on every delivery */
+    what[0] = chain[0] = '\0';
     size_t cn = 0;
     for (int attempt = 0;; attempt++) {
         struct mmu m;
         struct dfault f;
-        mmu_load(e, &m);
         if (attempt > 0 || !x.cpu_loaded)
             cpustate_load(&e->cpu, e->uc);
+        mmu_from_cpu(&e->cpu, &m);
         enum cpu_mode mode = cpustate_mode(&e->cpu);
         int r = mode == MODE_REAL ? deliver_real(e, &m, &x, &f)
               : cpustate_long_mode(&e->cpu) ? deliver64(e, &m, &x, &f)

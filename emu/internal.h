@@ -8,6 +8,7 @@
 #include "emu/cpustate.h"
 #include "emu/emu.h"
 #include "emu/lapic.h"
+#include "emu/tlb.h"
 #include "emu/pit.h"
 #include "emu/xen_platform.h"
 
@@ -83,6 +84,7 @@ struct emu {
     csh cs64d;                   /* with operand details (decode.c), opened when needed */
     struct cpustate cpu;
     uint8_t *ram;
+    struct mmu_tlb tlb;          /* walks remembered (mmu.c) */
     uint64_t ram_size;
     uint8_t *special;            /* the Xen toolstack's pages outside RAM (xen_platform.c) */
     uint8_t *code_pages;         /* bit per RAM page code was translated from */

@@ -38,11 +38,16 @@ static void update_deadline(struct emu *e)
     e->irq.deadline_tsc = best;
 }
 
-static void fire_timers(struct emu *e)
+static void fire_lapic_timers(struct emu *e)
 {
     uint64_t now = now_ns(e);
     for (uint32_t i = 0; i < e->n_vcpus; i++)
         lapic_timer_fire(&e->vcpus[i].lapic, now);
+}
+
+static void fire_timers(struct emu *e)
+{
+    fire_lapic_timers(e);
     update_deadline(e);
 }
 
@@ -174,19 +179,19 @@ void irq_clock_moved(struct emu *e)
  * delivering it ended the run: e->stop). */
 static bool take(struct emu *e)
 {
-    fire_timers(e);
+    fire_lapic_timers(e);
     struct vcpu *v = vcpu_cur(e);
     struct lapic *l = &v->lapic;
-    int vec = vplatform_pending(e, e->cur);
+    int vec = vplatform_pending(e, e->cur);   /* may fire synthetic timers too */
+    update_deadline(e);
     if (e->stop)
         return true;   /* the poll's event was the save point, or Ctrl-C */
-    update_deadline(e);
     if (!l->nmi_pending && vec < 0) {
         v->waiting = false;
         return false;
     }
     cpustate_load(&e->cpu, e->uc);
-    uint64_t rip = emu_reg(e, UC_X86_REG_RIP);
+    uint64_t rip = cpustate_rip(&e->cpu);
     struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL,
                      .cpu_loaded = true };
     if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
@@ -194,7 +199,7 @@ static bool take(struct emu *e)
         cpustate_block_nmi(&e->cpu);
         cpustate_store(&e->cpu, e->uc);
         x.vector = VEC_NMI;
-    } else if (vec >= 0 && (emu_reg(e, UC_X86_REG_EFLAGS) & EFLAGS_IF) &&
+    } else if (vec >= 0 && (cpustate_eflags(&e->cpu) & EFLAGS_IF) &&
                !cpustate_irq_shadow(&e->cpu)) {
         if (!vplatform_ack(e, e->cur, (uint8_t)vec))
             return true;   /* the domain crashed */

@@ -2,6 +2,7 @@
 #include "emu/internal.h"
 #include "emu/mmu.h"
 #include "emu/phys.h"
+#include "emu/cpustate.h"
 
 enum {
     CR0_PG = 1u << 31, CR0_WP = 1u << 16,
@@ -31,6 +32,15 @@ void mmu_load(struct emu *e, struct mmu *m)
     m->eflags_ac = eflags & (1u << 18);
 }
 
+void mmu_from_cpu(const struct cpustate *cs, struct mmu *m)
+{
+    m->cr0 = cpustate_cr(cs, 0);
+    m->cr3 = cpustate_cr(cs, 3);
+    m->cr4 = cpustate_cr(cs, 4);
+    m->efer = cpustate_efer(cs);
+    m->eflags_ac = (cpustate_eflags(cs) & (1u << 18)) != 0;
+}
+
 bool mmu_paging(const struct mmu *m)
 {
     return (m->cr0 & CR0_PG) != 0;
@@ -53,6 +63,65 @@ struct walk {
     uint64_t val[4];
     unsigned n;
 };
+
+/* Everything besides CR3 and the address that a walk's answer depends on. */
+static uint64_t mode_of(const struct mmu *m)
+{
+    return (m->cr0 & (CR0_PG | CR0_WP)) | (m->cr4 & (CR4_PSE | CR4_PAE | CR4_SMEP | CR4_SMAP)) |
+           (m->efer & (EFER_LMA | EFER_NXE)) << 32 | (uint64_t)m->eflags_ac << 48;
+}
+
+static struct mmu_tlb_entry *slot(struct emu *e, uint64_t la, enum mmu_access acc, enum mmu_who who)
+{
+    /* Fibonacci hashing: the IDT, GDT, stack and APIC pages of one delivery must not share
+     * a slot, whatever their addresses (low page numbers collide under a plain modulo) */
+    uint64_t key = (la >> 12) << 4 | (uint64_t)acc << 2 | (uint64_t)who;
+    return &e->tlb.e[(key * 0x9e3779b97f4a7c15ull) >> (64 - MMU_TLB_BITS)];
+}
+
+/* A remembered walk still right: same key, and every entry it read (all in RAM) holds
+ * what it held. */
+static bool tlb_hit(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
+                    enum mmu_who who, bool set_ad, uint64_t *pa)
+{
+    const struct mmu_tlb_entry *t = slot(e, la, acc, who);
+    if (t->page != (la >> 12) + 1 || t->acc != acc || t->who != who || t->cr3 != m->cr3 ||
+        t->mode != mode_of(m) || (set_ad && !t->ad))
+        return false;
+    for (unsigned i = 0; i < t->n; i++) {
+        /* tlb_fill kept only entries in RAM; a smaller RAM since then fails the check */
+        if (t->at[i] >= e->ram_size || e->ram_size - t->at[i] < 8u - 4u * !t->wide)
+            return false;
+        uint64_t v;
+        if (t->wide) {
+            memcpy(&v, e->ram + t->at[i], 8);
+        } else {
+            uint32_t v32;
+            memcpy(&v32, e->ram + t->at[i], 4);
+            v = v32;
+        }
+        if (v != t->val[i])
+            return false;
+    }
+    *pa = t->pa | (la & 4095);
+    return true;
+}
+
+static void tlb_fill(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
+                     enum mmu_who who, bool wide, const uint64_t *at, const uint64_t *val,
+                     unsigned n, bool ad, uint64_t pa)
+{
+    unsigned size = wide ? 8 : 4;
+    for (unsigned i = 0; i < n; i++)
+        if (at[i] >= e->ram_size || e->ram_size - at[i] < size)
+            return;   /* an entry outside RAM (a device): walked every time */
+    struct mmu_tlb_entry *t = slot(e, la, acc, who);
+    *t = (struct mmu_tlb_entry){ .page = (la >> 12) + 1, .cr3 = m->cr3, .mode = mode_of(m),
+                                 .pa = pa & ~4095ull, .n = (uint8_t)n, .wide = wide,
+                                 .acc = (uint8_t)acc, .who = (uint8_t)who, .ad = ad };
+    memcpy(t->at, at, n * sizeof *at);
+    memcpy(t->val, val, n * sizeof *val);
+}
 
 /* The permission checks of SDM vol. 3 4.6, from the rights accumulated on the walk. */
 static bool allowed(const struct mmu *m, bool user_page, bool writable, bool nx,
@@ -82,9 +151,12 @@ int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access ac
         *pa = (m->efer & EFER_LMA) ? la : la & 0xffffffffu;
         return 0;
     }
+    if (tlb_hit(e, m, la, acc, who, set_ad, pa))
+        return 0;
     bool nxe = m->efer & EFER_NXE;
     bool wide = (m->cr4 & CR4_PAE) != 0;
     struct walk w = { .n = 0 };
+    uint64_t pdpte_at = UINT64_MAX, pdpte = 0;
     bool user_page = true, writable = true, nx = false, rsvd = false, present = true;
     uint64_t page_size = 4096, base = 0;
 
@@ -95,7 +167,8 @@ int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access ac
         level = 4;
     } else if (wide) {
         /* PAE: the four PDPTEs, which carry only P and reserved bits */
-        uint64_t pdpte = read_entry(e, (m->cr3 & 0xffffffe0u) + ((la >> 30) & 3) * 8, true);
+        pdpte_at = (m->cr3 & 0xffffffe0u) + ((la >> 30) & 3) * 8;
+        pdpte = read_entry(e, pdpte_at, true);
         if (!(pdpte & PTE_P)) {
             present = false;
             goto fault;
@@ -157,16 +230,30 @@ int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access ac
     }
     if (!allowed(m, user_page, writable, nx, acc, who))
         goto fault;
-    if (set_ad) {
-        for (unsigned i = 0; i < w.n; i++) {
-            uint64_t v = w.val[i] | PTE_A;
-            if (i + 1 == w.n && acc == MMU_WRITE)
-                v |= PTE_D;
-            if (v != w.val[i])
-                write_entry(e, w.at[i], v, wide);
+    bool ad = true;
+    for (unsigned i = 0; i < w.n; i++) {
+        uint64_t v = w.val[i] | PTE_A;
+        if (i + 1 == w.n && acc == MMU_WRITE)
+            v |= PTE_D;
+        if (v != w.val[i] && set_ad) {
+            write_entry(e, w.at[i], v, wide);
+            w.val[i] = v;
         }
+        ad &= v == w.val[i];
     }
     *pa = base | (la & (page_size - 1));
+    /* the PAE PDPTE first (it has no accessed bit), then the walk's own entries */
+    uint64_t at[5], val[5];
+    unsigned n = 0;
+    if (pdpte_at != UINT64_MAX) {
+        at[n] = pdpte_at;
+        val[n++] = pdpte;
+    }
+    for (unsigned i = 0; i < w.n; i++) {
+        at[n] = w.at[i];
+        val[n++] = w.val[i];
+    }
+    tlb_fill(e, m, la, acc, who, wide, at, val, n, ad, *pa);
     return 0;
 
 fault:
@@ -189,9 +276,11 @@ static uint64_t target(const struct emu *e, uint64_t la, uint64_t pa)
 static int copy(struct emu *e, const struct mmu *m, uint64_t la, void *buf, size_t len,
                 enum mmu_who who, struct mmu_fault *f, bool write)
 {
-    /* A write is checked on every page before any byte lands, so a frame that faults
-     * halfway leaves memory as it was. */
-    for (int pass = write ? 0 : 1; pass < 2; pass++) {
+    /* A write across pages is checked on every page before any byte lands, so a frame
+     * that faults halfway leaves memory as it was (within one page the walk that allows
+     * the write is that check). */
+    bool one_page = len == 0 || (la >> 12) == ((la + len - 1) >> 12);
+    for (int pass = write && !one_page ? 0 : 1; pass < 2; pass++) {
         uint8_t *b = buf;
         uint64_t at = la;
         size_t left = len;

@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "emu/tlb.h"
 
 struct emu;
+struct cpustate;
 
 /* The paging controls of one moment, read once per operation. */
 struct mmu {
@@ -35,6 +37,9 @@ struct mmu_fault {
 enum { PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8, PF_ID = 16 };
 
 void mmu_load(struct emu *e, struct mmu *m);
+/* The same, from a CPU state already saved (no register calls). */
+void mmu_from_cpu(const struct cpustate *cs, struct mmu *m);
+
 bool mmu_paging(const struct mmu *m);
 
 /* Linear to physical; -1 and *f on a page fault. set_ad: mark the entries accessed

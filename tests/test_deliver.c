@@ -62,6 +62,11 @@ Test(deliver, ist_and_rsp0_stacks_and_the_null_ss_of_a_privilege_change)
     expect_pass("exc_stacks64.bin");
 }
 
+Test(deliver, a_remembered_page_walk_still_sets_accessed_and_dirty_and_sees_a_page_go)
+{
+    expect_pass("walk_cache.bin");
+}
+
 Test(deliver, two_contributory_faults_make_a_double_fault_a_benign_one_does_not)
 {
     expect_pass("exc_double_fault.bin");
