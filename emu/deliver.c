@@ -192,10 +192,11 @@ static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 
 static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
 {
-    /* from the saved state; EFLAGS from the engine, which computes its arithmetic flags */
+    /* All from the saved state, RFLAGS included: deliveries happen between runs only
+     * (run.c, irq.c), where the saved flags are whole (cpustate_rflags). */
     uc_x86_mmr idtr = { 0 };
     cpustate_dtr(&e->cpu, true, &idtr.base, &idtr.limit);
-    uint64_t old_rsp = cpustate_gpr(&e->cpu, 4), flags = emu_reg(e, UC_X86_REG_EFLAGS);
+    uint64_t old_rsp = cpustate_gpr(&e->cpu, 4), flags = cpustate_rflags(&e->cpu);
     uint64_t old_cs = cpustate_seg(&e->cpu, SEG_CS).selector;
     uint64_t old_ss = cpustate_seg(&e->cpu, SEG_SS).selector;
     unsigned cpl = cpustate_cpl(&e->cpu);

@@ -67,6 +67,11 @@ Test(deliver, a_remembered_page_walk_still_sets_accessed_and_dirty_and_sees_a_pa
     expect_pass("walk_cache.bin");
 }
 
+Test(deliver, an_interrupt_frame_holds_the_arithmetic_flags_and_df_however_they_were_set)
+{
+    expect_pass("irq_flags.bin");
+}
+
 Test(deliver, two_contributory_faults_make_a_double_fault_a_benign_one_does_not)
 {
     expect_pass("exc_double_fault.bin");

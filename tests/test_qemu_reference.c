@@ -34,6 +34,7 @@ static const struct row rows[] = {
     { "apic_timer.bin", "EXIT 0", 0, NULL },
     { "syscall64.bin", "EXIT 0", 0, NULL },
     { "walk_cache.bin", "EXIT 0", 0, NULL },
+    { "irq_flags.bin", "EXIT 0", 0, NULL },
 };
 
 static char *qemu_run(const char *image)

@@ -1,0 +1,67 @@
+; An interrupt's frame holds RFLAGS whole: the arithmetic flags QEMU still keeps apart
+; (lazily, from the last CMP) and DF; after POPFQ has set them all at once; and when the
+; interrupt is taken right after vsbox delivered a #BP (which wrote RFLAGS itself). Each
+; step sends a self-IPI through the ICR; the handler compares the RFLAGS in its frame
+; with what PUSHFQ saw. Exits with the first step that did not hold (100: a frame's
+; RFLAGS differed).
+bits 64
+org 0x100000
+%include "sys64.inc"
+    apic_map
+    gate64 0x40, handler, 0x8e, 0
+    gate64 3, bp_handler, 0x8f, 0       ; a trap gate: IF stays as it was
+    idt_load
+    mov dword [rbx + 0xf0], 0x1ff       ; APIC on, spurious vector 0xff
+    sti
+%define step 1                          ; flags from a CMP: CF, SF, AF, PF set; then DF
+    mov eax, 1
+    cmp eax, 2
+    std
+    pushfq
+    pop r14
+    mov dword [rbx + 0x300], 0x40040    ; self, fixed, vector 0x40
+    jmp .taken                          ; the block ends: the vector is taken here
+.taken:
+    cmp r15d, 1
+    exit_unless e
+    cld
+%define step 2                          ; flags set at once by POPFQ: ZF, OF
+    push 0xa42
+    popfq
+    pushfq
+    pop r14
+    mov dword [rbx + 0x300], 0x40040
+    jmp .taken2
+.taken2:
+    cmp r15d, 2
+    exit_unless e
+    cld
+%define step 3                          ; taken on the first instruction of a #BP handler
+    cli
+    mov dword [rbx + 0x300], 0x40040    ; pending while IF is clear
+    mov eax, 1
+    cmp eax, 2
+    std
+    pushfq
+    pop r14
+    lea r14, [r14 + 0x200]              ; the #BP handler starts with these and IF (LEA: flags kept)
+    sti
+    int3                                ; in the STI shadow: the #BP goes first
+    cmp r15d, 4
+    exit_unless e
+    cld
+    pass
+bp_handler:
+    nop                                 ; QEMU takes the vector only after one instruction here
+    inc r15d                            ; after the interrupt's handler ran (3 -> 4)
+    iretq
+handler:
+    mov rax, [rsp + 16]                 ; the frame's RFLAGS
+    cmp rax, r14
+    jne .bad
+    inc r15d
+    mov dword [rbx + 0xb0], 0           ; EOI
+    iretq
+.bad:
+    lea eax, [r15 + 100]
+    out 0xf4, al
