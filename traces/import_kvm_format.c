@@ -10,6 +10,10 @@
 
 #define F(...) { __VA_ARGS__ }
 
+/* A row for an event that only says which vCPU a thread runs (no guest access). */
+#define VCPU_ONLY(event, args, since) \
+    { event, KVM_TP_VCPU, args, { 0 }, true, F(KF_VCPU), since }
+
 static const struct kvm_format formats[] = {
     /* kvm_msr. 2.6.32 printed "msr_%s %x = 0x%lx" (no fault flag); by 3.0 the _ex forms
      * of the faulting accesses add " (#GP)" (a faulting read prints data 0). */
@@ -73,27 +77,18 @@ static const struct kvm_format formats[] = {
     /* No guest access, but they say which vCPU a thread runs. kvm_entry printed "vcpu
      * %u" alone until the rip was added (in 5.10's source); kvm_exit names the vCPU in
      * 4.8 and later, not in 3.6. */
-    { "kvm_entry", KVM_TP_VCPU, "vcpu %u", { 0 }, true, F(KF_VCPU), "2.6.32 onward" },
-    { "kvm_exit", KVM_TP_VCPU, "vcpu %u reason", { 0 }, true, F(KF_VCPU), "4.8 onward" },
-    { "kvm_hv_notify_acked_sint", KVM_TP_VCPU, "vcpu_id %d sint", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_synic_set_irq", KVM_TP_VCPU, "vcpu_id %d sint", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_synic_send_eoi", KVM_TP_VCPU, "vcpu_id %d vector", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_stimer_start_periodic", KVM_TP_VCPU, "vcpu_id %d timer", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_stimer_start_one_shot", KVM_TP_VCPU, "vcpu_id %d timer", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_stimer_callback", KVM_TP_VCPU, "vcpu_id %d timer", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_stimer_expiration", KVM_TP_VCPU, "vcpu_id %d timer", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
-    { "kvm_hv_stimer_cleanup", KVM_TP_VCPU, "vcpu_id %d timer", { 0 }, true, F(KF_VCPU),
-      "4.5 onward" },
+    VCPU_ONLY("kvm_entry", "vcpu %u", "2.6.32 onward"),
+    VCPU_ONLY("kvm_exit", "vcpu %u reason", "4.8 onward"),
+    VCPU_ONLY("kvm_hv_notify_acked_sint", "vcpu_id %d sint", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_synic_set_irq", "vcpu_id %d sint", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_synic_send_eoi", "vcpu_id %d vector", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_stimer_start_periodic", "vcpu_id %d timer", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_stimer_start_one_shot", "vcpu_id %d timer", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_stimer_callback", "vcpu_id %d timer", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_stimer_expiration", "vcpu_id %d timer", "4.5 onward"),
+    VCPU_ONLY("kvm_hv_stimer_cleanup", "vcpu_id %d timer", "4.5 onward"),
     /* Not Hyper-V at all: the VMX preemption timer ("hv" for hardware), vcpu_id in hex. */
-    { "kvm_hv_timer_state", KVM_TP_VCPU, "vcpu_id %x hv_timer", { 0 }, true, F(KF_VCPU),
-      "4.x onward" },
+    VCPU_ONLY("kvm_hv_timer_state", "vcpu_id %x hv_timer", "4.x onward"),
 };
 
 const struct kvm_format *kvm_format_table(size_t *n)

@@ -4,11 +4,7 @@
 ; SS:ESP. Entered as an ELF32, like Xen starts an HVM guest's firmware. Exits with the
 ; first step that failed, 0 when all held.
 bits 32
-%define KCODE 0x08
-%define KDATA 0x10
-%define UCODE 0x1b
-%define UDATA 0x23
-%define TSSSEL 0x28
+%include "sys32.inc"
 %define ESP0_TOP 0x700000
 %define USER_STACK 0x500000
 %macro exit_unless 1
@@ -30,20 +26,7 @@ bits 32
 global _start
 section .text
 _start:
-    lgdt [gdtr]
-    jmp KCODE:.reload
-.reload:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x800000
-    ; the TSS descriptor's base, then load it
-    mov eax, tss
-    mov [gdt + TSSSEL + 2], ax
-    shr eax, 16
-    mov [gdt + TSSSEL + 4], al
-    mov [gdt + TSSSEL + 7], ah
+    sys32_entry
     mov dword [tss + 4], ESP0_TOP
     mov dword [tss + 8], KDATA
     mov ax, TSSSEL
@@ -101,20 +84,4 @@ user_call:
     exit_unless e
     mov al, 0
     out 0xf4, al
-section .data
-align 8
-gdt: dq 0
-     dq 0x00cf9a000000ffff              ; 0x08 ring-0 code
-     dq 0x00cf92000000ffff              ; 0x10 ring-0 data
-     dq 0x00cffa000000ffff              ; 0x18 ring-3 code
-     dq 0x00cff2000000ffff              ; 0x20 ring-3 data
-     dq 0x0000890000000067              ; 0x28 TSS (base filled in)
-gdtr: dw 6 * 8 - 1
-      dd gdt
-idtr: dw 256 * 8 - 1
-      dd idt
-align 16
-tss: times 104 db 0
-section .bss
-align 8
-idt: resb 256 * 8
+sys32_tables 1

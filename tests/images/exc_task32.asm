@@ -3,9 +3,7 @@
 ; on its stack, NT set, the old task linked and the new one busy), and the handler's
 ; IRET returns to the faulting task through the link. Exit 0, or the step that failed.
 bits 32
-%define KCODE 0x08
-%define KDATA 0x10
-%define TSSSEL 0x28
+%include "sys32.inc"
 %define TASKSEL 0x30
 %define TASK_STACK 0x600000
 %macro exit_unless 2
@@ -14,25 +12,10 @@ bits 32
     out 0xf4, al
 %%ok:
 %endmacro
-%macro tss_base 2                       ; selector, address
-    mov eax, %2
-    mov [gdt + %1 + 2], ax
-    shr eax, 16
-    mov [gdt + %1 + 4], al
-    mov [gdt + %1 + 7], ah
-%endmacro
 global _start
 section .text
 _start:
-    lgdt [gdtr]
-    jmp KCODE:.reload
-.reload:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x800000
-    tss_base TSSSEL, tss
+    sys32_entry
     tss_base TASKSEL, task
     mov ax, TSSSEL
     ltr ax
@@ -81,22 +64,7 @@ gp_task:
     exit_unless e, 5
     add dword [tss + 0x20], 2           ; resume past the MOV
     iretd
+sys32_tables 2                          ; 0x28 the first task's TSS, 0x30 the #GP handler's
 section .data
-align 8
-gdt: dq 0
-     dq 0x00cf9a000000ffff              ; 0x08 ring-0 code
-     dq 0x00cf92000000ffff              ; 0x10 ring-0 data
-     dq 0x00cffa000000ffff              ; 0x18 ring-3 code
-     dq 0x00cff2000000ffff              ; 0x20 ring-3 data
-     dq 0x0000890000000067              ; 0x28 the first task's TSS
-     dq 0x0000890000000067              ; 0x30 the #GP handler's TSS
-gdtr: dw 7 * 8 - 1
-      dd gdt
-idtr: dw 256 * 8 - 1
-      dd idt
 align 16
-tss: times 104 db 0
 task: times 104 db 0
-section .bss
-align 8
-idt: resb 256 * 8
