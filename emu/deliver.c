@@ -192,11 +192,13 @@ static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 
 static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
 {
-    /* All from the saved state, RFLAGS included: deliveries happen between runs only
-     * (run.c, irq.c), where the saved flags are whole (cpustate_rflags). */
+    /* All from the saved state; RFLAGS too between runs, where the saved flags are whole
+     * (cpustate_rflags), while inside a run QEMU keeps them lazily and the engine
+     * computes them. */
     uc_x86_mmr idtr = { 0 };
     cpustate_dtr(&e->cpu, true, &idtr.base, &idtr.limit);
-    uint64_t old_rsp = cpustate_gpr(&e->cpu, 4), flags = cpustate_rflags(&e->cpu);
+    uint64_t old_rsp = cpustate_gpr(&e->cpu, 4);
+    uint64_t flags = e->in_run ? emu_reg(e, UC_X86_REG_EFLAGS) : cpustate_rflags(&e->cpu);
     uint64_t old_cs = cpustate_seg(&e->cpu, SEG_CS).selector;
     uint64_t old_ss = cpustate_seg(&e->cpu, SEG_SS).selector;
     unsigned cpl = cpustate_cpl(&e->cpu);

@@ -335,7 +335,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
             }
         }
     }
-    if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr)) {
+    if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr) && !irq_take_here(e)) {
         e->irq.kick = true;
         uc_emu_stop(uc);
     }

@@ -102,6 +102,7 @@ static int prime(struct emu *e)
 int machine_setup(struct emu *e, char *err, size_t errlen)
 {
     e->ram_size = (uint64_t)e->cfg.memory_mib << 20;
+    memset(&e->tlb, 0, sizeof e->tlb);   /* walks of RAM that may not be there again */
     if (!e->ram && !(e->ram = machine_ram(e->ram_size))) {
         snprintf(err, errlen, "cannot allocate %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;

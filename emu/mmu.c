@@ -17,6 +17,13 @@ enum { PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0
 #define PTE_RSVD_HIGH 0x7ff0000000000000ull
 #define PHYS_BITS_MASK 0x000000fffffff000ull
 
+/* Everything besides CR3 and the address that a walk's answer depends on. */
+static uint64_t mode_of(const struct mmu *m)
+{
+    return (m->cr0 & (CR0_PG | CR0_WP)) | (m->cr4 & (CR4_PSE | CR4_PAE | CR4_SMEP | CR4_SMAP)) |
+           (m->efer & (EFER_LMA | EFER_NXE)) << 32 | (uint64_t)m->eflags_ac << 48;
+}
+
 /* One batch: every MMIO access past RAM and every delivery loads this, and five single
  * reads cost a third of an interrupt's round trip. */
 void mmu_load(struct emu *e, struct mmu *m)
@@ -30,6 +37,7 @@ void mmu_load(struct emu *e, struct mmu *m)
     uc_reg_read_batch(e->uc, ids, vals, 5);
     m->efer = efer.value;
     m->eflags_ac = eflags & (1u << 18);
+    m->mode = mode_of(m);
 }
 
 void mmu_from_cpu(const struct cpustate *cs, struct mmu *m)
@@ -39,6 +47,7 @@ void mmu_from_cpu(const struct cpustate *cs, struct mmu *m)
     m->cr4 = cpustate_cr(cs, 4);
     m->efer = cpustate_efer(cs);
     m->eflags_ac = (cpustate_eflags(cs) & (1u << 18)) != 0;
+    m->mode = mode_of(m);
 }
 
 bool mmu_paging(const struct mmu *m)
@@ -64,34 +73,29 @@ struct walk {
     unsigned n;
 };
 
-/* Everything besides CR3 and the address that a walk's answer depends on. */
-static uint64_t mode_of(const struct mmu *m)
+
+static uint64_t tlb_key(uint64_t la, enum mmu_access acc, enum mmu_who who)
 {
-    return (m->cr0 & (CR0_PG | CR0_WP)) | (m->cr4 & (CR4_PSE | CR4_PAE | CR4_SMEP | CR4_SMAP)) |
-           (m->efer & (EFER_LMA | EFER_NXE)) << 32 | (uint64_t)m->eflags_ac << 48;
+    return ((la >> 12) + 1) << 4 | (uint64_t)acc << 2 | (uint64_t)who;
 }
 
-static struct mmu_tlb_entry *slot(struct emu *e, uint64_t la, enum mmu_access acc, enum mmu_who who)
+static struct mmu_tlb_entry *slot(struct emu *e, uint64_t key)
 {
     /* Fibonacci hashing: the IDT, GDT, stack and APIC pages of one delivery must not share
      * a slot, whatever their addresses (low page numbers collide under a plain modulo) */
-    uint64_t key = (la >> 12) << 4 | (uint64_t)acc << 2 | (uint64_t)who;
     return &e->tlb.e[(key * 0x9e3779b97f4a7c15ull) >> (64 - MMU_TLB_BITS)];
 }
 
-/* A remembered walk still right: same key, and every entry it read (all in RAM) holds
- * what it held. */
+/* A remembered walk still right: same key, and every entry it read holds what it held.
+ * The entries are in RAM (tlb_fill), whose size an emulator keeps for its life. */
 static bool tlb_hit(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
                     enum mmu_who who, bool set_ad, uint64_t *pa)
 {
-    const struct mmu_tlb_entry *t = slot(e, la, acc, who);
-    if (t->page != (la >> 12) + 1 || t->acc != acc || t->who != who || t->cr3 != m->cr3 ||
-        t->mode != mode_of(m) || (set_ad && !t->ad))
+    uint64_t key = tlb_key(la, acc, who);
+    const struct mmu_tlb_entry *t = slot(e, key);
+    if (t->key != key || t->cr3 != m->cr3 || t->mode != m->mode || (set_ad && !t->ad))
         return false;
     for (unsigned i = 0; i < t->n; i++) {
-        /* tlb_fill kept only entries in RAM; a smaller RAM since then fails the check */
-        if (t->at[i] >= e->ram_size || e->ram_size - t->at[i] < 8u - 4u * !t->wide)
-            return false;
         uint64_t v;
         if (t->wide) {
             memcpy(&v, e->ram + t->at[i], 8);
@@ -115,10 +119,10 @@ static void tlb_fill(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_a
     for (unsigned i = 0; i < n; i++)
         if (at[i] >= e->ram_size || e->ram_size - at[i] < size)
             return;   /* an entry outside RAM (a device): walked every time */
-    struct mmu_tlb_entry *t = slot(e, la, acc, who);
-    *t = (struct mmu_tlb_entry){ .page = (la >> 12) + 1, .cr3 = m->cr3, .mode = mode_of(m),
-                                 .pa = pa & ~4095ull, .n = (uint8_t)n, .wide = wide,
-                                 .acc = (uint8_t)acc, .who = (uint8_t)who, .ad = ad };
+    uint64_t key = tlb_key(la, acc, who);
+    struct mmu_tlb_entry *t = slot(e, key);
+    *t = (struct mmu_tlb_entry){ .key = key, .cr3 = m->cr3, .mode = m->mode,
+                                 .pa = pa & ~4095ull, .n = (uint8_t)n, .wide = wide, .ad = ad };
     memcpy(t->at, at, n * sizeof *at);
     memcpy(t->val, val, n * sizeof *val);
 }
@@ -144,15 +148,12 @@ static bool allowed(const struct mmu *m, bool user_page, bool writable, bool nx,
     return true;
 }
 
-int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
-                  enum mmu_who who, bool set_ad, uint64_t *pa, struct mmu_fault *f)
+/* The walk itself, kept out of line: the remembered answer in mmu_walk is the common
+ * case, and it should not pay this function's register saves. */
+__attribute__((noinline))
+static int walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
+                enum mmu_who who, bool set_ad, uint64_t *pa, struct mmu_fault *f)
 {
-    if (!mmu_paging(m)) {
-        *pa = (m->efer & EFER_LMA) ? la : la & 0xffffffffu;
-        return 0;
-    }
-    if (tlb_hit(e, m, la, acc, who, set_ad, pa))
-        return 0;
     bool nxe = m->efer & EFER_NXE;
     bool wide = (m->cr4 & CR4_PAE) != 0;
     struct walk w = { .n = 0 };
@@ -262,6 +263,18 @@ fault:
                (acc == MMU_WRITE ? PF_W : 0) | (who == MMU_USER ? PF_U : 0) |
                (acc == MMU_FETCH && ((nxe && wide) || (m->cr4 & CR4_SMEP)) ? PF_ID : 0);
     return -1;
+}
+
+int mmu_walk(struct emu *e, const struct mmu *m, uint64_t la, enum mmu_access acc,
+             enum mmu_who who, bool set_ad, uint64_t *pa, struct mmu_fault *f)
+{
+    if (!mmu_paging(m)) {
+        *pa = (m->efer & EFER_LMA) ? la : la & 0xffffffffu;
+        return 0;
+    }
+    if (tlb_hit(e, m, la, acc, who, set_ad, pa))
+        return 0;
+    return walk(e, m, la, acc, who, set_ad, pa, f);
 }
 
 /* Where an access to la lands once allowed: Unicorn 2.0.1 walks the page tables only to

@@ -19,6 +19,7 @@ struct cpustate;
 struct mmu {
     uint64_t cr0, cr3, cr4, efer;
     bool eflags_ac;
+    uint64_t mode;      /* what besides CR3 a walk's answer depends on (mmu.c) */
 };
 
 enum mmu_access { MMU_READ, MMU_WRITE, MMU_FETCH };

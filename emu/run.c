@@ -2,7 +2,9 @@
  * stop and says why (an exception to deliver, a HLT, a finished run), or the guard
  * refused to let it translate an instruction. Hooks never move RIP (writing it from a
  * hook makes Unicorn 2.0.1 resume instead of stopping, which is how exceptions once got
- * lost); everything that changes where the guest runs happens here, between runs. */
+ * lost); everything that changes where the guest runs happens here, between runs. The
+ * one exception is an interrupt taken at a block start when nothing else is waiting for
+ * this loop (irq_take_here), where resuming at the handler is the point. */
 #include <signal.h>
 #include <string.h>
 #include <time.h>

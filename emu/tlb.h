@@ -13,11 +13,11 @@
  * to get wrong (no INVLPG, CR3 write or page-table store needs to be seen). */
 enum { MMU_TLB_BITS = 8, MMU_TLB_SIZE = 1 << MMU_TLB_BITS };
 struct mmu_tlb_entry {
-    uint64_t page;          /* la >> 12, plus one: 0 is an empty slot */
+    uint64_t key;           /* (la >> 12) + 1, the access and who (mmu.c): 0 is empty */
     uint64_t cr3, mode;     /* the paging controls the walk ran under */
     uint64_t pa;            /* the physical 4 KiB page */
-    uint64_t at[5], val[5]; /* each entry read, and what it held afterwards */
-    uint8_t n, wide, acc, who;
+    uint64_t at[5], val[5]; /* each entry read (all in RAM), and what it held afterwards */
+    uint8_t n, wide;
     bool ad;                /* accessed (and dirty, for a write) already set throughout */
 };
 struct mmu_tlb {

@@ -72,6 +72,17 @@ Test(deliver, an_interrupt_frame_holds_the_arithmetic_flags_and_df_however_they_
     expect_pass("irq_flags.bin");
 }
 
+Test(deliver, an_interrupt_whose_delivery_triple_faults_ends_the_run)
+{
+    /* taken from inside the run (irq_take_here): the stop must hold, not resume */
+    struct run_result r = run_image("irq_triple.bin", NULL);
+    cr_assert_eq(r.status, 3, "exit %d: %s", r.status, r.err);
+    cr_assert(strstr(r.err, "unhandled exception interrupt 0x40 through an IDT entry that is "
+                            "not a 64-bit gate"), "%s", r.err);
+    cr_assert(strstr(r.err, "a triple fault: the CPU shut down"), "%s", r.err);
+    run_result_free(&r);
+}
+
 Test(deliver, two_contributory_faults_make_a_double_fault_a_benign_one_does_not)
 {
     expect_pass("exc_double_fault.bin");

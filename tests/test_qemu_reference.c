@@ -35,6 +35,7 @@ static const struct row rows[] = {
     { "syscall64.bin", "EXIT 0", 0, NULL },
     { "walk_cache.bin", "EXIT 0", 0, NULL },
     { "irq_flags.bin", "EXIT 0", 0, NULL },
+    { "irq_triple.bin", "SHUTDOWN", 3, NULL },
 };
 
 static char *qemu_run(const char *image)
