@@ -15,6 +15,7 @@ enum {
     OFF_GDT = 376, OFF_IDT = 400, OFF_CR = 424, OFF_EFER = 560,
     OFF_ERROR_CODE = 5352, OFF_EXCEPTION_IS_INT = 5356, OFF_EXCEPTION_NEXT_EIP = 5360,
     OFF_OLD_EXCEPTION = 5464,
+    PREFIX_SIZE = OFF_EFER + 8,   /* what cpustate_load_prefix copies */
 };
 
 /* QEMU's hflags (target/i386/cpu.h HF_*), the translator's view of the mode. */
@@ -56,6 +57,7 @@ int cpustate_open(struct cpustate *cs, uc_engine *uc)
     if (uc_context_size(uc) != CTX_HEADER + CTX_STATE_SIZE || uc_context_alloc(uc, &cs->ctx))
         return -1;
     cs->data = (uint8_t *)cs->ctx + CTX_HEADER;
+    cs->uc = uc;
     return 0;
 }
 
@@ -70,12 +72,29 @@ void cpustate_load(struct cpustate *cs, uc_engine *uc)
 {
     uc_context_save(uc, cs->ctx);
     cs->loaded = true;
+    cs->changed = cs->prefix = false;
+}
+
+/* uc_context_save copies as many bytes as the context's header says (its first field,
+ * a size_t: CPUSTATE_CTX_HEADER), from the start of QEMU's state. */
+void cpustate_load_prefix(struct cpustate *cs, uc_engine *uc)
+{
+    size_t full;
+    memcpy(&full, cs->ctx, sizeof full);
+    size_t part = PREFIX_SIZE;
+    memcpy(cs->ctx, &part, sizeof part);
+    uc_context_save(uc, cs->ctx);
+    memcpy(cs->ctx, &full, sizeof full);
+    cs->loaded = cs->prefix = true;
     cs->changed = false;
 }
 
 void cpustate_store(struct cpustate *cs, uc_engine *uc)
 {
-    uc_context_restore(uc, cs->ctx);
+    /* A prefix nothing changed is the engine's state already; its stale rest must not
+     * go back. */
+    if (!cs->prefix)
+        uc_context_restore(uc, cs->ctx);
     cs->changed = false;
 }
 
@@ -86,9 +105,20 @@ void cpustate_store_changed(struct cpustate *cs, uc_engine *uc)
 }
 
 /* A setter's write: marks the state changed only when the bytes differ. */
+/* A change to a prefix: the whole state first (the engine has not moved since the
+ * prefix was read: deliveries read, then change, then write back). */
+static void whole(struct cpustate *cs)
+{
+    if (cs->prefix)
+        cpustate_load(cs, cs->uc);
+}
+
 static void set32(struct cpustate *cs, size_t off, uint32_t v)
 {
     if (get32(cs->data + off) != v) {
+        whole(cs);
+        if (get32(cs->data + off) == v)
+            return;
         put32(cs->data + off, v);
         cs->changed = true;
     }
@@ -97,6 +127,9 @@ static void set32(struct cpustate *cs, size_t off, uint32_t v)
 static void set64(struct cpustate *cs, size_t off, uint64_t v)
 {
     if (get64(cs->data + off) != v) {
+        whole(cs);
+        if (get64(cs->data + off) == v)
+            return;
         put64(cs->data + off, v);
         cs->changed = true;
     }
@@ -323,6 +356,15 @@ int cpustate_verify(char *err, size_t errlen)
              (get64(d + OFF_EFER) & 0x500) == 0x500 &&
              (get32(d + OFF_HFLAGS2) & (HF2_GIF | HF2_NMI)) == HF2_GIF && cpustate_mode(&p.cs) == MODE_LONG64 &&
              cpustate_cpl(&p.cs) == 0 && get32(d + OFF_OLD_EXCEPTION) == 0xffffffffu;
+        /* the prefix: the same first bytes, and nothing past them touched */
+        uint8_t first[PREFIX_SIZE];
+        memcpy(first, d, sizeof first);
+        put32(p.cs.data + PREFIX_SIZE, 0x5a5a5a5au);
+        cpustate_load_prefix(&p.cs, uc);
+        ok = ok && memcmp(first, p.cs.data, sizeof first) == 0 &&
+             get32(p.cs.data + PREFIX_SIZE) == 0x5a5a5a5au &&
+             uc_context_size(uc) == CTX_HEADER + CTX_STATE_SIZE;
+        cpustate_load(&p.cs, uc);
         uc_hook h;
         if (ok && uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)probe_intr, &p, 1, 0) == UC_ERR_OK) {
             uc_emu_start(uc, 0x1000, 0x1007, 0, 0);     /* stops in the #GP */

@@ -40,8 +40,10 @@ enum cpu_mode { MODE_REAL, MODE_VM86, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, M
 struct cpustate {
     uc_context *ctx;
     uint8_t *data;       /* the saved state inside ctx */
+    uc_engine *uc;       /* whose state it is */
     bool loaded;         /* data holds the engine's current state */
     bool changed;        /* a setter changed data since the last load or store */
+    bool prefix;         /* only the part cpustate_load_prefix reads is current */
 };
 
 /* Check that this Unicorn keeps its state where 2.0.1 does, on a scratch engine, by
@@ -56,6 +58,12 @@ void cpustate_close(struct cpustate *cs);
  * what the setters changed back. Registers Unicorn has calls for are read and written
  * with those calls, never through here. */
 void cpustate_load(struct cpustate *cs, uc_engine *uc);
+/* The same for the first 568 bytes only (registers, flags, segments, descriptor
+ * tables, control registers, EFER: all an interrupt's delivery reads), a tenth of the
+ * copy. The first setter that changes anything loads the whole state first; the
+ * exception bookkeeping past the prefix keeps its last loaded value, which between
+ * deliveries is "none in flight", as in the engine. */
+void cpustate_load_prefix(struct cpustate *cs, uc_engine *uc);
 void cpustate_store(struct cpustate *cs, uc_engine *uc);
 /* cpustate_store only when a setter changed something since the last load (a delivery
  * within one code segment usually changes nothing here, and the copy is 5.5 KiB). Not for

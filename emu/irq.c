@@ -40,9 +40,17 @@ static void update_deadline(struct emu *e)
 
 static void fire_lapic_timers(struct emu *e)
 {
-    uint64_t now = now_ns(e);
-    for (uint32_t i = 0; i < e->n_vcpus; i++)
+    uint64_t now = 0, due;
+    bool have_now = false;   /* the clock in ns is a 128-bit division: only when armed */
+    for (uint32_t i = 0; i < e->n_vcpus; i++) {
+        if (!lapic_timer_next(&e->vcpus[i].lapic, &due))
+            continue;
+        if (!have_now) {
+            now = now_ns(e);
+            have_now = true;
+        }
         lapic_timer_fire(&e->vcpus[i].lapic, now);
+    }
 }
 
 static void fire_timers(struct emu *e)
@@ -190,7 +198,7 @@ static bool take(struct emu *e)
         v->waiting = false;
         return false;
     }
-    cpustate_load(&e->cpu, e->uc);
+    cpustate_load_prefix(&e->cpu, e->uc);   /* all a delivery reads; a change loads the rest */
     uint64_t rip = cpustate_rip(&e->cpu);
     struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL,
                      .cpu_loaded = true };
