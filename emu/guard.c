@@ -321,6 +321,7 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct emu *e = user;
+    (void)uc;
     if (e->cfg.budget || e->smp) {
         uint32_t n = icount_get(&e->icount, addr);
         n = n ? n : size;   /* an unknown block: its bytes bound its instructions */
@@ -330,14 +331,14 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         if (e->smp) {
             vcpu_slice(e, n);
             if (e->resched) {
-                uc_emu_stop(uc);
+                run_stop(e);
                 return;
             }
         }
     }
     if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr) && !irq_take_here(e)) {
         e->irq.kick = true;
-        uc_emu_stop(uc);
+        run_stop(e);
     }
 }
 

@@ -122,6 +122,7 @@ struct emu {
     struct emu_result *res;
     bool stop;                   /* finish() was called: res->stop says why */
     bool in_run;                 /* a delivery from inside the run (irq_take_here) */
+    bool stop_asked;             /* run_stop() since this run started */
     struct exc exc;              /* an exception to deliver once Unicorn stops */
     bool halted;                 /* the guest executed HLT */
     bool rip_fix;                /* a trap site reached after a stop: run it again */
@@ -296,6 +297,7 @@ void trap_clock(struct emu *e, unsigned kind);
 enum { COST_CPUID, COST_MSR, COST_TSC, COST_IO, COST_HYPERCALL, COST_EXCEPTION, COST_KINDS };
 
 /* run.c */
+void run_stop(struct emu *e);                 /* ask Unicorn to stop: never uc_emu_stop */
 void run_finish(struct emu *e, enum emu_stop why);
 /* An exception for the run loop to deliver once Unicorn stops. */
 void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,

@@ -252,7 +252,11 @@ bool irq_service(struct emu *e)
  * something to do first, false: the hook stops the run as before. */
 bool irq_take_here(struct emu *e)
 {
-    if (!e->irq.hooked || e->stop || e->resched || e->smp_pending || e->n_stale ||
+    /* A stop already asked for must hold: a trap's earlier in this run (run_stop), or
+     * Ctrl-C's from the signal handler (e->cancelled). Unicorn's --timeout thread stops
+     * the run behind vsbox's back, so with a timeout every vector takes the stop. */
+    if (!e->irq.hooked || e->stop_asked || e->cancelled || (e->cfg.cancel && *e->cfg.cancel) ||
+        e->cfg.timeout_s || e->stop || e->resched || e->smp_pending || e->n_stale ||
         e->stale_overflow || e->exc.pending || e->syscall.pending || e->syscall.sce_pending)
         return false;
     e->irq.kick = false;

@@ -89,7 +89,7 @@ void phys_stale_stop(struct emu *e)
 {
     e->sync_stop = true;
     if (e->uc)
-        uc_emu_stop(e->uc);
+        run_stop(e);
 }
 
 /* Drop Unicorn's translations of one RAM page. Unicorn 2.0.1 finds them only through a

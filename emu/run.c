@@ -11,13 +11,21 @@
 #include "emu/internal.h"
 #include "emu/phys.h"
 
+/* Every stop vsbox asks of Unicorn goes through here, so that the block hook knows one
+ * is on its way: a RIP written from the hook would cancel it (irq_take_here). */
+void run_stop(struct emu *e)
+{
+    e->stop_asked = true;
+    uc_emu_stop(e->uc);
+}
+
 void run_finish(struct emu *e, enum emu_stop why)
 {
     if (e->stop)
         return;
     e->res->stop = why;
     e->stop = true;
-    uc_emu_stop(e->uc);
+    run_stop(e);
 }
 
 void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,
@@ -26,7 +34,7 @@ void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, u
     if (e->exc.pending)
         return;   /* the first exception of an instruction is the one it raises */
     e->exc = (struct exc){ true, (uint8_t)vector, has_error, error, rip, insn, source, false };
-    uc_emu_stop(e->uc);
+    run_stop(e);
 }
 
 void emu_cancel(struct emu *e)
@@ -159,6 +167,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         e->halted = e->rip_fix = e->sync_stop = false;
         e->exc.pending = false;
         uint64_t rip = pc(e), ran_until = until;
+        e->stop_asked = false;
         if (until != UINT64_MAX)
             uc_ctl_set_exits(e->uc, &until, 1);
         uc_err err = uc_emu_start(e->uc, rip, 0, timeout_us, 0);

@@ -52,7 +52,7 @@ void syscall_trap(struct emu *e, uint64_t rip, unsigned len)
     e->syscall.sel = (uint16_t)(star >> 32);
     e->syscall.long_mode = lma;
     e->syscall.tf = (new_flags & EFLAGS_TF) != 0;
-    uc_emu_stop(e->uc);
+    run_stop(e);
 }
 
 /* QEMU's qemu64 model has no SYSCALL feature bit, so its WRMSR drops EFER.SCE (and its
@@ -62,7 +62,7 @@ void syscall_efer_written(struct emu *e, uint64_t value)
 {
     e->syscall.sce = (value & EFER_SCE) != 0;
     e->syscall.sce_pending = true;
-    uc_emu_stop(e->uc);
+    run_stop(e);
 }
 
 bool syscall_finish(struct emu *e)

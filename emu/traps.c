@@ -366,7 +366,7 @@ void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r)
             return;
         }
         e->halted = true;
-        uc_emu_stop(e->uc);
+        run_stop(e);
         return;
     case SITE_ICEBP:
         run_raise(e, 1, false, 0, rip + s->len, rip, EXC_ICEBP);

@@ -139,7 +139,7 @@ static void went_up(struct emu *e, uint32_t id)
         e->smp = true;
         e->smp_pending = true;
         e->slice_left = VCPU_SLICE;
-        uc_emu_stop(e->uc);   /* from a trap (a hypercall or an APIC write's block end) */
+        run_stop(e);   /* from a trap (a hypercall or an APIC write's block end) */
     }
 }
 

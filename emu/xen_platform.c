@@ -183,7 +183,7 @@ static uint64_t sched_op(struct emu *e, uint64_t cmd, uint64_t arg)
          * the rest of the slice goes to them. */
         if (e->smp) {
             e->resched = true;
-            uc_emu_stop(e->uc);
+            run_stop(e);
         }
         return 0;
     case SCHEDOP_shutdown:
