@@ -12,6 +12,17 @@ static void expect_pass(const char *image)
     run_result_free(&r);
 }
 
+/* A guest whose exception could not be delivered at all: exit 3, the report's first
+ * line, and the shutdown named (with what led to it, when given). */
+static void expect_shutdown(const char *image, const char *first, const char *last)
+{
+    struct run_result r = run_image(image, NULL);
+    cr_assert_eq(r.status, 3, "%s: exit %d: %s", image, r.status, r.err);
+    cr_assert(strstr(r.err, first), "%s", r.err);
+    cr_assert(strstr(r.err, last ? last : "a triple fault: the CPU shut down"), "%s", r.err);
+    run_result_free(&r);
+}
+
 Test(deliver, hlt_right_after_a_handler_halts)
 {
     expect_pass("hlt_after_handler.bin");
@@ -32,12 +43,8 @@ Test(deliver, a_de_repeated_in_place_never_becomes_a_double_fault)
 
 Test(deliver, an_idt_that_wraps_the_address_space_is_a_triple_fault_not_a_host_crash)
 {
-    struct run_result r = run_image("idt_wraps.bin", NULL);
-    cr_assert_eq(r.status, 3, "exit %d: %s", r.status, r.err);
-    cr_assert(strstr(r.err, "unhandled exception #UD (6) and a page fault at 0xfffffffffffffff0 "
-                            "reading the IDT at RIP 0x100007"), "%s", r.err);
-    cr_assert(strstr(r.err, "a triple fault: the CPU shut down"), "%s", r.err);
-    run_result_free(&r);
+    expect_shutdown("idt_wraps.bin", "unhandled exception #UD (6) and a page fault at "
+                    "0xfffffffffffffff0 reading the IDT at RIP 0x100007", NULL);
 }
 
 Test(deliver, a_data_fault_outside_ram_reports_the_faulting_instruction_and_address)
@@ -75,12 +82,8 @@ Test(deliver, an_interrupt_frame_holds_the_arithmetic_flags_and_df_however_they_
 Test(deliver, an_interrupt_whose_delivery_triple_faults_ends_the_run)
 {
     /* taken from inside the run (irq_take_here): the stop must hold, not resume */
-    struct run_result r = run_image("irq_triple.bin", NULL);
-    cr_assert_eq(r.status, 3, "exit %d: %s", r.status, r.err);
-    cr_assert(strstr(r.err, "unhandled exception interrupt 0x40 through an IDT entry that is "
-                            "not a 64-bit gate"), "%s", r.err);
-    cr_assert(strstr(r.err, "a triple fault: the CPU shut down"), "%s", r.err);
-    run_result_free(&r);
+    expect_shutdown("irq_triple.bin", "unhandled exception interrupt 0x40 through an IDT entry "
+                    "that is not a 64-bit gate", NULL);
 }
 
 Test(deliver, two_contributory_faults_make_a_double_fault_a_benign_one_does_not)
@@ -90,13 +93,9 @@ Test(deliver, two_contributory_faults_make_a_double_fault_a_benign_one_does_not)
 
 Test(deliver, a_fault_delivering_the_double_fault_shuts_the_cpu_down)
 {
-    struct run_result r = run_image("exc_triple_fault.bin", NULL);
-    cr_assert_eq(r.status, 3, "exit %d: %s", r.status, r.err);
-    cr_assert(strstr(r.err, "unhandled exception #GP (13) through an IDT entry that is not a "
-                            "64-bit gate at RIP 0x100017"), "%s", r.err);
-    cr_assert(strstr(r.err, "then #DF (8) through an IDT entry that is not a 64-bit gate: a "
-                            "triple fault: the CPU shut down"), "%s", r.err);
-    run_result_free(&r);
+    expect_shutdown("exc_triple_fault.bin", "unhandled exception #GP (13) through an IDT entry "
+                    "that is not a 64-bit gate at RIP 0x100017", "then #DF (8) through an IDT "
+                    "entry that is not a 64-bit gate: a triple fault: the CPU shut down");
 }
 
 Test(deliver, single_step_resumes_after_a_handler_and_hlt_after_it_halts)

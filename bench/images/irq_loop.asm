@@ -11,10 +11,7 @@
 bits 64
 org 0x100000
 %include "sys64.inc"
-    apic_map
-    gate64 0x40, handler, 0x8e, 0
-    idt_load
-    mov dword [rbx + 0xf0], 0x1ff
+    apic_on 0x40, handler
     mov esi, ITERS
     mov ecx, 0x40000002
 %if KIND == 3

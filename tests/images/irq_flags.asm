@@ -7,11 +7,8 @@
 bits 64
 org 0x100000
 %include "sys64.inc"
-    apic_map
-    gate64 0x40, handler, 0x8e, 0
+    apic_on 0x40, handler
     gate64 3, bp_handler, 0x8f, 0       ; a trap gate: IF stays as it was
-    idt_load
-    mov dword [rbx + 0xf0], 0x1ff       ; APIC on, spurious vector 0xff
     sti
 %define step 1                          ; flags from a CMP: CF, SF, AF, PF set; then DF
     mov eax, 1
