@@ -104,7 +104,6 @@ void cpustate_store_changed(struct cpustate *cs, uc_engine *uc)
         cpustate_store(cs, uc);
 }
 
-/* A setter's write: marks the state changed only when the bytes differ. */
 /* A change to a prefix: the whole state first (the engine has not moved since the
  * prefix was read: deliveries read, then change, then write back). */
 static void whole(struct cpustate *cs)
@@ -113,6 +112,7 @@ static void whole(struct cpustate *cs)
         cpustate_load(cs, cs->uc);
 }
 
+/* A setter's write: marks the state changed only when the bytes differ. */
 static void set32(struct cpustate *cs, size_t off, uint32_t v)
 {
     if (get32(cs->data + off) != v) {

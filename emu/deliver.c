@@ -120,7 +120,6 @@ static int read_desc(struct emu *e, const struct mmu *m, uint16_t sel, uint32_t 
     return 0;
 }
 
-/* The stack pointer a 64-bit TSS holds at offset off (RSPn, ISTn). */
 /* The code segment an interrupt or trap gate names (both gate sizes): not null, a code
  * segment the handler's privilege may reach, present. 0, or 1 with f filled. */
 static int gate_code(struct emu *e, const struct mmu *m, uint16_t sel, uint32_t ext,
@@ -138,6 +137,7 @@ static int gate_code(struct emu *e, const struct mmu *m, uint16_t sel, uint32_t 
     return 0;
 }
 
+/* The stack pointer a 64-bit TSS holds at offset off (RSPn, ISTn). */
 static int tss64_rsp(struct emu *e, const struct mmu *m, unsigned off, uint32_t ext,
                      uint64_t *rsp, struct dfault *f)
 {

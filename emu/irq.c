@@ -5,9 +5,9 @@
  * blocks, as QEMU's own loop does: whatever makes a vector pending (an APIC write, a
  * timer the clock reached) asks for the next block start, where the block hook delivers
  * it through the IDT (deliver.c) when EFLAGS.IF and the STI/MOV SS shadow allow, or
- * stops the run so the run loop does it when something else must happen first. While a vector waits behind IF, every block start looks for the window:
- * QEMU ends a block at STI, POPF and IRET, so the window is found at the instruction
- * it opens at. A guest that never touches the APIC pays nothing for any of this. */
+ * stops the run so the run loop does it when something else must happen first. While
+ * a vector waits behind IF, every block start looks for the window: QEMU ends a block
+ * at STI, POPF and IRET, so the window is found at the instruction it opens at. A guest that never touches the APIC pays nothing for any of this. */
 #include "emu/internal.h"
 
 enum { EFLAGS_IF = 1u << 9, VEC_NMI = 2 };
@@ -252,12 +252,13 @@ bool irq_service(struct emu *e)
  * something to do first, false: the hook stops the run as before. */
 bool irq_take_here(struct emu *e)
 {
-    /* A stop already asked for must hold: a trap's earlier in this run (run_stop), or
-     * Ctrl-C's from the signal handler (e->cancelled). Unicorn's --timeout thread stops
-     * the run behind vsbox's back, so with a timeout every vector takes the stop. */
+    /* A stop already asked for must hold. Everything that needs the run loop first (a
+     * finished run, an exception, SYSCALL, a vCPU switch) asks through run_stop; Ctrl-C
+     * from the signal handler only sets e->cancelled, and Unicorn's --timeout thread
+     * stops the run behind vsbox's back, so with a timeout every vector takes the stop.
+     * Translations to drop are data, not a stop: they wait for the run loop too. */
     if (!e->irq.hooked || e->stop_asked || e->cancelled || (e->cfg.cancel && *e->cfg.cancel) ||
-        e->cfg.timeout_s || e->stop || e->resched || e->smp_pending || e->n_stale ||
-        e->stale_overflow || e->exc.pending || e->syscall.pending || e->syscall.sce_pending)
+        e->cfg.timeout_s || e->n_stale || e->stale_overflow)
         return false;
     e->irq.kick = false;
     e->in_run = true;
