@@ -157,7 +157,8 @@ struct emu {
     bool smp;                    /* more than one vCPU has run: block starts count slices */
     bool smp_pending;            /* ... from the next stop on */
     bool resched;                /* the running vCPU's slice is over */
-    uint32_t slice_left;
+    uint32_t slice_left;         /* bytes of code the running vCPU may still run */
+    bool block_plain;            /* the block hook need only count the slice (guard.c) */
     uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
     struct {
         uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
@@ -344,7 +345,8 @@ int vcpu_setup(struct emu *e, char *err, size_t errlen);
 void vcpu_free(struct emu *e);
 void vcpu_load(struct emu *e, uint32_t i);  /* vCPU i's CPU into the engine (saves, restores) */
 bool vcpu_schedule(struct emu *e);          /* run the next runnable vCPU; false: none ever */
-void vcpu_slice(struct emu *e, uint32_t insns);
+void vcpu_slice(struct emu *e, uint32_t bytes);
+void vcpu_resume_slice(struct emu *e, uint32_t left);   /* from a snapshot */
 int vcpu_hvm_initialise(struct emu *e, uint32_t id, uint32_t mode, const void *regs);
 int vcpu_hvm_up(struct emu *e, uint32_t id);
 bool vcpu_is_up(const struct emu *e, uint32_t id);

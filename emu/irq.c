@@ -66,6 +66,7 @@ static void kick(struct emu *e)
 {
     e->irq.active = true;
     e->irq.kick = true;
+    e->block_plain = false;
     /* Blocks translated from now on call the block hook; irq_service drops the older
      * ones at the next stop. */
     guard_block_hook(e);
@@ -214,6 +215,7 @@ static bool take(struct emu *e)
         x.vector = (uint8_t)vec;
     } else {
         v->waiting = true;
+        e->block_plain = false;
         /* In the STI/MOV SS shadow the next instruction runs first: QEMU gives it a
          * block of its own, whose start must not stop the run again. */
         v->shadow_at = cpustate_irq_shadow(&e->cpu) ? rip : UINT64_MAX;

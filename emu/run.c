@@ -168,6 +168,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         e->exc.pending = false;
         uint64_t rip = pc(e), ran_until = until;
         e->stop_asked = false;
+        e->block_plain = false;   /* the first block start looks at everything */
         if (until != UINT64_MAX)
             uc_ctl_set_exits(e->uc, &until, 1);
         uc_err err = uc_emu_start(e->uc, rip, 0, timeout_us, 0);

@@ -334,8 +334,8 @@ static int restore_vcpus(struct emu *e, const struct snapshot *s, char *err, siz
     e->smp = e->n_up > 1;
     e->smp_pending = e->smp && !e->block_hooked;
     e->resched = false;
-    uint32_t slice = snapstate_saved_slice(&s->machine);
-    e->slice_left = e->smp && slice ? slice : e->slice_left;
+    if (e->smp)
+        vcpu_resume_slice(e, snapstate_saved_slice(&s->machine));
     irq_restored(e);
     return 0;
 }

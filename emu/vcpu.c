@@ -1,9 +1,10 @@
 /* Several vCPUs on one Unicorn engine. Unicorn 2.0.1 runs one CPU, so vsbox keeps each
  * vCPU's CPU as a saved context and swaps them at block starts: the running vCPU gets a
- * slice of VCPU_SLICE guest instructions (counted per translation block, like
- * --budget), then the next runnable one in vCPU order runs. The schedule is a function
- * of the instructions run, never of host time, so an SMP run is as deterministic as a
- * single vCPU's. Guest memory, translations and the virtual clock are shared; each
+ * slice of VCPU_SLICE bytes of guest code run (about 10,000 instructions; each block
+ * counts its size, which Unicorn hands the block hook, so the count costs one
+ * subtraction per block), then the next runnable one in vCPU order runs. The schedule
+ * is a function of the code run, never of host time, so an SMP run is as deterministic
+ * as a single vCPU's. Guest memory, translations and the virtual clock are shared; each
  * vCPU has its own registers, local APIC, debug registers and platform MSRs.
  *
  * vCPUs start the ways Xen starts them: the BSP at boot, an AP by VCPUOP_initialise and
@@ -12,7 +13,7 @@
 #include <string.h>
 #include "emu/internal.h"
 
-enum { VCPU_SLICE = 10000, EFLAGS_IF = 1u << 9 };
+enum { VCPU_SLICE = 40000, EFLAGS_IF = 1u << 9 };
 
 int vcpu_setup(struct emu *e, char *err, size_t errlen)
 {
@@ -119,14 +120,22 @@ bool vcpu_schedule(struct emu *e)
     return false;
 }
 
-void vcpu_slice(struct emu *e, uint32_t insns)
+void vcpu_slice(struct emu *e, uint32_t bytes)
 {
-    if (insns >= e->slice_left) {
+    if (bytes >= e->slice_left) {
         e->slice_left = 0;
         e->resched = true;
     } else {
-        e->slice_left -= insns;
+        e->slice_left -= bytes;
     }
+}
+
+/* What a snapshot says is left of the running slice; a value no slice can have (a
+ * crafted file: its checksum holds) is a whole slice, as an out-of-range vcpu_cur is
+ * vCPU 0. */
+void vcpu_resume_slice(struct emu *e, uint32_t left)
+{
+    e->slice_left = left && left <= VCPU_SLICE ? left : VCPU_SLICE;
 }
 
 /* A second vCPU came up: from the next stop on, block starts count a slice. */
