@@ -127,6 +127,7 @@ void emu_destroy(struct emu *e)
         return;
     vcpu_free(e);
     cpustate_close(&e->cpu);
+    cpustate_close(&e->paging);
     if (e->uc)
         uc_close(e->uc);
     csh *handles[4] = { &e->cs16, &e->cs32, &e->cs64, &e->cs64d };

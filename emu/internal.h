@@ -83,6 +83,7 @@ struct emu {
     csh cs16, cs32, cs64;
     csh cs64d;                   /* with operand details (decode.c), opened when needed */
     struct cpustate cpu;
+    struct cpustate paging;      /* mmu_load's own view: the paging controls, read alone */
     uint8_t *ram;
     struct mmu_tlb tlb;          /* walks remembered (mmu.c) */
     uint64_t ram_size;

@@ -188,11 +188,17 @@ void irq_clock_moved(struct emu *e)
  * delivering it ended the run: e->stop). */
 static bool take(struct emu *e)
 {
-    fire_lapic_timers(e);
+    /* deadline_tsc is kept at the earliest timer of every vCPU by each change to one (the
+     * APIC's timer registers, the SynIC and stimer MSRs, a restore): before it no timer
+     * fires and none moves, so most deliveries skip the scans of every timer. */
+    bool due = vmodel_tsc(e->model) >= e->irq.deadline_tsc;
+    if (due)
+        fire_lapic_timers(e);
     struct vcpu *v = vcpu_cur(e);
     struct lapic *l = &v->lapic;
     int vec = vplatform_pending(e, e->cur);   /* may fire synthetic timers too */
-    update_deadline(e);
+    if (due)
+        update_deadline(e);
     if (e->stop)
         return true;   /* the poll's event was the save point, or Ctrl-C */
     if (!l->nmi_pending && vec < 0) {

@@ -134,7 +134,7 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "Unicorn refused %u MiB of guest RAM", e->cfg.memory_mib);
         return -1;
     }
-    if (cpustate_open(&e->cpu, e->uc)) {
+    if (cpustate_open(&e->cpu, e->uc) || cpustate_open(&e->paging, e->uc)) {
         snprintf(err, errlen, "Unicorn refused a CPU context");
         return -1;
     }

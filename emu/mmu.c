@@ -24,20 +24,15 @@ static uint64_t mode_of(const struct mmu *m)
            (m->efer & (EFER_LMA | EFER_NXE)) << 32 | (uint64_t)m->eflags_ac << 48;
 }
 
-/* One batch: every MMIO access past RAM and every delivery loads this, and five single
- * reads cost a third of an interrupt's round trip. */
+/* Every MMIO access past RAM and every delivery loads this. The first part of QEMU's
+ * state holds all of it (cpustate_load_prefix), and one copy of it costs a sixth of
+ * reading the five registers (reading EFER goes through Unicorn's RDMSR, and EFLAGS
+ * folds in the lazy flags, which EFLAGS.AC is not one of). Its own view, so the
+ * delivery's state in e->cpu is never overwritten. */
 void mmu_load(struct emu *e, struct mmu *m)
 {
-    uc_x86_msr efer = { 0xc0000080, 0 };
-    uint64_t eflags = 0;
-    m->cr0 = m->cr3 = m->cr4 = 0;
-    int ids[5] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_EFLAGS,
-                   UC_X86_REG_MSR };
-    void *vals[5] = { &m->cr0, &m->cr3, &m->cr4, &eflags, &efer };
-    uc_reg_read_batch(e->uc, ids, vals, 5);
-    m->efer = efer.value;
-    m->eflags_ac = eflags & (1u << 18);
-    m->mode = mode_of(m);
+    cpustate_load_prefix(&e->paging, e->uc);
+    mmu_from_cpu(&e->paging, m);
 }
 
 void mmu_from_cpu(const struct cpustate *cs, struct mmu *m)
