@@ -104,7 +104,8 @@ static void poll(struct emu *e, uint32_t vcpu)
 {
     struct vcpu *v = &e->vcpus[vcpu];
     uint64_t t, now = vmodel_tsc(e->model);
-    if (!vmodel_stimer_next(e->model, vcpu, &t) || t > now)
+    /* Before the earliest timer of any vCPU (irq.c keeps it) none of these is due. */
+    if (now < e->irq.deadline_tsc || !vmodel_stimer_next(e->model, vcpu, &t) || t > now)
         return;
     if (v->polled && v->poll_tsc == now && v->poll_events == e->events)
         return;
