@@ -340,15 +340,19 @@ static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr
         run_stop(e);
     }
     /* Anything that makes the count alone wrong clears block_plain: a kick, a vector
-     * left waiting, and every run's start (a vCPU switch, a restore, the budget). */
-    e->block_plain = e->smp && !e->cfg.budget && !e->irq.kick && !vcpu_cur(e)->waiting;
+     * left waiting, and every run's start (a vCPU switch, a restore, the budget). One
+     * vCPU has no slice: its count only passes the time, so that a guest that uses the
+     * APIC pays the fast path too. */
+    e->block_plain = !e->cfg.budget && !e->irq.kick && !vcpu_cur(e)->waiting;
+    if (!e->smp)
+        e->slice_left = UINT32_MAX;
 }
 
 /* Every block start once a second vCPU is up, the APIC is used, or with --budget. The
- * common case under SMP goes first and costs a few instructions: on a 2-instruction loop
- * the hook runs once per 2 guest instructions (bench_smp.c). So a slice is measured in
- * bytes of code run, which Unicorn hands the hook, rather than in instructions, which
- * would need a lookup per block. */
+ * common case goes first and costs a few instructions: on a 2-instruction loop the hook
+ * runs once per 2 guest instructions (bench_smp.c). So a slice is measured in bytes of
+ * code run, which Unicorn hands the hook, rather than in instructions, which would need
+ * a lookup per block. */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct emu *e = user;
