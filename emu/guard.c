@@ -335,7 +335,7 @@ static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr
             return;
         }
     }
-    if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr) && !irq_take_here(e)) {
+    if ((e->irq.kick || vcpu_cur(e)->waiting) && irq_window(e, addr) && !irq_take_here(e, addr)) {
         e->irq.kick = true;
         run_stop(e);
     }

@@ -122,7 +122,8 @@ struct emu {
     /* The run (run.c). */
     struct emu_result *res;
     bool stop;                   /* finish() was called: res->stop says why */
-    bool in_run;                 /* a delivery from inside the run (irq_take_here) */
+    bool in_run;                 /* a delivery from inside the run (irq_take_here) ... */
+    uint64_t in_run_rip;         /* ... at the start of this block (see irq_rip) */
     bool stop_asked;             /* run_stop() since this run started */
     struct exc exc;              /* an exception to deliver once Unicorn stops */
     bool halted;                 /* the guest executed HLT */
@@ -318,7 +319,8 @@ void irq_clock_moved(struct emu *e);        /* a timer may be due: stop at the b
 bool irq_service(struct emu *e);            /* at a boundary: deliver what the CPU can take */
 bool irq_idle(struct emu *e);               /* HLT: sleep until a vector comes; false: never */
 bool irq_window(struct emu *e, uint64_t block); /* a waiting vector could be taken here */
-bool irq_take_here(struct emu *e);          /* the same, from the block hook: false to stop */
+bool irq_take_here(struct emu *e, uint64_t block); /* the same, from the block hook: false to stop */
+uint64_t irq_rip(struct emu *e);            /* where the vCPU is, as a delivery sees it */
 bool irq_sleep_to_next_timer(struct emu *e); /* every vCPU sleeps: the clock jumps; false: none */
 void irq_route(struct emu *e, uint32_t from, uint32_t icr_lo, uint32_t icr_hi);
 void irq_changed(struct emu *e);            /* an APIC or timer changed: look again */

@@ -153,8 +153,11 @@ void lapic_dev_write(struct emu *e, uint64_t off, unsigned size, uint64_t value)
         break;
     }
     /* Only the timer's registers and the software enable move a deadline; an EOI or an
-     * ICR write (most APIC writes) need not look at every timer of every vCPU again. */
-    if (off == APIC_LVTT || off == APIC_TMICT || off == APIC_TDCR || off == APIC_SPIV)
+     * ICR write (most APIC writes) need not look at every timer of every vCPU again. A
+     * write may be 1 or 2 bytes anywhere inside a register (Xen's vlapic takes them):
+     * the register is the offset's 16-byte slot. */
+    uint64_t reg = off & ~0xfull;
+    if (reg == APIC_LVTT || reg == APIC_TMICT || reg == APIC_TDCR || reg == APIC_SPIV)
         irq_changed(e);
     else
         kick_if_pending(e);
@@ -206,7 +209,7 @@ static bool take(struct emu *e)
         return false;
     }
     cpustate_load_prefix(&e->cpu, e->uc);   /* all a delivery reads; a change loads the rest */
-    uint64_t rip = cpustate_rip(&e->cpu);
+    uint64_t rip = e->in_run ? e->in_run_rip : cpustate_rip(&e->cpu);
     struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL,
                      .cpu_loaded = true };
     if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
@@ -252,13 +255,22 @@ bool irq_service(struct emu *e)
     return take(e);
 }
 
-/* At a block start, from inside the run (guard.c's block hook), where RIP is exact and
- * the CPU state consistent: take the vector there, sparing the stop and the restart of
- * the engine (half of a delivery's time). A RIP written from a hook makes Unicorn 2.0.1
- * leave the block unrun and go on at the new RIP (it would also swallow a stop asked
- * for after it), so this is only for a plain delivery; whenever the run loop has
- * something to do first, false: the hook stops the run as before. */
-bool irq_take_here(struct emu *e)
+/* At a block start, from inside the run (guard.c's block hook), where the CPU state is
+ * consistent: take the vector there, sparing the stop and the restart of the engine
+ * (half of a delivery's time). A RIP written from a hook makes Unicorn 2.0.1 leave the
+ * block unrun and go on at the new RIP (it would also swallow a stop asked for after
+ * it), so this is only for a plain delivery; whenever the run loop has something to do
+ * first, false: the hook stops the run as before. */
+/* Inside the run the engine's RIP is where the last block that wrote it left it: a block
+ * entered by a direct jump from the one before (QEMU chains them) starts with RIP still
+ * at that one, which QEMU only puts right when a block exits to its loop. The block
+ * hook's own address is exact. */
+uint64_t irq_rip(struct emu *e)
+{
+    return e->in_run ? e->in_run_rip : emu_reg(e, UC_X86_REG_RIP);
+}
+
+bool irq_take_here(struct emu *e, uint64_t block)
 {
     /* A stop already asked for must hold. Everything that needs the run loop first (a
      * finished run, an exception, SYSCALL, a vCPU switch) asks through run_stop; Ctrl-C
@@ -270,6 +282,7 @@ bool irq_take_here(struct emu *e)
         return false;
     e->irq.kick = false;
     e->in_run = true;
+    e->in_run_rip = block;
     take(e);
     e->in_run = false;
     /* The frame landed on a page with code: the run loop drops those translations

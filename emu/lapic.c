@@ -38,6 +38,7 @@ static void put_vec(struct lapic *l, uint32_t base, uint8_t v, bool on)
 /* The highest vector set in the 256-bit ISR, TMR or IRR. Every delivery and EOI asks
  * this several times, mostly of an empty or one-bit register: read as four 64-bit words
  * (two neighbouring registers, little-endian as x86 is), half the steps of eight. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "highest() reads registers in pairs");
 static int highest(const struct lapic *l, uint32_t base)
 {
     uint64_t q[4];

@@ -151,8 +151,10 @@ static void do_msr(struct emu *e, bool write, const struct trap_regs *r)
         uint64_t out[2] = { res.v[0] & 0xffffffffu, FAULT(FAULT_EMU_DROPS_EDX) ? 0 : res.v[0] >> 32 };
         static const int ad[2] = { R_AX, R_DX };
         regs_write(e, ad, out, 2);
-    } else if (msr >= 0x40000080u && msr <= 0x400000bfu) {
-        irq_timers_changed(e);   /* SynIC and synthetic timer MSRs: a deadline may move */
+    } else if ((msr >= 0x40000080u && msr <= 0x400000bfu) || msr == 0x40000021u) {
+        /* SynIC and synthetic timer MSRs move a deadline; so may HV_X64_MSR_REFERENCE_TSC
+         * on KVM, where enabling the page rebases the reference count timers run on */
+        irq_timers_changed(e);
     }
 }
 

@@ -113,7 +113,7 @@ static void poll(struct emu *e, uint32_t vcpu)
                          .a = { vmodel_sim_busy(e->model, vcpu) }, .legacy = -1 };
     struct vres res;
     vmodel_apply(e->model, &ev, &res);
-    trap_event(e, &ev, &res, emu_reg(e, UC_X86_REG_RIP));
+    trap_event(e, &ev, &res, irq_rip(e));
     v->polled = true;
     v->poll_tsc = now;
     v->poll_events = e->events;
@@ -168,7 +168,7 @@ bool vplatform_ack(struct emu *e, uint32_t vcpu, uint8_t vector)
             /* viridian_apic_assist_set(): "already an assist pending" -> domain_crash */
             deliver_report(e, "Xen crashed the domain: an APIC assist was set while one was "
                            "still pending (viridian_apic_assist_set)",
-                           emu_reg(e, UC_X86_REG_RIP), NULL);
+                           irq_rip(e), NULL);
             run_finish(e, EMU_CRASHED);
             return false;
         }

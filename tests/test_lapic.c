@@ -203,6 +203,32 @@ Test(lapic_guest, timer_wakes_hlt_and_a_masked_ipi_waits_for_the_sti_shadow)
     run_result_free(&r);
 }
 
+/* Both guests loop on self-IPIs and, when the bug is back, forever: a budget ends them
+ * (exit 3) long after a right run is over. */
+static const char *const budget[] = { "--budget", "20000000", NULL };
+
+/* TMICT set through its upper half arms the timer (Xen's vlapic merges 1- and 2-byte
+ * writes into the register), and the deadline moves with it: with no HLT the timer's
+ * vector is taken between self-IPIs. QEMU ignores the narrow write (test_qemu_reference
+ * says so); before the fix vsbox armed the timer but kept the old deadline, and a
+ * delivery looks at timers only once the deadline is due. */
+Test(lapic_guest, a_timer_armed_by_a_two_byte_write_fires)
+{
+    struct run_result r = run_image("apic_timer_partial.bin", budget);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+}
+
+/* A vector taken at a block the one before entered by a direct jump returns there: the
+ * frame's RIP is the block's, not the stale one QEMU's state keeps (which sent the IPI
+ * again, for ever). The same image on QEMU: test_qemu_reference. */
+Test(lapic_guest, a_vector_taken_at_a_chained_block_returns_to_it)
+{
+    struct run_result r = run_image("irq_chained.bin", budget);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+}
+
 Test(lapic_guest, a_task_gate_runs_its_handler_as_a_task_and_iret_returns)
 {
     const char *args[] = { "run", test_guest("exc_task32.elf"), NULL };
