@@ -123,7 +123,7 @@ struct emu {
     struct emu_result *res;
     bool stop;                   /* finish() was called: res->stop says why */
     bool in_run;                 /* a delivery from inside the run (irq_take_here) ... */
-    uint64_t in_run_rip;         /* ... at the start of this block (see irq_rip) */
+    uint64_t in_run_rip;         /* ... at the start of this block, linear (see irq_rip) */
     bool stop_asked;             /* run_stop() since this run started */
     struct exc exc;              /* an exception to deliver once Unicorn stops */
     bool halted;                 /* the guest executed HLT */

@@ -187,6 +187,19 @@ void irq_clock_moved(struct emu *e)
         kick(e);
 }
 
+/* The block hook's address is linear: QEMU keys a block by CS base + EIP. */
+static uint64_t ip_of(const struct cpustate *cs, uint64_t linear)
+{
+    uint64_t ip = linear - cpustate_seg(cs, SEG_CS).base;
+    return cpustate_mode(cs) == MODE_LONG64 ? ip : ip & 0xffffffffu;
+}
+
+static uint64_t linear_of(const struct cpustate *cs, uint64_t ip)
+{
+    uint64_t la = cpustate_seg(cs, SEG_CS).base + ip;
+    return cpustate_mode(cs) == MODE_LONG64 ? la : la & 0xffffffffu;
+}
+
 /* Take what the APIC holds, if the CPU can now: true when a vector was delivered (or
  * delivering it ended the run: e->stop). */
 static bool take(struct emu *e)
@@ -209,7 +222,7 @@ static bool take(struct emu *e)
         return false;
     }
     cpustate_load_prefix(&e->cpu, e->uc);   /* all a delivery reads; a change loads the rest */
-    uint64_t rip = e->in_run ? e->in_run_rip : cpustate_rip(&e->cpu);
+    uint64_t rip = e->in_run ? ip_of(&e->cpu, e->in_run_rip) : cpustate_rip(&e->cpu);
     struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL,
                      .cpu_loaded = true };
     if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
@@ -227,7 +240,8 @@ static bool take(struct emu *e)
         e->block_plain = false;
         /* In the STI/MOV SS shadow the next instruction runs first: QEMU gives it a
          * block of its own, whose start must not stop the run again. */
-        v->shadow_at = cpustate_irq_shadow(&e->cpu) ? rip : UINT64_MAX;
+        v->shadow_at = !cpustate_irq_shadow(&e->cpu) ? UINT64_MAX
+                       : e->in_run ? e->in_run_rip : linear_of(&e->cpu, rip);
         return false;
     }
     v->waiting = false;
@@ -264,10 +278,13 @@ bool irq_service(struct emu *e)
 /* Inside the run the engine's RIP is where the last block that wrote it left it: a block
  * entered by a direct jump from the one before (QEMU chains them) starts with RIP still
  * at that one, which QEMU only puts right when a block exits to its loop. The block
- * hook's own address is exact. */
+ * hook's own address is exact. (e->paging is a scratch view: mmu_load reloads it.) */
 uint64_t irq_rip(struct emu *e)
 {
-    return e->in_run ? e->in_run_rip : emu_reg(e, UC_X86_REG_RIP);
+    if (!e->in_run)
+        return emu_reg(e, UC_X86_REG_RIP);
+    cpustate_load_prefix(&e->paging, e->uc);
+    return ip_of(&e->paging, e->in_run_rip);
 }
 
 bool irq_take_here(struct emu *e, uint64_t block)

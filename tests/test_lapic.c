@@ -229,6 +229,16 @@ Test(lapic_guest, a_vector_taken_at_a_chained_block_returns_to_it)
     run_result_free(&r);
 }
 
+/* The same in 32-bit code through a segment based at 0x1000: the frame's EIP is the
+ * offset in the segment, not the linear address the block hook is handed. */
+Test(lapic_guest, a_vector_taken_in_a_based_code_segment_pushes_the_offset)
+{
+    const char *args[] = { "run", test_guest("irq_cs_base32.elf"), "--budget", "20000000", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+}
+
 Test(lapic_guest, a_task_gate_runs_its_handler_as_a_task_and_iret_returns)
 {
     const char *args[] = { "run", test_guest("exc_task32.elf"), NULL };

@@ -1,0 +1,72 @@
+; An interrupt taken in 32-bit protected mode while CS has a base (0x1000): the frame's
+; EIP is the offset in that segment, not the linear address QEMU names its blocks by
+; (which the block hook, where vsbox takes the vector, is handed). The loop of
+; irq_chained.asm, run through a code segment based at 0x1000 with the handler's gate
+; naming it too; the handler checks the CS and EIP in its frame. Exit 0 when 1,000 turns
+; took 1,000 interrupts; 2: a frame held another EIP; 3: another CS; 1: a count was off.
+; The exits jump back to the flat segment first: vsbox's trap sites (the OUT) read the
+; code at RIP as a linear address, so they assume a code segment based at 0.
+bits 32
+%include "sys32.inc"
+%define BASED 0x30                      ; ring-0 code, base 0x1000, 4 GiB, 32-bit
+%define BASE 0x1000
+%define APIC 0xfee00000
+global _start
+section .text
+_start:
+    sys32_entry
+    mov dword [gdt + BASED], 0x1000ffff
+    mov dword [gdt + BASED + 4], 0x00cf9a00
+    mov eax, handler - BASE             ; an interrupt gate for 0x40 through BASED
+    mov edi, idt + 0x40 * 8
+    mov [edi], ax
+    mov word [edi + 2], BASED
+    mov word [edi + 4], 0x8e00
+    shr eax, 16
+    mov [edi + 6], ax
+    lidt [idtr]
+    mov dword [APIC + 0xf0], 0x1ff      ; SPIV: the APIC on
+    jmp BASED:(based - BASE)
+based:
+    xor ebp, ebp
+    sti
+    mov esi, 1000
+turn:
+    mov dword [APIC + 0x300], 0x40040   ; ICR: self, fixed, vector 0x40
+after_write:
+    test esi, esi
+    jz bad                              ; never taken: the next block is entered by a jump
+next_block:
+    dec esi
+    jnz turn
+    cmp ebp, 1000
+    jne bad
+    jmp KCODE:pass                      ; the exits run flat: vsbox's trap sites (OUT
+bad:                                    ; here) assume a code segment based at 0
+    jmp KCODE:fail
+pass:
+    xor eax, eax
+    out 0xf4, al
+fail:
+    mov al, 1
+    out 0xf4, al
+handler:
+    cmp dword [esp + 4], BASED
+    je .cs_ok
+    mov ecx, 3
+    jmp KCODE:code_out
+.cs_ok:
+    cmp dword [esp], after_write - BASE
+    je .ok
+    cmp dword [esp], next_block - BASE
+    je .ok
+    mov ecx, 2
+    jmp KCODE:code_out
+.ok:
+    inc ebp
+    mov dword [APIC + 0xb0], 0          ; EOI
+    iretd
+code_out:
+    mov eax, ecx
+    out 0xf4, al
+    sys32_tables 2
