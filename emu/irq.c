@@ -269,12 +269,6 @@ bool irq_service(struct emu *e)
     return take(e);
 }
 
-/* At a block start, from inside the run (guard.c's block hook), where the CPU state is
- * consistent: take the vector there, sparing the stop and the restart of the engine
- * (half of a delivery's time). A RIP written from a hook makes Unicorn 2.0.1 leave the
- * block unrun and go on at the new RIP (it would also swallow a stop asked for after
- * it), so this is only for a plain delivery; whenever the run loop has something to do
- * first, false: the hook stops the run as before. */
 /* Inside the run the engine's RIP is where the last block that wrote it left it: a block
  * entered by a direct jump from the one before (QEMU chains them) starts with RIP still
  * at that one, which QEMU only puts right when a block exits to its loop. The block
@@ -287,6 +281,12 @@ uint64_t irq_rip(struct emu *e)
     return ip_of(&e->paging, e->in_run_rip);
 }
 
+/* At a block start, from inside the run (guard.c's block hook), where the CPU state is
+ * consistent: take the vector there, sparing the stop and the restart of the engine
+ * (half of a delivery's time). A RIP written from a hook makes Unicorn 2.0.1 leave the
+ * block unrun and go on at the new RIP (it would also swallow a stop asked for after
+ * it), so this is only for a plain delivery; whenever the run loop has something to do
+ * first, false: the hook stops the run as before. */
 bool irq_take_here(struct emu *e, uint64_t block)
 {
     /* A stop already asked for must hold. Everything that needs the run loop first (a
