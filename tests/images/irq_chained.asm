@@ -9,18 +9,11 @@
 bits 64
 org 0x100000
 %include "sys64.inc"
+%include "irq_chained.inc"
     apic_on 0x40, handler
     xor r12d, r12d
     sti
-    mov esi, 1000
-turn:
-    mov dword [rbx + 0x300], 0x40040    ; ICR: self, fixed, vector 0x40
-after_write:
-    test esi, esi
-    jz bad                             ; never taken: the next block is entered by a jump
-next_block:
-    dec esi
-    jnz turn
+    chained_turns rbx
     cmp r12d, 1000
     jne bad
     xor eax, eax

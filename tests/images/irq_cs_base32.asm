@@ -8,6 +8,7 @@
 ; code at RIP as a linear address, so they assume a code segment based at 0.
 bits 32
 %include "sys32.inc"
+%include "irq_chained.inc"
 %define BASED 0x30                      ; ring-0 code, base 0x1000, 4 GiB, 32-bit
 %define BASE 0x1000
 %define APIC 0xfee00000
@@ -30,15 +31,7 @@ _start:
 based:
     xor ebp, ebp
     sti
-    mov esi, 1000
-turn:
-    mov dword [APIC + 0x300], 0x40040   ; ICR: self, fixed, vector 0x40
-after_write:
-    test esi, esi
-    jz bad                              ; never taken: the next block is entered by a jump
-next_block:
-    dec esi
-    jnz turn
+    chained_turns APIC
     cmp ebp, 1000
     jne bad
     jmp KCODE:pass                      ; the exits run flat: vsbox's trap sites (OUT
