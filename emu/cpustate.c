@@ -274,6 +274,18 @@ uint64_t cpustate_rip(const struct cpustate *cs)
     return get64(cs->data + OFF_EIP);
 }
 
+uint64_t cpustate_code_la(const struct cpustate *cs, uint64_t ip)
+{
+    uint64_t la = cpustate_seg(cs, SEG_CS).base + ip;
+    return cpustate_mode(cs) == MODE_LONG64 ? la : la & 0xffffffffu;
+}
+
+uint64_t cpustate_code_ip(const struct cpustate *cs, uint64_t la)
+{
+    uint64_t ip = la - cpustate_seg(cs, SEG_CS).base;
+    return cpustate_mode(cs) == MODE_LONG64 ? ip : ip & 0xffffffffu;
+}
+
 uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n)
 {
     return n < 16 ? get64(cs->data + OFF_REGS + 8 * n) : 0;

@@ -101,6 +101,10 @@ uint64_t cpustate_efer(const struct cpustate *cs);
 /* As saved: RIP, general register n (0 RAX ... 4 RSP ... 15 R15), and the GDTR or IDTR
  * base and limit, for a delivery that already holds the state (no single-register calls). */
 uint64_t cpustate_rip(const struct cpustate *cs);
+/* Between an instruction pointer and the linear address of the code, as QEMU keys its
+ * translation blocks (CS base + EIP; wrapping at 4 GiB outside 64-bit code). */
+uint64_t cpustate_code_la(const struct cpustate *cs, uint64_t ip);
+uint64_t cpustate_code_ip(const struct cpustate *cs, uint64_t la);
 /* RFLAGS whole, as uc_reg_read would give it: only for a state saved between runs (a
  * hook sees QEMU's flags still lazy). */
 uint64_t cpustate_rflags(const struct cpustate *cs);

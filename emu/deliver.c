@@ -25,12 +25,13 @@ void deliver_report(struct emu *e, const char *what, uint64_t rip, const char *m
     char *out = e->res->report;
     size_t len = sizeof e->res->report, n = 0;
     n += (size_t)snprintf(out + n, len - n, "%s at RIP 0x%llx\n", what, (unsigned long long)rip);
-    const uint8_t *code = site_code(e, rip, 1);
+    uint64_t la = site_code_la(e, rip);
+    const uint8_t *code = site_code(e, la, 1);
     if (code) {
         cpustate_load(&e->cpu, e->uc);
         csh cs = emu_capstone(e, cpustate_mode(&e->cpu));
-        size_t avail = rip < e->ram_size && e->ram_size - rip < 16 ? (size_t)(e->ram_size - rip) : 16;
-        if (!site_code(e, rip, avail))
+        size_t avail = la < e->ram_size && e->ram_size - la < 16 ? (size_t)(e->ram_size - la) : 16;
+        if (!site_code(e, la, avail))
             avail = 1;
         cs_insn *insn;
         if (cs_disasm(cs, code, avail, rip, 1, &insn) == 1) {

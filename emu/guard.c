@@ -241,6 +241,12 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         e->guard_cr4 = cpustate_cr(&e->cpu, 4);
         e->guard_cpl = cpustate_cpl(&e->cpu);
         e->tb_insns = 0;
+        /* QEMU keys a block by CS base and mode too, so while no block has had a base
+         * or 16-bit operands, none that traps has (site_code_la) */
+        enum cpu_mode m = e->guard_mode;
+        if (cpustate_seg(&e->cpu, SEG_CS).base || m == MODE_REAL || m == MODE_VM86 ||
+            m == MODE_PROT16 || m == MODE_COMPAT16)
+            e->odd_code = true;
     }
     e->guard_next = addr + (uint64_t)size;
     if (addr < e->guard_insn_end)
@@ -295,7 +301,7 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     e->tb_insns++;
     site_note_length(e, p, n, addr, len);
     phys_mark_code(e, addr);
-    struct site s = site_decode(p, n, long_mode);
+    struct site s = site_decode(p, n, e->guard_mode);
     /* CPUID runs natively unless a stop must be exact at it, or it may fault */
     if (s.kind != SITE_NONE && s.kind != SITE_SYSCALL &&
         (s.kind != SITE_CPUID || e->cfg.save_at || msr_platform_cpuid_faulting(e)))

@@ -161,6 +161,8 @@ struct emu {
     bool resched;                /* the running vCPU's slice is over */
     uint32_t slice_left;         /* bytes of code the running vCPU may still run */
     bool block_plain;            /* the block hook need only count the slice (guard.c) */
+    bool odd_code;               /* the guard translated code with a CS base or 16-bit
+                                  * operands: a trap looks at CS (site.c) */
     uint64_t platform_msr[PLATFORM_MSRS]; /* msr_platform.c, in its table's order */
     struct {
         uint64_t shinfo_gpa;     /* where the guest mapped Xen's shared_info */
@@ -273,7 +275,7 @@ struct site {
     uint8_t width;     /* IN/OUT: bytes moved (1, 2 or 4) */
     int16_t port;      /* IN/OUT: the imm8 port, -1 for DX */
 };
-struct site site_decode(const uint8_t *p, size_t n, bool long_mode);
+struct site site_decode(const uint8_t *p, size_t n, enum cpu_mode mode);
 /* At translation: put the substitute for s (at p, guest address la) in place. */
 void site_patch(struct emu *e, uint8_t *p, const struct site *s);
 /* Put every substituted byte back (before the translated code runs). */
@@ -285,6 +287,8 @@ int site_install(struct emu *e, char *err, size_t errlen);
  * maps every page to its own address), or for addresses past RAM where the page tables
  * say. NULL when neither has n readable bytes. */
 uint8_t *site_code(struct emu *e, uint64_t la, size_t n);
+/* The linear address of the code at instruction pointer ip (see site.c). */
+uint64_t site_code_la(struct emu *e, uint64_t ip);
 
 /* traps.c: what each trapped instruction does */
 int traps_install(struct emu *e, char *err, size_t errlen);

@@ -187,19 +187,6 @@ void irq_clock_moved(struct emu *e)
         kick(e);
 }
 
-/* The block hook's address is linear: QEMU keys a block by CS base + EIP. */
-static uint64_t ip_of(const struct cpustate *cs, uint64_t linear)
-{
-    uint64_t ip = linear - cpustate_seg(cs, SEG_CS).base;
-    return cpustate_mode(cs) == MODE_LONG64 ? ip : ip & 0xffffffffu;
-}
-
-static uint64_t linear_of(const struct cpustate *cs, uint64_t ip)
-{
-    uint64_t la = cpustate_seg(cs, SEG_CS).base + ip;
-    return cpustate_mode(cs) == MODE_LONG64 ? la : la & 0xffffffffu;
-}
-
 /* Take what the APIC holds, if the CPU can now: true when a vector was delivered (or
  * delivering it ended the run: e->stop). */
 static bool take(struct emu *e)
@@ -222,7 +209,7 @@ static bool take(struct emu *e)
         return false;
     }
     cpustate_load_prefix(&e->cpu, e->uc);   /* all a delivery reads; a change loads the rest */
-    uint64_t rip = e->in_run ? ip_of(&e->cpu, e->in_run_rip) : cpustate_rip(&e->cpu);
+    uint64_t rip = e->in_run ? cpustate_code_ip(&e->cpu, e->in_run_rip) : cpustate_rip(&e->cpu);
     struct exc x = { .pending = true, .rip = rip, .insn = rip, .source = EXC_EXTERNAL,
                      .cpu_loaded = true };
     if (l->nmi_pending && !cpustate_nmi_blocked(&e->cpu)) {
@@ -241,7 +228,7 @@ static bool take(struct emu *e)
         /* In the STI/MOV SS shadow the next instruction runs first: QEMU gives it a
          * block of its own, whose start must not stop the run again. */
         v->shadow_at = !cpustate_irq_shadow(&e->cpu) ? UINT64_MAX
-                       : e->in_run ? e->in_run_rip : linear_of(&e->cpu, rip);
+                       : e->in_run ? e->in_run_rip : cpustate_code_la(&e->cpu, rip);
         return false;
     }
     v->waiting = false;
@@ -272,13 +259,14 @@ bool irq_service(struct emu *e)
 /* Inside the run the engine's RIP is where the last block that wrote it left it: a block
  * entered by a direct jump from the one before (QEMU chains them) starts with RIP still
  * at that one, which QEMU only puts right when a block exits to its loop. The block
- * hook's own address is exact. (e->paging is a scratch view: mmu_load reloads it.) */
+ * hook's own address is exact: the block's linear address (QEMU keys blocks by CS base
+ * + EIP). (e->paging is a scratch view: mmu_load reloads it.) */
 uint64_t irq_rip(struct emu *e)
 {
     if (!e->in_run)
         return emu_reg(e, UC_X86_REG_RIP);
     cpustate_load_prefix(&e->paging, e->uc);
-    return ip_of(&e->paging, e->in_run_rip);
+    return cpustate_code_ip(&e->paging, e->in_run_rip);
 }
 
 /* At a block start, from inside the run (guard.c's block hook), where the CPU state is

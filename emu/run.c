@@ -200,7 +200,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         }
         uint64_t now = pc(e);
         if (err == UC_ERR_FETCH_PROT && e->guard_refused != GUARD_PASS) {
-            if (now != e->guard_refused_at) {
+            if (site_code_la(e, now) != e->guard_refused_at) {
                 /* Run up to it first. Refused again on the way there: the address is
                  * inside an instruction the guard measured wrongly; stop rather than risk
                  * Unicorn's abort. */

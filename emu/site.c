@@ -20,11 +20,14 @@
 #include "emu/mmu.h"
 #include "emu/phys.h"
 
-struct site site_decode(const uint8_t *p, size_t n, bool long_mode)
+struct site site_decode(const uint8_t *p, size_t n, enum cpu_mode mode)
 {
     struct site s = { SITE_NONE, 0, 0, 0, -1 };
     size_t i = 0;
-    bool opsize = false;
+    bool opsize = false, long_mode = mode == MODE_LONG64;
+    /* 16-bit code moves words by default, and 66 makes them dwords */
+    bool code16 = mode == MODE_REAL || mode == MODE_VM86 || mode == MODE_PROT16 ||
+                  mode == MODE_COMPAT16;
     if (n > 15)
         n = 15;
     for (; i < n && (x86_legacy_prefix(p[i]) || (long_mode && (p[i] & 0xf0) == 0x40)); i++)
@@ -42,7 +45,7 @@ struct site site_decode(const uint8_t *p, size_t n, bool long_mode)
         if (!dx && i + 1 >= n)
             return s;
         s.kind = (p[i] & 2) ? SITE_OUT : SITE_IN;
-        s.width = (p[i] & 1) ? (opsize ? 2 : 4) : 1;
+        s.width = (p[i] & 1) ? (opsize != code16 ? 2 : 4) : 1;
         s.port = dx ? -1 : p[i + 1];
         s.len = (uint8_t)(i + (dx ? 1 : 2));
         return s;
@@ -144,6 +147,26 @@ uint8_t *site_code(struct emu *e, uint64_t la, size_t n)
     return phys_ram(e, pa, n);
 }
 
+/* Where the code at ip is, and its mode. Flat code needs no look at the CPU: while every
+ * block the guard translated had CS base 0 and 32- or 64-bit operands (guard.c sets
+ * odd_code otherwise), the one that trapped had too, and a site decodes as in 64-bit
+ * code (REX cannot precede a site in 32-bit code: 40-4F are instructions there). */
+static uint64_t code_at(struct emu *e, uint64_t ip, enum cpu_mode *mode)
+{
+    *mode = MODE_LONG64;
+    if (!e->odd_code)
+        return ip;
+    cpustate_load_prefix(&e->paging, e->uc);
+    *mode = cpustate_mode(&e->paging);
+    return cpustate_code_la(&e->paging, ip);
+}
+
+uint64_t site_code_la(struct emu *e, uint64_t ip)
+{
+    enum cpu_mode mode;
+    return code_at(e, ip, &mode);
+}
+
 /* Bytes readable at la for a decode, up to 15. */
 static size_t avail(const struct emu *e, uint64_t la)
 {
@@ -161,9 +184,11 @@ static void on_syscall(uc_engine *uc, void *user)
     trap_regs_read(e, &r);
     uint64_t rip = r.rip;
     site_restore(e);
-    size_t n = avail(e, rip);
-    const uint8_t *p = site_code(e, rip, n);
-    struct site s = p ? site_decode(p, n, true) : (struct site){ SITE_NONE, 0, 0, 0, -1 };
+    enum cpu_mode mode;
+    uint64_t la = code_at(e, rip, &mode);
+    size_t n = avail(e, la);
+    const uint8_t *p = site_code(e, la, n);
+    struct site s = p ? site_decode(p, n, mode) : (struct site){ SITE_NONE, 0, 0, 0, -1 };
     if (s.kind == SITE_NONE || s.kind == SITE_HLT || s.kind == SITE_ICEBP ||
         ((s.kind == SITE_IN || s.kind == SITE_OUT) && s.port < 0)) {
         /* A SYSCALL where RAM holds none and no site was substituted: the guest's code
@@ -183,13 +208,13 @@ static void on_syscall(uc_engine *uc, void *user)
 }
 
 /* The length of the software interrupt (INT n, INT3, INTO) or substituted HLT/INT1
- * that left RIP at rip, prefixes included, as the guard measured it. */
-static uint64_t soft_int_len(struct emu *e, uint64_t rip, unsigned vector)
+ * that ends at linear address la, prefixes included, as the guard measured it. */
+static uint64_t soft_int_len(struct emu *e, uint64_t la, unsigned vector)
 {
-    uint32_t len = icount_get(&e->int_len, rip);
+    uint32_t len = icount_get(&e->int_len, la);
     if (len)
         return len;
-    const uint8_t *p = rip >= 2 ? site_code(e, rip - 2, 2) : NULL;
+    const uint8_t *p = la >= 2 ? site_code(e, la - 2, 2) : NULL;
     return p && p[0] == 0xcd && p[1] == vector ? 2 : 1;
 }
 
@@ -203,14 +228,15 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     site_restore(e);
     cpustate_load(&e->cpu, e->uc);
     bool is_int = cpustate_exception_is_int(&e->cpu);
+    uint64_t la = cpustate_code_la(&e->cpu, rip);   /* where the code is (CS base + RIP) */
     if (is_int && intno == 3) {
         /* INT3 where HLT or INT1 was substituted (RIP is past the one byte) */
-        const uint8_t *p = rip >= 1 ? site_code(e, rip - 1, 1) : NULL;
+        const uint8_t *p = la >= 1 ? site_code(e, la - 1, 1) : NULL;
         if (p && (*p == 0xf4 || *p == 0xf1 || (*p & 0xf4) == 0xe4)) {
             /* HLT, INT1 or IN/OUT through DX, substituted: decode it where it starts */
-            uint64_t len = soft_int_len(e, rip, 0);
-            const uint8_t *start = site_code(e, rip - len, len);
-            struct site s = start ? site_decode(start, len, true)
+            uint64_t len = soft_int_len(e, la, 0);
+            const uint8_t *start = site_code(e, la - len, len);
+            struct site s = start ? site_decode(start, len, cpustate_mode(&e->cpu))
                                   : (struct site){ SITE_NONE, 0, 0, 0, -1 };
             if (e->stop) {
                 e->rip_fix = true;
@@ -228,7 +254,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
         /* A fault re-faults when the guest resumes; a software interrupt must run again */
         if (is_int) {
             e->rip_fix = true;
-            e->rip_fix_to = rip - soft_int_len(e, rip, intno);
+            e->rip_fix_to = rip - soft_int_len(e, la, intno);
         }
         return;
     }
@@ -239,7 +265,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
         cpustate_mode(&e->cpu) == MODE_LONG64 && decode_stack_fault(e, rip))
         intno = 12;
     run_raise(e, intno, has_error, has_error ? cpustate_error_code(&e->cpu) : 0, rip,
-              is_int ? rip - soft_int_len(e, rip, intno) : rip, is_int ? EXC_SOFT : EXC_CPU);
+              is_int ? rip - soft_int_len(e, la, intno) : rip, is_int ? EXC_SOFT : EXC_CPU);
 }
 
 /* #UD: Unicorn stops after this hook whatever it answers, with RIP at the instruction. */

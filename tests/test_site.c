@@ -64,3 +64,16 @@ Test(site, every_reproducer_records_the_same_trace_twice)
         free(b);
     }
 }
+
+/* Trap sites in code whose CS has a base: RIP is an offset in the segment, and the code
+ * is at CS base + RIP. OUT to an imm8 port and through DX, RDMSR, a far CALL through a
+ * register (refused by the guard: #UD) and INT n, all in 32-bit code based at 0x1000.
+ * Before, the first OUT stopped the run ("a trap site whose bytes changed", exit 3). */
+Test(site, sites_in_a_based_code_segment_trap)
+{
+    const char *args[] = { "run", test_guest("traps_cs_base32.elf"), "--viridian", "1", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "ABCDE");
+    run_result_free(&r);
+}

@@ -4,8 +4,6 @@
 ; irq_chained.asm, run through a code segment based at 0x1000 with the handler's gate
 ; naming it too; the handler checks the CS and EIP in its frame. Exit 0 when 1,000 turns
 ; took 1,000 interrupts; 2: a frame held another EIP; 3: another CS; 1: a count was off.
-; The exits jump back to the flat segment first: vsbox's trap sites (the OUT) read the
-; code at RIP as a linear address, so they assume a code segment based at 0.
 bits 32
 %include "sys32.inc"
 %include "irq_chained.inc"
@@ -34,32 +32,25 @@ based:
     chained_turns APIC
     cmp ebp, 1000
     jne bad
-    jmp KCODE:pass                      ; the exits run flat: vsbox's trap sites (OUT
-bad:                                    ; here) assume a code segment based at 0
-    jmp KCODE:fail
-pass:
     xor eax, eax
     out 0xf4, al
-fail:
+bad:
     mov al, 1
     out 0xf4, al
 handler:
     cmp dword [esp + 4], BASED
     je .cs_ok
-    mov ecx, 3
-    jmp KCODE:code_out
+    mov al, 3
+    out 0xf4, al
 .cs_ok:
     cmp dword [esp], after_write - BASE
     je .ok
     cmp dword [esp], next_block - BASE
     je .ok
-    mov ecx, 2
-    jmp KCODE:code_out
+    mov al, 2
+    out 0xf4, al
 .ok:
     inc ebp
     mov dword [APIC + 0xb0], 0          ; EOI
     iretd
-code_out:
-    mov eax, ecx
-    out 0xf4, al
     sys32_tables 2
