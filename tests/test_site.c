@@ -77,3 +77,15 @@ Test(site, sites_in_a_based_code_segment_trap)
     cr_assert_str_eq(r.out, "ABCDE");
     run_result_free(&r);
 }
+
+/* Real mode: CS base 0xFFFF0 and 16-bit operands. IN from a port nobody answers reads all
+ * ones: IN AX through DX and through an imm8 keeps EAX's upper half, O32 IN EAX fills it
+ * (the site decoded as 64-bit code moved a dword for both). */
+Test(site, real_mode_sites_trap_with_16_bit_operands)
+{
+    const char *args[] = { "run", test_guest("traps_real16.elf"), NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "ABCD");
+    run_result_free(&r);
+}
