@@ -14,14 +14,7 @@ bits 32
 %%ok:
 %endmacro
 %macro gate32 3                         ; vector, handler, type/attr
-    mov eax, %2
-    mov edi, idt + %1 * 8
-    mov [edi], ax
-    mov word [edi + 2], KCODE
-    mov byte [edi + 4], 0
-    mov byte [edi + 5], %3
-    shr eax, 16
-    mov [edi + 6], ax
+    gate32_to %1, %2, KCODE, %3
 %endmacro
 global _start
 section .text

@@ -13,14 +13,7 @@ org 0x100000
     apic_on 0x40, handler
     xor r12d, r12d
     sti
-    chained_turns rbx
-    cmp r12d, 1000
-    jne bad
-    xor eax, eax
-    out 0xf4, al
-bad:
-    mov al, 1
-    out 0xf4, al
+    chained_turns rbx, r12d
 handler:
     lea rax, [rel after_write]
     cmp [rsp], rax

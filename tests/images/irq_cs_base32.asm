@@ -7,36 +7,20 @@
 bits 32
 %include "sys32.inc"
 %include "irq_chained.inc"
-%define BASED 0x30                      ; ring-0 code, base 0x1000, 4 GiB, 32-bit
-%define BASE 0x1000
 %define APIC 0xfee00000
 global _start
 section .text
 _start:
     sys32_entry
-    mov dword [gdt + BASED], 0x1000ffff
-    mov dword [gdt + BASED + 4], 0x00cf9a00
-    mov eax, handler - BASE             ; an interrupt gate for 0x40 through BASED
-    mov edi, idt + 0x40 * 8
-    mov [edi], ax
-    mov word [edi + 2], BASED
-    mov word [edi + 4], 0x8e00
-    shr eax, 16
-    mov [edi + 6], ax
+    based_code32
+    gate32_to 0x40, handler - BASE, BASED, 0x8e
     lidt [idtr]
     mov dword [APIC + 0xf0], 0x1ff      ; SPIV: the APIC on
     jmp BASED:(based - BASE)
 based:
     xor ebp, ebp
     sti
-    chained_turns APIC
-    cmp ebp, 1000
-    jne bad
-    xor eax, eax
-    out 0xf4, al
-bad:
-    mov al, 1
-    out 0xf4, al
+    chained_turns APIC, ebp
 handler:
     cmp dword [esp + 4], BASED
     je .cs_ok

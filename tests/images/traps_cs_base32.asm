@@ -8,25 +8,13 @@
 ; --viridian 1. Exits 2 when a frame's EIP was wrong, 3 when VP_INDEX was not 0.
 bits 32
 %include "sys32.inc"
-%define BASED 0x30                      ; ring-0 code, base 0x1000, 4 GiB, 32-bit
-%define BASE 0x1000
-%macro gate_based 2                     ; vector, handler: an interrupt gate through BASED
-    mov eax, %2 - BASE
-    mov edi, idt + %1 * 8
-    mov [edi], ax
-    mov word [edi + 2], BASED
-    mov word [edi + 4], 0x8e00
-    shr eax, 16
-    mov [edi + 6], ax
-%endmacro
 global _start
 section .text
 _start:
     sys32_entry
-    mov dword [gdt + BASED], 0x1000ffff
-    mov dword [gdt + BASED + 4], 0x00cf9a00
-    gate_based 6, ud_handler
-    gate_based 0x41, int_handler
+    based_code32
+    gate32_to 6, ud_handler - BASE, BASED, 0x8e
+    gate32_to 0x41, int_handler - BASE, BASED, 0x8e
     lidt [idtr]
     jmp BASED:(based - BASE)
 based:
