@@ -274,18 +274,6 @@ uint64_t cpustate_rip(const struct cpustate *cs)
     return get64(cs->data + OFF_EIP);
 }
 
-uint64_t cpustate_code_la(const struct cpustate *cs, uint64_t ip)
-{
-    uint64_t la = cpustate_seg(cs, SEG_CS).base + ip;
-    return cpustate_mode(cs) == MODE_LONG64 ? la : la & 0xffffffffu;
-}
-
-uint64_t cpustate_code_ip(const struct cpustate *cs, uint64_t la)
-{
-    uint64_t ip = la - cpustate_seg(cs, SEG_CS).base;
-    return cpustate_mode(cs) == MODE_LONG64 ? ip : ip & 0xffffffffu;
-}
-
 uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n)
 {
     return n < 16 ? get64(cs->data + OFF_REGS + 8 * n) : 0;
@@ -296,6 +284,22 @@ void cpustate_dtr(const struct cpustate *cs, bool idt, uint64_t *base, uint32_t 
     const uint8_t *p = cs->data + (idt ? OFF_IDT : OFF_GDT);
     *base = get64(p + SEG_BASE);
     *limit = get32(p + SEG_LIMIT);
+}
+
+/* An address in code: 64 bits wide in 64-bit code, else wrapping at 4 GiB. */
+static uint64_t code_width(const struct cpustate *cs, uint64_t a)
+{
+    return cpustate_mode(cs) == MODE_LONG64 ? a : a & 0xffffffffu;
+}
+
+uint64_t cpustate_code_la(const struct cpustate *cs, uint64_t ip)
+{
+    return code_width(cs, cpustate_seg(cs, SEG_CS).base + ip);
+}
+
+uint64_t cpustate_code_ip(const struct cpustate *cs, uint64_t la)
+{
+    return code_width(cs, la - cpustate_seg(cs, SEG_CS).base);
 }
 
 bool cpustate_nmi_blocked(const struct cpustate *cs)

@@ -37,6 +37,12 @@ enum {
 enum cpu_mode { MODE_REAL, MODE_VM86, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32,
                 MODE_LONG64 };
 
+/* Code whose operands are 16-bit unless 66 says otherwise. */
+static inline bool cpu_mode_16bit(enum cpu_mode m)
+{
+    return m == MODE_REAL || m == MODE_VM86 || m == MODE_PROT16 || m == MODE_COMPAT16;
+}
+
 struct cpustate {
     uc_context *ctx;
     uint8_t *data;       /* the saved state inside ctx */
@@ -101,15 +107,15 @@ uint64_t cpustate_efer(const struct cpustate *cs);
 /* As saved: RIP, general register n (0 RAX ... 4 RSP ... 15 R15), and the GDTR or IDTR
  * base and limit, for a delivery that already holds the state (no single-register calls). */
 uint64_t cpustate_rip(const struct cpustate *cs);
-/* Between an instruction pointer and the linear address of the code, as QEMU keys its
- * translation blocks (CS base + EIP; wrapping at 4 GiB outside 64-bit code). */
-uint64_t cpustate_code_la(const struct cpustate *cs, uint64_t ip);
-uint64_t cpustate_code_ip(const struct cpustate *cs, uint64_t la);
 /* RFLAGS whole, as uc_reg_read would give it: only for a state saved between runs (a
  * hook sees QEMU's flags still lazy). */
 uint64_t cpustate_rflags(const struct cpustate *cs);
 uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n);
 void cpustate_dtr(const struct cpustate *cs, bool idt, uint64_t *base, uint32_t *limit);
+/* Between an instruction pointer and the linear address of the code, as QEMU keys its
+ * translation blocks (CS base + EIP; wrapping at 4 GiB outside 64-bit code). */
+uint64_t cpustate_code_la(const struct cpustate *cs, uint64_t ip);
+uint64_t cpustate_code_ip(const struct cpustate *cs, uint64_t la);
 void cpustate_block_nmi(struct cpustate *cs);
 
 #endif

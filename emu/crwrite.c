@@ -59,7 +59,7 @@ void crwrite_cr4(struct emu *e, uint64_t rip)
     cpustate_load(&e->cpu, e->uc);
     bool long_mode = cpustate_mode(&e->cpu) == MODE_LONG64;
     uint64_t la = cpustate_code_la(&e->cpu, rip);
-    size_t n = la < e->ram_size && e->ram_size - la < 15 ? (size_t)(e->ram_size - la) : 15, i = 0;
+    size_t n = site_avail(e, la), i = 0;
     const uint8_t *p = site_code(e, la, n);
     uint8_t rex = 0;
     for (; p && i < n; i++) {

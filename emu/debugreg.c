@@ -82,7 +82,7 @@ void debugreg_execute(struct emu *e, uint64_t rip)
 {
     bool long_mode = wide(e);
     uint64_t la = cpustate_code_la(&e->cpu, rip);   /* wide() loaded the state */
-    size_t n = la < e->ram_size && e->ram_size - la < 15 ? (size_t)(e->ram_size - la) : 15, i = 0;
+    size_t n = site_avail(e, la), i = 0;
     const uint8_t *p = site_code(e, la, n);
     if (!p) {
         dr_raise(e, 14, true, rip);

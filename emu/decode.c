@@ -43,7 +43,7 @@ static cs_insn *decode64(struct emu *e, uint64_t rip)
             return NULL;
         cs_option(e->cs64d, CS_OPT_DETAIL, CS_OPT_ON);
     }
-    size_t n = rip < e->ram_size && e->ram_size - rip < 15 ? (size_t)(e->ram_size - rip) : 15;
+    size_t n = site_avail(e, rip);
     const uint8_t *p = site_code(e, rip, n);
     cs_insn *insn;
     if (!p || cs_disasm(e->cs64d, p, n, rip, 1, &insn) != 1)

@@ -243,9 +243,7 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         e->tb_insns = 0;
         /* QEMU keys a block by CS base and mode too, so while no block has had a base
          * or 16-bit operands, none that traps has (site_code_la) */
-        enum cpu_mode m = e->guard_mode;
-        if (cpustate_seg(&e->cpu, SEG_CS).base || m == MODE_REAL || m == MODE_VM86 ||
-            m == MODE_PROT16 || m == MODE_COMPAT16)
+        if (cpustate_seg(&e->cpu, SEG_CS).base || cpu_mode_16bit(e->guard_mode))
             e->odd_code = true;
     }
     e->guard_next = addr + (uint64_t)size;

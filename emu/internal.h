@@ -289,6 +289,8 @@ int site_install(struct emu *e, char *err, size_t errlen);
 uint8_t *site_code(struct emu *e, uint64_t la, size_t n);
 /* The linear address of the code at instruction pointer ip (see site.c). */
 uint64_t site_code_la(struct emu *e, uint64_t ip);
+/* Bytes an instruction at la may take for a decode: 15, fewer where RAM ends. */
+size_t site_avail(const struct emu *e, uint64_t la);
 
 /* traps.c: what each trapped instruction does */
 int traps_install(struct emu *e, char *err, size_t errlen);

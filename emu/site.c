@@ -25,9 +25,7 @@ struct site site_decode(const uint8_t *p, size_t n, enum cpu_mode mode)
     struct site s = { SITE_NONE, 0, 0, 0, -1 };
     size_t i = 0;
     bool opsize = false, long_mode = mode == MODE_LONG64;
-    /* 16-bit code moves words by default, and 66 makes them dwords */
-    bool code16 = mode == MODE_REAL || mode == MODE_VM86 || mode == MODE_PROT16 ||
-                  mode == MODE_COMPAT16;
+    bool code16 = cpu_mode_16bit(mode);   /* words by default, and 66 makes them dwords */
     if (n > 15)
         n = 15;
     for (; i < n && (x86_legacy_prefix(p[i]) || (long_mode && (p[i] & 0xf0) == 0x40)); i++)
@@ -167,8 +165,7 @@ uint64_t site_code_la(struct emu *e, uint64_t ip)
     return code_at(e, ip, &mode);
 }
 
-/* Bytes readable at la for a decode, up to 15. */
-static size_t avail(const struct emu *e, uint64_t la)
+size_t site_avail(const struct emu *e, uint64_t la)
 {
     if (la >= e->ram_size)
         return 15;
@@ -186,7 +183,7 @@ static void on_syscall(uc_engine *uc, void *user)
     site_restore(e);
     enum cpu_mode mode;
     uint64_t la = code_at(e, rip, &mode);
-    size_t n = avail(e, la);
+    size_t n = site_avail(e, la);
     const uint8_t *p = site_code(e, la, n);
     struct site s = p ? site_decode(p, n, mode) : (struct site){ SITE_NONE, 0, 0, 0, -1 };
     if (s.kind == SITE_NONE || s.kind == SITE_HLT || s.kind == SITE_ICEBP ||
