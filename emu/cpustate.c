@@ -73,65 +73,109 @@ void cpustate_load(struct cpustate *cs, uc_engine *uc)
     uc_context_save(uc, cs->ctx);
     cs->loaded = true;
     cs->changed = cs->prefix = false;
+    cs->changed_end = 0;
 }
 
-/* uc_context_save copies as many bytes as the context's header says (its first field,
- * a size_t: CPUSTATE_CTX_HEADER), from the start of QEMU's state. */
-void cpustate_load_prefix(struct cpustate *cs, uc_engine *uc)
+/* uc_context_save and uc_context_restore copy as many bytes as the context's header
+ * says (its first field, a size_t: CPUSTATE_CTX_HEADER), from the start of QEMU's
+ * state: the first `part` bytes move, and the rest of either side stays as it was. */
+static void copy_part(struct cpustate *cs, uc_engine *uc, size_t part, bool save)
 {
     size_t full;
     memcpy(&full, cs->ctx, sizeof full);
-    size_t part = PREFIX_SIZE;
     memcpy(cs->ctx, &part, sizeof part);
-    uc_context_save(uc, cs->ctx);
+    if (save)
+        uc_context_save(uc, cs->ctx);
+    else
+        uc_context_restore(uc, cs->ctx);
     memcpy(cs->ctx, &full, sizeof full);
+}
+
+void cpustate_load_prefix(struct cpustate *cs, uc_engine *uc)
+{
+    copy_part(cs, uc, PREFIX_SIZE, true);
     cs->loaded = cs->prefix = true;
     cs->changed = false;
+    cs->changed_end = 0;
 }
 
 void cpustate_store(struct cpustate *cs, uc_engine *uc)
 {
-    /* A prefix nothing changed is the engine's state already; its stale rest must not
-     * go back. */
+    /* Of a prefix only the prefix goes back, and only if changed (unchanged, it is the
+     * engine's state already); its stale rest never does. */
     if (!cs->prefix)
         uc_context_restore(uc, cs->ctx);
+    else if (cs->changed)
+        copy_part(cs, uc, cs->changed_end, false);
     cs->changed = false;
+    cs->changed_end = 0;
 }
 
 void cpustate_store_changed(struct cpustate *cs, uc_engine *uc)
 {
-    if (cs->changed)
+    if (!cs->changed)
+        return;
+    /* The engine has not moved since the load, so changes within the prefix need only
+     * the bytes up to the last one changed back: a delivery's RSP and RFLAGS lie in the
+     * first 176, its CS in the first 208. */
+    if (cs->changed_end <= PREFIX_SIZE) {
+        copy_part(cs, uc, cs->changed_end, false);
+        cs->changed = false;
+        cs->changed_end = 0;
+    } else {
         cpustate_store(cs, uc);
+    }
 }
 
-/* A change to a prefix: the whole state first (the engine has not moved since the
- * prefix was read: deliveries read, then change, then write back). */
+/* A change past a prefix: the whole state first, keeping the prefix's own changes (the
+ * engine has not moved since the prefix was read: deliveries read, then change, then
+ * write back). */
 static void whole(struct cpustate *cs)
 {
-    if (cs->prefix)
-        cpustate_load(cs, cs->uc);
+    if (!cs->prefix)
+        return;
+    uint8_t keep[PREFIX_SIZE];
+    bool changed = cs->changed;
+    uint32_t end = cs->changed_end;
+    memcpy(keep, cs->data, sizeof keep);
+    cpustate_load(cs, cs->uc);
+    memcpy(cs->data, keep, sizeof keep);
+    cs->changed = changed;
+    cs->changed_end = end;
 }
 
-/* A setter's write: marks the state changed only when the bytes differ. */
+static void mark(struct cpustate *cs, size_t end)
+{
+    cs->changed = true;
+    if (end > cs->changed_end)
+        cs->changed_end = (uint32_t)end;
+}
+
+/* A setter's write: marks the state changed only when the bytes differ. Past a prefix
+ * the stale rest is read first. */
 static void set32(struct cpustate *cs, size_t off, uint32_t v)
 {
     if (get32(cs->data + off) != v) {
-        whole(cs);
-        if (get32(cs->data + off) == v)
-            return;
+        if (off >= PREFIX_SIZE) {
+            whole(cs);
+            if (get32(cs->data + off) == v)
+                return;
+        }
         put32(cs->data + off, v);
-        cs->changed = true;
+        mark(cs, off + 4);
     }
 }
 
 static void set64(struct cpustate *cs, size_t off, uint64_t v)
 {
     if (get64(cs->data + off) != v) {
-        whole(cs);
-        if (get64(cs->data + off) == v)
-            return;
+        if (off >= PREFIX_SIZE) {
+            whole(cs);
+            if (get64(cs->data + off) == v)
+                return;
+        }
         put64(cs->data + off, v);
-        cs->changed = true;
+        mark(cs, off + 8);
     }
 }
 
@@ -269,6 +313,24 @@ uint64_t cpustate_rflags(const struct cpustate *cs)
     return f;
 }
 
+/* cpu_load_eflags(env, flags, -1), as a write of EFLAGS through Unicorn does: the
+ * arithmetic flags in CC_SRC with CC_OP_EFLAGS, DF as +1/-1, and the value (as a C int,
+ * so sign-extended) with bit 1 set. */
+void cpustate_set_rflags(struct cpustate *cs, uint64_t flags)
+{
+    enum { CC_OP_EFLAGS = 1, DF = 1u << 10, CC_MASK = 0x8d5 };
+    set64(cs, OFF_CC_SRC, flags & CC_MASK);
+    set32(cs, OFF_CC_OP, CC_OP_EFLAGS);
+    set32(cs, OFF_DF, (flags & DF) ? 0xffffffffu : 1u);
+    set64(cs, OFF_EFLAGS, (uint64_t)(int64_t)(int32_t)(uint32_t)flags | 2);
+}
+
+void cpustate_set_gpr(struct cpustate *cs, unsigned n, uint64_t v)
+{
+    if (n < 16)
+        set64(cs, OFF_REGS + 8 * n, v);
+}
+
 uint64_t cpustate_rip(const struct cpustate *cs)
 {
     return get64(cs->data + OFF_EIP);
@@ -380,7 +442,21 @@ int cpustate_verify(char *err, size_t errlen)
         ok = ok && memcmp(first, p.cs.data, sizeof first) == 0 &&
              get32(p.cs.data + PREFIX_SIZE) == 0x5a5a5a5au &&
              uc_context_size(uc) == CTX_HEADER + CTX_STATE_SIZE;
+        /* a prefix written back: its changes land as Unicorn's register calls would
+         * have made them, and its stale rest does not go back */
         cpustate_load(&p.cs, uc);
+        uint32_t rest = get32(p.cs.data + PREFIX_SIZE);
+        cpustate_load_prefix(&p.cs, uc);
+        put32(p.cs.data + PREFIX_SIZE, ~rest);
+        cpustate_set_gpr(&p.cs, 3, 0x0badc0de5eedf00dull);
+        cpustate_set_rflags(&p.cs, 0x603);   /* DF, IF, CF */
+        cpustate_store(&p.cs, uc);
+        uint64_t rbx = 0, flags = 0;
+        uc_reg_read(uc, UC_X86_REG_RBX, &rbx);
+        uc_reg_read(uc, UC_X86_REG_RFLAGS, &flags);
+        cpustate_load(&p.cs, uc);
+        ok = ok && rbx == 0x0badc0de5eedf00dull && flags == 0x603 && cpustate_rflags(&p.cs) == 0x603 &&
+             get32(p.cs.data + PREFIX_SIZE) == rest;
         uc_hook h;
         if (ok && uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)probe_intr, &p, 1, 0) == UC_ERR_OK) {
             uc_emu_start(uc, 0x1000, 0x1007, 0, 0);     /* stops in the #GP */

@@ -50,6 +50,7 @@ struct cpustate {
     bool loaded;         /* data holds the engine's current state */
     bool changed;        /* a setter changed data since the last load or store */
     bool prefix;         /* only the part cpustate_load_prefix reads is current */
+    uint32_t changed_end;   /* the end of the furthest byte changed since the last load */
 };
 
 /* Check that this Unicorn keeps its state where 2.0.1 does, on a scratch engine, by
@@ -71,9 +72,10 @@ void cpustate_load(struct cpustate *cs, uc_engine *uc);
  * deliveries is "none in flight", as in the engine. */
 void cpustate_load_prefix(struct cpustate *cs, uc_engine *uc);
 void cpustate_store(struct cpustate *cs, uc_engine *uc);
-/* cpustate_store only when a setter changed something since the last load (a delivery
- * within one code segment usually changes nothing here, and the copy is 5.5 KiB). Not for
- * putting back a state the engine was made to leave: that is cpustate_store's job. */
+/* cpustate_store only when a setter changed something since the last load, and then
+ * only the prefix when the changes lie in it (a delivery changes RSP, RFLAGS and at most
+ * CS there; the whole copy is 5.5 KiB). Not for putting back a state the engine was made
+ * to leave: that is cpustate_store's job. */
 void cpustate_store_changed(struct cpustate *cs, uc_engine *uc);
 
 struct segcache cpustate_seg(const struct cpustate *cs, enum seg s);
@@ -111,6 +113,11 @@ uint64_t cpustate_rip(const struct cpustate *cs);
  * hook sees QEMU's flags still lazy). */
 uint64_t cpustate_rflags(const struct cpustate *cs);
 uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n);
+/* Setters for the frame a delivery leaves: general register n, and RFLAGS as a write of
+ * EFLAGS through Unicorn leaves them (RIP is the engine's call: writing it is what ends
+ * the block). */
+void cpustate_set_gpr(struct cpustate *cs, unsigned n, uint64_t v);
+void cpustate_set_rflags(struct cpustate *cs, uint64_t flags);
 void cpustate_dtr(const struct cpustate *cs, bool idt, uint64_t *base, uint32_t *limit);
 /* Between an instruction pointer and the linear address of the code, as QEMU keys its
  * translation blocks (CS base + EIP; wrapping at 4 GiB outside 64-bit code). */

@@ -178,17 +178,17 @@ static void load_cs(struct emu *e, uint16_t sel, unsigned cpl, const struct desc
         cpustate_set_seg(&e->cpu, SEG_CS, c);
 }
 
-/* Commit: hidden segment state first (it rewrites the whole saved CPU, so only when a
- * delivery changed it), then the registers Unicorn has calls for. */
+/* Commit: RSP, RFLAGS and the hidden state through the saved CPU (one copy of its first
+ * part, where all of them lie, costs less than Unicorn's register calls), then RIP
+ * through Unicorn, whose write ends the block and goes on at the handler. */
 static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 {
     cpustate_exception_done(&e->cpu);
     cpustate_clear_irq_shadow(&e->cpu);
+    cpustate_set_gpr(&e->cpu, 4, rsp);
+    cpustate_set_rflags(&e->cpu, flags);
     cpustate_store_changed(&e->cpu, e->uc);
-    /* one batch, in this order (RIP last): each single call costs as much as a trap's body */
-    int ids[3] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS, UC_X86_REG_RIP };
-    void *vals[3] = { &rsp, &flags, &rip };
-    uc_reg_write_batch(e->uc, ids, vals, 3);
+    uc_reg_write(e->uc, UC_X86_REG_RIP, &rip);
 }
 
 static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
