@@ -4,12 +4,14 @@
  * before vsbox relies on them: a build that lays the state out differently is
  * refused, never misread. */
 #include <string.h>
+#include "emu/ccflags.h"
 #include "emu/cpustate.h"
 
 enum {
     CTX_HEADER = CPUSTATE_CTX_HEADER,          /* struct uc_context: size, mode, arch, then the state */
     CTX_STATE_SIZE = 5528,    /* offsetof(CPUX86State, retaddr) */
-    OFF_REGS = 0, OFF_EIP = 128, OFF_EFLAGS = 136, OFF_CC_SRC = 152, OFF_CC_OP = 168,
+    OFF_REGS = 0, OFF_EIP = 128, OFF_EFLAGS = 136, OFF_CC_DST = 144, OFF_CC_SRC = 152,
+    OFF_CC_SRC2 = 160, OFF_CC_OP = 168,
     OFF_DF = 172, OFF_HFLAGS = 176, OFF_HFLAGS2 = 180,
     OFF_SEGS = 184, SEG_SIZE = 24, SEG_BASE = 8, SEG_LIMIT = 16, SEG_FLAGS = 20,
     OFF_GDT = 376, OFF_IDT = 400, OFF_CR = 424, OFF_EFER = 560,
@@ -297,20 +299,18 @@ uint64_t cpustate_eflags(const struct cpustate *cs)
     return get64(cs->data + OFF_EFLAGS);
 }
 
-/* QEMU keeps the arithmetic flags apart while it runs (CC_OP, CC_SRC) and DF as +1/-1.
- * Leaving cpu_exec folds them all into env->eflags (x86_cpu_exec_exit), and a write of
- * EFLAGS (cpu_load_eflags) leaves them there as well as in CC_SRC with CC_OP_EFLAGS (1).
- * Between runs those are the only two states, and this is cpu_compute_eflags() for
- * both; it saves the register call that computes them (a tenth of a delivery). */
+/* QEMU keeps the arithmetic flags apart while it runs (CC_OP and its operands) and DF
+ * as +1/-1; this is its cpu_compute_eflags(), which leaves the saved EFLAGS' own
+ * arithmetic bits out (between runs they are there too, and agree). */
 uint64_t cpustate_rflags(const struct cpustate *cs)
 {
-    enum { CC_OP_EFLAGS = 1, DF = 1u << 10 };
-    uint64_t f = get64(cs->data + OFF_EFLAGS);
-    if (get32(cs->data + OFF_CC_OP) == CC_OP_EFLAGS)
-        f |= get64(cs->data + OFF_CC_SRC);
+    enum { CC_MASK = 0x8d5, DF = 1u << 10 };
+    uint64_t f = get64(cs->data + OFF_EFLAGS) & ~(uint64_t)(CC_MASK | DF);
+    f |= cc_compute_all(get32(cs->data + OFF_CC_OP), get64(cs->data + OFF_CC_DST),
+                        get64(cs->data + OFF_CC_SRC), get64(cs->data + OFF_CC_SRC2));
     if (get32(cs->data + OFF_DF) == 0xffffffffu)
         f |= DF;
-    return f;
+    return (uint32_t)f;
 }
 
 /* cpu_load_eflags(env, flags, -1), as a write of EFLAGS through Unicorn does: the

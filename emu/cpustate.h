@@ -109,8 +109,8 @@ uint64_t cpustate_efer(const struct cpustate *cs);
 /* As saved: RIP, general register n (0 RAX ... 4 RSP ... 15 R15), and the GDTR or IDTR
  * base and limit, for a delivery that already holds the state (no single-register calls). */
 uint64_t cpustate_rip(const struct cpustate *cs);
-/* RFLAGS whole, as uc_reg_read would give it: only for a state saved between runs (a
- * hook sees QEMU's flags still lazy). */
+/* RFLAGS whole, as uc_reg_read would give it, between runs or inside one (where QEMU
+ * still holds the arithmetic flags as the operation that set them: ccflags.h). */
 uint64_t cpustate_rflags(const struct cpustate *cs);
 uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n);
 /* Setters for the frame a delivery leaves: general register n, and RFLAGS as a write of

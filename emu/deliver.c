@@ -193,13 +193,12 @@ static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 
 static int deliver64(struct emu *e, const struct mmu *m, const struct exc *x, struct dfault *f)
 {
-    /* All from the saved state; RFLAGS too between runs, where the saved flags are whole
-     * (cpustate_rflags), while inside a run QEMU keeps them lazily and the engine
-     * computes them. */
+    /* All from the saved state, RFLAGS too (cpustate_rflags computes QEMU's lazy flags
+     * as the engine would). */
     uc_x86_mmr idtr = { 0 };
     cpustate_dtr(&e->cpu, true, &idtr.base, &idtr.limit);
     uint64_t old_rsp = cpustate_gpr(&e->cpu, 4);
-    uint64_t flags = e->in_run ? emu_reg(e, UC_X86_REG_EFLAGS) : cpustate_rflags(&e->cpu);
+    uint64_t flags = cpustate_rflags(&e->cpu);
     uint64_t old_cs = cpustate_seg(&e->cpu, SEG_CS).selector;
     uint64_t old_ss = cpustate_seg(&e->cpu, SEG_SS).selector;
     unsigned cpl = cpustate_cpl(&e->cpu);
@@ -426,7 +425,7 @@ static int deliver32(struct emu *e, const struct mmu *m, const struct exc *x, st
     if (gate_code(e, m, sel, ext, cpl, &cs, f))
         return 1;
     uint32_t sel_err = (sel & 0xfffcu) + ext;
-    uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
+    uint64_t flags = cpustate_rflags(&e->cpu);
     /* From virtual-8086 mode (SDM 20.3.1.1): only to a non-conforming ring-0 handler,
      * on the ring-0 stack, with the data segments saved and then nulled. A software
      * interrupt needs IOPL 3 (vsbox models no VME). */
@@ -523,7 +522,7 @@ static int deliver_real(struct emu *e, const struct mmu *m, const struct exc *x,
     if (mmu_read(e, m, (uint32_t)(idtr.base + x->vector * 4u), v, 4, MMU_IMPLICIT, &mf))
         return page_fault(f, &mf, "reading the interrupt vector table");
     struct segcache ss = cpustate_seg(&e->cpu, SEG_SS);
-    uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
+    uint64_t flags = cpustate_rflags(&e->cpu);
     uint16_t frame[3] = { (uint16_t)x->rip, (uint16_t)emu_reg(e, UC_X86_REG_CS), (uint16_t)flags };
     uint32_t sp = ((uint32_t)emu_reg(e, UC_X86_REG_RSP) - 6) & 0xffff;
     if (mmu_write(e, m, ss.base + sp, frame, 6, MMU_SUPERVISOR, &mf))
