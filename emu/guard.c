@@ -315,7 +315,7 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
     (void)uc, (void)prev;
     site_restore(e);
     if (e->cfg.budget && e->tb_insns)
-        icount_put(&e->icount, tb->pc, e->tb_insns);
+        icount_put(&e->icount, icount_key(tb->pc, tb->size), e->tb_insns);
     e->tb_insns = 0;
     e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
 }
@@ -326,8 +326,25 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
 static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr, uint32_t size)
 {
     if (e->cfg.budget) {
-        uint32_t n = icount_get(&e->icount, addr);
+        uint32_t n = icount_get(&e->icount, icount_key(addr, size));
         n = n ? n : size;   /* an unknown block: its bytes bound its instructions */
+        /* A block is charged at its start, whole. A store into the block that is running
+         * (code that rewrites itself) makes QEMU abandon it and run the storing
+         * instruction again as a block of one instruction, inside the block charged
+         * last: that one ran only up to there, and the bytes before bound its
+         * instructions. Charged whole, a guest that rewrote the next instruction at every
+         * step used up the budget 100 times too fast (a fuzz finding). Each block start
+         * still counts at least its own instruction, so no loop escapes the budget; a
+         * one-instruction loop (`jmp $`) is its own last block and keeps its charge. */
+        if (n == 1 && addr - e->charged.at < e->charged.size) {
+            uint64_t ran = addr - e->charged.at;
+            uint32_t keep = ran == 0 ? (e->charged.n == 1 ? 1 : 0)
+                          : ran < e->charged.n ? (uint32_t)ran : e->charged.n;
+            e->insns -= e->charged.n - keep;
+        }
+        e->charged.at = addr;
+        e->charged.size = size;
+        e->charged.n = n;
         e->insns += n;
         if (e->insns >= e->cfg.budget && !e->stop)
             run_finish(e, EMU_BUDGET);

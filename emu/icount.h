@@ -8,6 +8,15 @@
 #include <stdlib.h>
 #include "emu/internal.h"
 
+/* A block by its address and its size in bytes: the same address can start blocks of
+ * different lengths (QEMU's restart of an instruction that wrote its own block is a block
+ * of one instruction; code rewritten in place translates anew). The address is
+ * canonical, so its top 16 bits repeat bit 47 and can carry the size. */
+static inline uint64_t icount_key(uint64_t pc, uint32_t size)
+{
+    return (pc & 0x0000ffffffffffffull) | (uint64_t)(size & 0xffff) << 48;
+}
+
 static inline uint32_t icount_slot(uint64_t pc, uint32_t cap)
 {
     return (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);

@@ -169,6 +169,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         uint64_t rip = pc(e), ran_until = until;
         e->stop_asked = false;
         e->block_plain = false;   /* the first block start looks at everything */
+        e->charged.at = UINT64_MAX;   /* no block charged in this run yet */
         if (until != UINT64_MAX)
             uc_ctl_set_exits(e->uc, &until, 1);
         uc_err err = uc_emu_start(e->uc, rip, 0, timeout_us, 0);

@@ -138,6 +138,29 @@ Test(emu, budget_stops_a_guest_that_never_traps)
     run_result_free(&r);
 }
 
+/* Code that stores into its own running block at every instruction (QEMU restarts each
+ * store as a block of one): about 2,045 instructions. The budget counts them as run, not
+ * a whole block per restart (which charged it ~200,000), with or without the listing. */
+Test(emu, a_budget_counts_self_modifying_code_as_it_runs)
+{
+    const char *enough[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
+                             "2500", NULL };
+    struct run_result r = run_vsbox(enough, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+    const char *listed[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
+                             "2500", "--trace-insns", NULL };
+    r = run_vsbox(listed, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_result_free(&r);
+    const char *short_[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
+                             "1800", NULL };
+    r = run_vsbox(short_, NULL);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "budget of 1800 instructions exhausted"), "%s", r.err);
+    run_result_free(&r);
+}
+
 Test(emu, timeout_stops_it_and_says_so)
 {
     const char *args[] = { "run", test_guest("spin.bin"), "--raw", "0x100000", "--timeout", "1", NULL };
