@@ -4,7 +4,8 @@
 ; with a 64-bit vcpu_hvm_context, then VCPUOP_up). Build with -DNCPU=n -DWIDTH=w
 ; -DITERS=i, or instead of the loop, with -DCWORK=address: bench_work(ITERS) from
 ; bench/images/work.c, compiled C linked at that address (bench_work.bin on the include
-; path).
+; path). With -DUSE_APIC the BSP reads its APIC ID first: the APIC in use, as any operating
+; system's is, which gives one vCPU the block hook too.
 bits 64
 org 0x100000
 %include "sys64.inc"
@@ -12,6 +13,10 @@ org 0x100000
 %define DONE 0x51000
 %define GDTR_SAVE 0x51100
     sgdt [GDTR_SAVE]
+%ifdef USE_APIC
+    apic_map
+    mov eax, [rbx + 0x20]
+%endif
 %if NCPU > 1
     hvm_ctx64 CTX, ap_entry
     mov r15d, 1
