@@ -117,7 +117,7 @@ struct emu {
     uint32_t n_patch;
     struct icount_map icount;    /* by icount_key(): QEMU may hold several blocks at one address */
     struct {                     /* the budget's last charge (guard.c): the block */
-        uint64_t at;             /* (UINT64_MAX: none since the run started), its bytes */
+        uint64_t at;             /* (size 0: none since the run started), its bytes */
         uint32_t size, n;        /* and its instructions */
     } charged;
     struct icount_map int_len;   /* INT n, INT3, INTO, INT1, HLT: length by the address
