@@ -1,6 +1,7 @@
 ; An interrupt's frame holds RFLAGS whole: the arithmetic flags QEMU still keeps apart
 ; (lazily, from the last CMP) and DF; after POPFQ has set them all at once; and when the
-; interrupt is taken right after vsbox delivered a #BP (which wrote RFLAGS itself). Each
+; interrupt is taken right after vsbox delivered a #BP (which wrote RFLAGS itself); and
+; with a DEC's and an 8-bit ADD's flags still unevaluated where the vector is taken. Each
 ; step sends a self-IPI through the ICR; the handler compares the RFLAGS in its frame
 ; with what PUSHFQ saw. Exits with the first step that did not hold (100: a frame's
 ; RFLAGS differed).
@@ -47,6 +48,32 @@ org 0x100000
     cmp r15d, 4
     exit_unless e
     cld
+%define step 4                          ; still lazy where the vector is taken: a DEC's (CF
+    stc                                 ; kept from before, OF from 0x80000000 - 1), which
+    mov eax, 0x80000000                 ; PUSHFQ computes for the comparison, then the same
+    dec eax                             ; DEC again, left as QEMU's CC_OP_DECL for the block's
+    pushfq                              ; end
+    pop r14
+    mov dword [rbx + 0x300], 0x40040
+    stc
+    mov eax, 0x80000000
+    dec eax
+    jmp .taken4
+.taken4:
+    cmp r15d, 5
+    exit_unless e
+%define step 5                          ; an 8-bit ADD's: 0x7f + 1 sets OF, SF and AF
+    mov al, 0x7f
+    add al, 1
+    pushfq
+    pop r14
+    mov dword [rbx + 0x300], 0x40040
+    mov al, 0x7f
+    add al, 1
+    jmp .taken5
+.taken5:
+    cmp r15d, 6
+    exit_unless e
     pass
 bp_handler:
     nop                                 ; QEMU takes the vector only after one instruction here
