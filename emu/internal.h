@@ -271,6 +271,7 @@ enum site_kind {
     SITE_NONE, SITE_RDMSR, SITE_WRMSR, SITE_RDTSC, SITE_RDTSCP, SITE_VMCALL, SITE_VMMCALL,
     SITE_CPUID, SITE_SYSCALL, SITE_HLT, SITE_ICEBP,
     SITE_IN, SITE_OUT,           /* port I/O, imm8 (E4-E7) or DX (EC-EF) forms */
+    SITE_SYSENTER,               /* Unicorn 2.0.1 skips it, from a RIP it never synced */
 };
 struct site {
     enum site_kind kind;
@@ -318,6 +319,7 @@ void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, u
 
 /* syscall.c: SYSCALL, performed in two halves (the hook, then the run loop) */
 void syscall_trap(struct emu *e, uint64_t rip, unsigned len);
+void sysenter_trap(struct emu *e, uint64_t rip);
 bool syscall_finish(struct emu *e);
 void syscall_efer_written(struct emu *e, uint64_t value);
 

@@ -56,6 +56,7 @@ struct site site_decode(const uint8_t *p, size_t n, enum cpu_mode mode)
     case 0x32: s.kind = SITE_RDMSR; break;
     case 0xa2: s.kind = SITE_CPUID; break;
     case 0x05: s.kind = SITE_SYSCALL; break;
+    case 0x34: s.kind = SITE_SYSENTER; break;
     case 0x01:
         if (i + 2 >= n)
             return s;
@@ -104,6 +105,7 @@ void site_patch(struct emu *e, uint8_t *p, const struct site *s)
     case SITE_WRMSR:
     case SITE_RDTSC:
     case SITE_CPUID:
+    case SITE_SYSENTER:
         sub = syscall2, len = 2;
         break;
     default:

@@ -55,6 +55,39 @@ void syscall_trap(struct emu *e, uint64_t rip, unsigned len)
     run_stop(e);
 }
 
+/* SYSENTER, which Unicorn 2.0.1 turns into a jump past itself from wherever QEMU last
+ * synced RIP (its translator calls the hook-only helper without syncing it), so the
+ * guard substitutes it like the other trap sites and vsbox performs it (SDM vol. 2,
+ * SYSENTER; AMD's legacy mode): #GP(0) in real mode or with IA32_SYSENTER_CS[15:2]
+ * clear; #UD in long mode, where AMD's CPUs (qemu64) have none; otherwise CPL 0 at
+ * IA32_SYSENTER_EIP on IA32_SYSENTER_ESP, with CS from the MSR and SS after it as the
+ * flat segments the CPU assumes (syscall_finish), and VM, IF and RF cleared. TF stays,
+ * and traps at the entry point as after SYSCALL. */
+void sysenter_trap(struct emu *e, uint64_t rip)
+{
+    enum { MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176 };
+    cpustate_load(&e->cpu, e->uc);
+    if (cpustate_long_mode(&e->cpu)) {
+        run_raise(e, 6, false, 0, rip, rip, EXC_CPU);
+        return;
+    }
+    uint64_t cs = msr(e, MSR_SYSENTER_CS);
+    if (cpustate_mode(&e->cpu) == MODE_REAL || (cs & 0xfffc) == 0) {
+        run_raise(e, 13, true, 0, rip, rip, EXC_CPU);
+        return;
+    }
+    uint64_t flags = emu_reg(e, UC_X86_REG_EFLAGS);
+    emu_set_reg(e, UC_X86_REG_RSP, (uint32_t)msr(e, MSR_SYSENTER_ESP));
+    emu_set_reg(e, UC_X86_REG_EFLAGS,
+                flags & ~(uint64_t)(EFLAGS_VM | EFLAGS_IF | EFLAGS_RF | EFLAGS_TF));
+    e->syscall.pending = true;
+    e->syscall.rip = (uint32_t)msr(e, MSR_SYSENTER_EIP);
+    e->syscall.sel = (uint16_t)cs;
+    e->syscall.long_mode = false;
+    e->syscall.tf = (flags & EFLAGS_TF) != 0;
+    run_stop(e);
+}
+
 /* QEMU's qemu64 model has no SYSCALL feature bit, so its WRMSR drops EFER.SCE (and its
  * SYSRET would then be #UD). vsbox's CPU has SYSCALL: a write of EFER sets SCE in the
  * CPU state directly, once the run has stopped (the WRMSR ends its block). */

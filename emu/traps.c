@@ -362,6 +362,9 @@ void trap_site(struct emu *e, const struct site *s, const struct trap_regs *r)
     case SITE_SYSCALL:
         syscall_trap(e, rip, s->len);
         return;
+    case SITE_SYSENTER:
+        sysenter_trap(e, rip);
+        return;
     case SITE_HLT:
         if (cpl_of(e, r) != 0) {
             gp0(e, rip);
