@@ -1,6 +1,9 @@
-/* libFuzzer target: the emulator running a byte string as 64-bit guest code, with the
- * viridian model behind it, for a small budget of guest instructions (loops are the
- * common case, and a large budget only makes each input slower, not the search wider).
+/* libFuzzer target: the emulator running a byte string as guest code, with the viridian
+ * model behind it, for a small budget of guest instructions (loops are the common case,
+ * and a large budget only makes each input slower, not the search wider). The first byte
+ * picks viridian 0 or 1 (bit 0) and where the code starts (bit 4): in 64-bit mode, as
+ * --raw starts it, or in 32-bit protected mode with paging off, as an ELF32 (and Xen's
+ * HVM firmware) starts, where segments have bases and limits and mode changes are near.
  *
  * Whatever the bytes do (fault, loop, rewrite themselves, write MSRs), vsbox must end
  * the run cleanly with one of its stop reasons. And two oracles see what a crash-only
@@ -11,6 +14,7 @@
  *   - every RDTSC/RDTSCP the guest executed was trapped: the second run lists every
  *     instruction it executes (--trace-insns), and each RDTSC in that list must be an
  *     event at the same RIP, in the same order. */
+#include <elf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include "snapshot/snapshot.h"
 
 enum { CODE_MAX = 4096, CODE_AT = 0x100000, MAX_EVENTS = 2048 };
+enum { VIRIDIAN = 1, MODE32 = 0x10 };   /* the first byte's flags */
 
 struct logged {
     int kind, res_kind;
@@ -61,18 +66,42 @@ static void on_insn(void *ctx, uint64_t rip, const char *text)
     }
 }
 
+/* The code wrapped as an ELF32 executable loaded and entered at CODE_AT: vsbox starts it
+ * in flat 32-bit protected mode with paging off, as Xen starts an HVM guest's firmware. */
+static size_t elf32(const uint8_t *code, size_t len, uint8_t *out)
+{
+    Elf32_Ehdr h = { .e_type = ET_EXEC, .e_machine = EM_386, .e_version = EV_CURRENT,
+                     .e_entry = CODE_AT, .e_phoff = sizeof h, .e_ehsize = sizeof h,
+                     .e_phentsize = sizeof(Elf32_Phdr), .e_phnum = 1 };
+    memcpy(h.e_ident, ELFMAG, SELFMAG);
+    h.e_ident[EI_CLASS] = ELFCLASS32;
+    h.e_ident[EI_DATA] = ELFDATA2LSB;
+    h.e_ident[EI_VERSION] = EV_CURRENT;
+    Elf32_Phdr ph = { .p_type = PT_LOAD, .p_offset = sizeof h + sizeof ph, .p_vaddr = CODE_AT,
+                      .p_paddr = CODE_AT, .p_filesz = (Elf32_Word)len, .p_memsz = (Elf32_Word)len,
+                      .p_flags = PF_R | PF_W | PF_X, .p_align = 4096 };
+    memcpy(out, &h, sizeof h);
+    memcpy(out + sizeof h, &ph, sizeof ph);
+    memcpy(out + sizeof h + sizeof ph, code, len);
+    return sizeof h + sizeof ph + len;
+}
+
 /* One run; false when vsbox could not even start it (the input is not a guest). */
 static bool run(const uint8_t *data, size_t size, bool listing, struct log *log,
                 struct emu_result *res, struct snap_cpu *regs)
 {
-    struct emu_config cfg = { .model = { .viridian = data[0] & 1 ? 1 : 0 }, .memory_mib = 2,
+    struct emu_config cfg = { .model = { .viridian = data[0] & VIRIDIAN ? 1 : 0 }, .memory_mib = 2,
                               .budget = 5000, .trace_insns = listing,
                               .sink = { log, on_event, on_console, on_insn } };
     struct emu *e;
     char err[256];
     if (emu_create(&cfg, &e, err, sizeof err))
         abort();
-    bool ok = emu_load(e, data + 1, size - 1, true, CODE_AT, err, sizeof err) == 0;
+    static uint8_t image[sizeof(Elf32_Ehdr) + sizeof(Elf32_Phdr) + CODE_MAX];
+    bool ok = size > 1 &&
+              ((data[0] & MODE32) ? emu_load(e, image, elf32(data + 1, size - 1, image), false, 0,
+                                             err, sizeof err)
+                                  : emu_load(e, data + 1, size - 1, true, CODE_AT, err, sizeof err)) == 0;
     if (ok) {
         emu_run(e, res);
         if (res->stop == EMU_ERROR)
