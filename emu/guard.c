@@ -240,6 +240,7 @@ static bool on_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
         e->guard_cr0 = cpustate_cr(&e->cpu, 0);
         e->guard_cr4 = cpustate_cr(&e->cpu, 4);
         e->guard_cpl = cpustate_cpl(&e->cpu);
+        e->guard_step = (cpustate_eflags(&e->cpu) >> 8) & 1;
         e->tb_insns = 0;
         /* QEMU keys a block by CS base and mode too, so while no block has had a base
          * or 16-bit operands, none that traps has (site_code_la) */
@@ -315,7 +316,8 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
     (void)uc, (void)prev;
     site_restore(e);
     if (e->cfg.budget && e->tb_insns)
-        icount_put(&e->icount, icount_key(tb->pc, tb->size), e->tb_insns);
+        icount_put(&e->icount, icount_key(tb->pc, tb->size),
+                   e->tb_insns | (e->guard_step ? ICOUNT_STEPPED : 0));
     e->tb_insns = 0;
     e->guard_next = UINT64_MAX;   /* no address: the next fetch starts a block */
 }
@@ -326,24 +328,21 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
 static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr, uint32_t size)
 {
     if (e->cfg.budget) {
-        uint32_t n = icount_get(&e->icount, icount_key(addr, size));
+        uint32_t got = icount_get(&e->icount, icount_key(addr, size));
+        uint32_t n = got & ~ICOUNT_STEPPED;
         n = n ? n : size;   /* an unknown block: its bytes bound its instructions */
         /* A block is charged at its start, whole. A store into the block that is running
          * (code that rewrites itself) makes QEMU abandon it and run the storing
-         * instruction again as a block of one instruction, inside the block charged
-         * last: that one ran only up to there, and the bytes before bound its
-         * instructions. Charged whole, a guest that rewrote the next instruction at every
-         * step used up the budget 100 times too fast (a fuzz finding). Each block start
-         * still counts at least its own instruction, so no loop escapes the budget; a
-         * one-instruction loop (`jmp $`) is its own last block and keeps its charge. */
-        if (n == 1 && addr - e->charged.at < e->charged.size) {
-            uint64_t ran = addr - e->charged.at;
-            uint32_t keep = ran == 0 ? (e->charged.n == 1 ? 1 : 0)
-                          : ran < e->charged.n ? (uint32_t)ran : e->charged.n;
-            e->insns -= e->charged.n - keep;
-        }
+         * instruction again as a block of one instruction; charged whole, a guest that
+         * rewrote the next instruction at every step used up the budget 100 times too
+         * fast (a fuzz finding). A block of one instruction at the very address of the
+         * block charged last, which was longer, is that restart at its first instruction,
+         * and the longer one ran nothing. Nothing else makes one there: single-stepping
+         * does (TF), but such blocks are marked; a jump back into the middle of a block,
+         * or a restart further in, keeps its charge (once per block rewritten, at most). */
+        if (n == 1 && !(got & ICOUNT_STEPPED) && addr == e->charged.at && e->charged.n > 1)
+            e->insns -= e->charged.n;
         e->charged.at = addr;
-        e->charged.size = size;
         e->charged.n = n;
         e->insns += n;
         if (e->insns >= e->cfg.budget && !e->stop)

@@ -17,6 +17,10 @@ static inline uint64_t icount_key(uint64_t pc, uint32_t size)
     return (pc & 0x0000ffffffffffffull) | (uint64_t)(size & 0xffff) << 48;
 }
 
+/* A block's count carries this bit when it was translated single-stepping (TF set):
+ * QEMU then makes every block one instruction long. */
+#define ICOUNT_STEPPED 0x80000000u
+
 static inline uint32_t icount_slot(uint64_t pc, uint32_t cap)
 {
     return (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);

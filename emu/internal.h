@@ -112,13 +112,14 @@ struct emu {
     enum cpu_mode guard_mode;    /* the mode of the block being translated */
     bool guard_paging;
     unsigned guard_cpl;
+    bool guard_step;             /* EFLAGS.TF: QEMU translates one instruction per block */
     uint64_t guard_cr0, guard_cr4;
     struct site_patch patch[SITE_MAX_PATCHES];
     uint32_t n_patch;
     struct icount_map icount;    /* by icount_key(): QEMU may hold several blocks at one address */
     struct {                     /* the budget's last charge (guard.c): the block */
-        uint64_t at;             /* (size 0: none since the run started), its bytes */
-        uint32_t size, n;        /* and its instructions */
+        uint64_t at;             /* (UINT64_MAX: none since the run started) */
+        uint32_t n;              /* and its instructions */
     } charged;
     struct icount_map int_len;   /* INT n, INT3, INTO, INT1, HLT: length by the address
                                     after them (interrupts report only that) */

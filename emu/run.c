@@ -170,7 +170,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         e->stop_asked = false;
         e->block_plain = false;   /* the first block start looks at everything */
         e->charged.at = UINT64_MAX;   /* no block charged in this run yet */
-        e->charged.size = e->charged.n = 0;
+        e->charged.n = 0;
         if (until != UINT64_MAX)
             uc_ctl_set_exits(e->uc, &until, 1);
         uc_err err = uc_emu_start(e->uc, rip, 0, timeout_us, 0);

@@ -139,8 +139,9 @@ Test(emu, budget_stops_a_guest_that_never_traps)
 }
 
 /* Code that stores into its own running block at every instruction (QEMU restarts each
- * store as a block of one): about 2,045 instructions. The budget counts them as run, not
- * a whole block per restart (which charged it ~200,000), with or without the listing. */
+ * store as a block of one): about 2,045 instructions. The budget counts them as run (one
+ * block more at the start), not a whole block per restart (which charged ~200,000), with
+ * or without the listing. */
 Test(emu, a_budget_counts_self_modifying_code_as_it_runs)
 {
     const char *enough[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
@@ -158,6 +159,23 @@ Test(emu, a_budget_counts_self_modifying_code_as_it_runs)
     r = run_vsbox(short_, NULL);
     cr_assert_eq(r.status, 3, "%s", r.err);
     cr_assert(strstr(r.err, "budget of 1800 instructions exhausted"), "%s", r.err);
+    run_result_free(&r);
+}
+
+/* Stepped code has blocks of one instruction where the same code run plainly has a long
+ * one, and an IRETQ at the long block's end returns to its start with TF set: that is no
+ * restart after self-modifying code, and the budget keeps both charges. A turn is about
+ * 630 instructions (201 run plainly, 201 stepped with a #DB and its IRETQ after each), so
+ * 100,000 allow 160 turns; taking the plain pass for a restart allowed 236. */
+Test(emu, a_budget_counts_single_stepped_code_whole)
+{
+    const char *args[] = { "run", test_guest("step_budget.bin"), "--raw", "0x100000", "--budget",
+                           "100000", NULL };
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "budget of 100000 instructions exhausted"), "%s", r.err);
+    size_t turns = strlen(r.out);
+    cr_assert(turns >= 140 && turns <= 180, "%zu turns in a budget of 100,000", turns);
     run_result_free(&r);
 }
 
