@@ -138,25 +138,27 @@ Test(emu, budget_stops_a_guest_that_never_traps)
     run_result_free(&r);
 }
 
+/* A flat test image run with --budget N (and the instruction listing, when asked). */
+static struct run_result run_budget(const char *image, const char *budget, bool listing)
+{
+    const char *args[] = { "run", test_guest(image), "--raw", "0x100000", "--budget", budget,
+                           listing ? "--trace-insns" : NULL, NULL };
+    return run_vsbox(args, NULL);
+}
+
 /* Code that stores into its own running block at every instruction (QEMU restarts each
  * store as a block of one): about 2,045 instructions. The budget counts them as run (one
  * block more at the start), not a whole block per restart (which charged ~200,000), with
  * or without the listing. */
 Test(emu, a_budget_counts_self_modifying_code_as_it_runs)
 {
-    const char *enough[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
-                             "2500", NULL };
-    struct run_result r = run_vsbox(enough, NULL);
+    struct run_result r = run_budget("smc_budget.bin", "2500", false);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_result_free(&r);
-    const char *listed[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
-                             "2500", "--trace-insns", NULL };
-    r = run_vsbox(listed, NULL);
+    r = run_budget("smc_budget.bin", "2500", true);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_result_free(&r);
-    const char *short_[] = { "run", test_guest("smc_budget.bin"), "--raw", "0x100000", "--budget",
-                             "1800", NULL };
-    r = run_vsbox(short_, NULL);
+    r = run_budget("smc_budget.bin", "1800", false);
     cr_assert_eq(r.status, 3, "%s", r.err);
     cr_assert(strstr(r.err, "budget of 1800 instructions exhausted"), "%s", r.err);
     run_result_free(&r);
@@ -169,9 +171,7 @@ Test(emu, a_budget_counts_self_modifying_code_as_it_runs)
  * 100,000 allow 160 turns; taking the plain pass for a restart allowed 236. */
 Test(emu, a_budget_counts_single_stepped_code_whole)
 {
-    const char *args[] = { "run", test_guest("step_budget.bin"), "--raw", "0x100000", "--budget",
-                           "100000", NULL };
-    struct run_result r = run_vsbox(args, NULL);
+    struct run_result r = run_budget("step_budget.bin", "100000", false);
     cr_assert_eq(r.status, 3, "%s", r.err);
     cr_assert(strstr(r.err, "budget of 100000 instructions exhausted"), "%s", r.err);
     size_t turns = strlen(r.out);
