@@ -325,6 +325,12 @@ void cpustate_set_rflags(struct cpustate *cs, uint64_t flags)
     set64(cs, OFF_EFLAGS, (uint64_t)(int64_t)(int32_t)(uint32_t)flags | 2);
 }
 
+void cpustate_flags_evaluated(struct cpustate *cs)
+{
+    enum { CC_OP_EFLAGS = 1 };
+    set32(cs, OFF_CC_OP, CC_OP_EFLAGS);
+}
+
 void cpustate_set_gpr(struct cpustate *cs, unsigned n, uint64_t v)
 {
     if (n < 16)

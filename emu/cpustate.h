@@ -118,6 +118,9 @@ uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n);
  * the block). */
 void cpustate_set_gpr(struct cpustate *cs, unsigned n, uint64_t v);
 void cpustate_set_rflags(struct cpustate *cs, uint64_t flags);
+/* QEMU put the arithmetic flags, evaluated, in CC_SRC but left CC_OP as the operation
+ * they came from (a fault inside RCL/RCR: site.c): the flags are CC_SRC's. */
+void cpustate_flags_evaluated(struct cpustate *cs);
 void cpustate_dtr(const struct cpustate *cs, bool idt, uint64_t *base, uint32_t *limit);
 /* Between an instruction pointer and the linear address of the code, as QEMU keys its
  * translation blocks (CS base + EIP; wrapping at 4 GiB outside 64-bit code). */

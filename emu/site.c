@@ -217,6 +217,23 @@ static uint64_t soft_int_len(struct emu *e, uint64_t la, unsigned vector)
     return p && p[0] == 0xcd && p[1] == vector ? 2 : 1;
 }
 
+/* RCL or RCR with a memory operand (C0, C1, D0-D3 /2 or /3, mod not 3). QEMU 5's
+ * translator evaluates the lazy flags into CC_SRC at the start of these, before the
+ * access; when the access faults it puts CC_OP back to the operation the flags came
+ * from, but not the operands CC_SRC held, so the flags the fault sees are garbage (a
+ * fuzz finding; QEMU 7.2 still does it). CC_SRC holds them right: they only need
+ * CC_OP_EFLAGS (tests/images/rotc_fault_flags.asm). */
+static bool rotc_mem(const uint8_t *p, size_t n, enum cpu_mode mode)
+{
+    size_t i = 0;
+    while (i < n && (x86_legacy_prefix(p[i]) || (mode == MODE_LONG64 && (p[i] & 0xf0) == 0x40)))
+        i++;
+    if (i + 1 >= n || (p[i] != 0xc0 && p[i] != 0xc1 && (p[i] & 0xfc) != 0xd0))
+        return false;
+    unsigned reg = (p[i + 1] >> 3) & 7;
+    return (reg == 2 || reg == 3) && (p[i + 1] >> 6) != 3;
+}
+
 /* Every exception QEMU raises comes here with its vector only; the rest of it (error
  * code, software or not) is in the CPU state. vsbox delivers it once Unicorn stops. */
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
@@ -228,6 +245,15 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     cpustate_load(&e->cpu, e->uc);
     bool is_int = cpustate_exception_is_int(&e->cpu);
     uint64_t la = cpustate_code_la(&e->cpu, rip);   /* where the code is (CS base + RIP) */
+    if (!is_int && (intno == 12 || intno == 13 || intno == 14 || intno == 17)) {
+        /* a fault of a memory access: inside RCL/RCR, QEMU's flags need mending */
+        size_t n = site_avail(e, la);
+        const uint8_t *p = site_code(e, la, n);
+        if (p && rotc_mem(p, n, cpustate_mode(&e->cpu))) {
+            cpustate_flags_evaluated(&e->cpu);
+            cpustate_store(&e->cpu, e->uc);
+        }
+    }
     if (is_int && intno == 3) {
         /* INT3 where HLT or INT1 was substituted (RIP is past the one byte) */
         const uint8_t *p = la >= 1 ? site_code(e, la - 1, 1) : NULL;

@@ -126,8 +126,9 @@ static bool run(const uint8_t *data, size_t size, bool listing, struct log *log,
  * evaluates the lazy flags at the start of a few instructions (RCL and RCR, SETcc of
  * some conditions) before their memory access, and when that access faults it puts back
  * the operation the flags came from but not its operands: the flags at the fault are
- * garbage, and different garbage where a hook on every instruction had synced them
- * (fuzz/corpus/fuzz_emu/rcr-faults-after-evaluating-flags). */
+ * garbage, and different garbage where a hook on every instruction had synced them.
+ * vsbox mends RCL/RCR's (fuzz/corpus/fuzz_emu/rcr-faults-after-evaluating-flags), not
+ * SETcc's. */
 static bool same_regs(const struct snap_cpu *a, const struct snap_cpu *b, bool listed)
 {
     if (a->n != b->n)
