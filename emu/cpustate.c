@@ -25,6 +25,9 @@ enum {
     HF_CPL = 3u, HF_INHIBIT_IRQ = 1u << 3, HF_CS32 = 1u << 4, HF_SS32 = 1u << 5,
     HF_ADDSEG = 1u << 6, HF_LMA = 1u << 14, HF_CS64 = 1u << 15,
 };
+/* QEMU's CC_OP_EFLAGS (the arithmetic flags evaluated, in CC_SRC), those flags, and DF
+ * (kept apart as +1/-1). */
+enum { CC_OP_EFLAGS = 1, CC_MASK = 0x8d5, EFLAGS_DF = 1u << 10 };
 /* hflags2: HF2_GIF (set from reset), HF2_NMI (an NMI handler runs: IRET clears it) */
 enum { HF2_GIF = 1u << 0, HF2_NMI = 1u << 2 };
 enum { EFLAGS_VM = 1u << 17, CR0_PE = 1u };
@@ -304,12 +307,11 @@ uint64_t cpustate_eflags(const struct cpustate *cs)
  * arithmetic bits out (between runs they are there too, and agree). */
 uint64_t cpustate_rflags(const struct cpustate *cs)
 {
-    enum { CC_MASK = 0x8d5, DF = 1u << 10 };
-    uint64_t f = get64(cs->data + OFF_EFLAGS) & ~(uint64_t)(CC_MASK | DF);
+    uint64_t f = get64(cs->data + OFF_EFLAGS) & ~(uint64_t)(CC_MASK | EFLAGS_DF);
     f |= cc_compute_all(get32(cs->data + OFF_CC_OP), get64(cs->data + OFF_CC_DST),
                         get64(cs->data + OFF_CC_SRC), get64(cs->data + OFF_CC_SRC2));
     if (get32(cs->data + OFF_DF) == 0xffffffffu)
-        f |= DF;
+        f |= EFLAGS_DF;
     return (uint32_t)f;
 }
 
@@ -318,16 +320,14 @@ uint64_t cpustate_rflags(const struct cpustate *cs)
  * so sign-extended) with bit 1 set. */
 void cpustate_set_rflags(struct cpustate *cs, uint64_t flags)
 {
-    enum { CC_OP_EFLAGS = 1, DF = 1u << 10, CC_MASK = 0x8d5 };
     set64(cs, OFF_CC_SRC, flags & CC_MASK);
     set32(cs, OFF_CC_OP, CC_OP_EFLAGS);
-    set32(cs, OFF_DF, (flags & DF) ? 0xffffffffu : 1u);
+    set32(cs, OFF_DF, (flags & EFLAGS_DF) ? 0xffffffffu : 1u);
     set64(cs, OFF_EFLAGS, (uint64_t)(int64_t)(int32_t)(uint32_t)flags | 2);
 }
 
 void cpustate_flags_evaluated(struct cpustate *cs)
 {
-    enum { CC_OP_EFLAGS = 1 };
     set32(cs, OFF_CC_OP, CC_OP_EFLAGS);
 }
 

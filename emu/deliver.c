@@ -30,7 +30,7 @@ void deliver_report(struct emu *e, const char *what, uint64_t rip, const char *m
     if (code) {
         cpustate_load(&e->cpu, e->uc);
         csh cs = emu_capstone(e, cpustate_mode(&e->cpu));
-        size_t avail = la < e->ram_size && e->ram_size - la < 16 ? (size_t)(e->ram_size - la) : 16;
+        size_t avail = site_avail(e, la);
         if (!site_code(e, la, avail))
             avail = 1;
         cs_insn *insn;

@@ -20,16 +20,25 @@
 #include "emu/mmu.h"
 #include "emu/phys.h"
 
+/* Where the opcode starts: past the legacy prefixes, and REX in 64-bit code (40-4F are
+ * instructions elsewhere); *opsize says whether 66 was among them. */
+static size_t skip_prefixes(const uint8_t *p, size_t n, enum cpu_mode mode, bool *opsize)
+{
+    size_t i = 0;
+    *opsize = false;
+    for (; i < n && (x86_legacy_prefix(p[i]) || (mode == MODE_LONG64 && (p[i] & 0xf0) == 0x40)); i++)
+        *opsize |= p[i] == 0x66;
+    return i;
+}
+
 struct site site_decode(const uint8_t *p, size_t n, enum cpu_mode mode)
 {
     struct site s = { SITE_NONE, 0, 0, 0, -1 };
-    size_t i = 0;
-    bool opsize = false, long_mode = mode == MODE_LONG64;
-    bool code16 = cpu_mode_16bit(mode);   /* words by default, and 66 makes them dwords */
     if (n > 15)
         n = 15;
-    for (; i < n && (x86_legacy_prefix(p[i]) || (long_mode && (p[i] & 0xf0) == 0x40)); i++)
-        opsize |= p[i] == 0x66;
+    bool opsize;
+    size_t i = skip_prefixes(p, n, mode, &opsize);
+    bool code16 = cpu_mode_16bit(mode);   /* words by default, and 66 makes them dwords */
     if (i >= n)
         return s;
     s.op = (uint8_t)i;
@@ -225,9 +234,8 @@ static uint64_t soft_int_len(struct emu *e, uint64_t la, unsigned vector)
  * CC_OP_EFLAGS (tests/images/rotc_fault_flags.asm). */
 static bool rotc_mem(const uint8_t *p, size_t n, enum cpu_mode mode)
 {
-    size_t i = 0;
-    while (i < n && (x86_legacy_prefix(p[i]) || (mode == MODE_LONG64 && (p[i] & 0xf0) == 0x40)))
-        i++;
+    bool opsize;
+    size_t i = skip_prefixes(p, n, mode, &opsize);
     if (i + 1 >= n || (p[i] != 0xc0 && p[i] != 0xc1 && (p[i] & 0xfc) != 0xd0))
         return false;
     unsigned reg = (p[i + 1] >> 3) & 7;

@@ -65,6 +65,15 @@ Test(site, every_reproducer_records_the_same_trace_twice)
     }
 }
 
+/* A guest that prints as it goes and exits 0 (args end with NULL). */
+static void expect_output(const char *const *args, const char *want)
+{
+    struct run_result r = run_vsbox(args, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, want);
+    run_result_free(&r);
+}
+
 /* Trap sites in code whose CS has a base: RIP is an offset in the segment, and the code
  * is at CS base + RIP. OUT to an imm8 port and through DX, RDMSR, a far CALL through a
  * register (refused by the guard: #UD) and INT n, all in 32-bit code based at 0x1000.
@@ -72,10 +81,7 @@ Test(site, every_reproducer_records_the_same_trace_twice)
 Test(site, sites_in_a_based_code_segment_trap)
 {
     const char *args[] = { "run", test_guest("traps_cs_base32.elf"), "--viridian", "1", NULL };
-    struct run_result r = run_vsbox(args, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert_str_eq(r.out, "ABCDE");
-    run_result_free(&r);
+    expect_output(args, "ABCDE");
 }
 
 /* Real mode: CS base 0xFFFF0 and 16-bit operands. IN from a port nobody answers reads all
@@ -84,10 +90,7 @@ Test(site, sites_in_a_based_code_segment_trap)
 Test(site, real_mode_sites_trap_with_16_bit_operands)
 {
     const char *args[] = { "run", test_guest("traps_real16.elf"), NULL };
-    struct run_result r = run_vsbox(args, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert_str_eq(r.out, "ABCD");
-    run_result_free(&r);
+    expect_output(args, "ABCD");
 }
 
 /* SYSENTER, which Unicorn 2.0.1 skips from a RIP it never synced (a fuzz finding: the run
@@ -97,8 +100,5 @@ Test(site, real_mode_sites_trap_with_16_bit_operands)
 Test(site, sysenter_faults_or_enters_ring_0_as_the_msrs_say)
 {
     const char *args[] = { "run", test_guest("sysenter32.elf"), NULL };
-    struct run_result r = run_vsbox(args, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert_str_eq(r.out, "ABC");
-    run_result_free(&r);
+    expect_output(args, "ABC");
 }
