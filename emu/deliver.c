@@ -179,14 +179,22 @@ static void load_cs(struct emu *e, uint16_t sel, unsigned cpl, const struct desc
 }
 
 /* Commit: RSP, RFLAGS and the hidden state through the saved CPU (one copy of its first
- * part, where all of them lie, costs less than Unicorn's register calls), then RIP
- * through Unicorn, whose write ends the block and goes on at the handler. */
+ * part, where all of them lie, costs less than Unicorn's register calls), then RIP.
+ * From the block hook, RIP goes in the same copy and the block is left unrun inside
+ * QEMU's loop (redirect.h); elsewhere through Unicorn, whose write ends the block and
+ * goes on at the handler after a stop and a restart. */
 static void commit(struct emu *e, uint64_t rsp, uint64_t flags, uint64_t rip)
 {
     cpustate_exception_done(&e->cpu);
     cpustate_clear_irq_shadow(&e->cpu);
     cpustate_set_gpr(&e->cpu, 4, rsp);
     cpustate_set_rflags(&e->cpu, flags);
+    if (e->in_run && redirect_ready(&e->redirect)) {
+        cpustate_set_rip(&e->cpu, rip);
+        cpustate_store_changed(&e->cpu, e->uc);
+        redirect_request(&e->redirect);
+        return;
+    }
     cpustate_store_changed(&e->cpu, e->uc);
     uc_reg_write(e->uc, UC_X86_REG_RIP, &rip);
 }

@@ -10,6 +10,7 @@
 #include "emu/lapic.h"
 #include "emu/tlb.h"
 #include "emu/pit.h"
+#include "emu/redirect.h"
 #include "emu/xen_platform.h"
 
 #define PLATFORM_MSRS 3u
@@ -84,6 +85,7 @@ struct emu {
     csh cs64d;                   /* with operand details (decode.c), opened when needed */
     struct cpustate cpu;
     struct cpustate paging;      /* mmu_load's own view: the paging controls, read alone */
+    struct redirect redirect;    /* a delivery from the block hook goes on without a stop */
     uint8_t *ram;
     struct mmu_tlb tlb;          /* walks remembered (mmu.c) */
     uint64_t ram_size;

@@ -271,10 +271,10 @@ uint64_t irq_rip(struct emu *e)
 
 /* At a block start, from inside the run (guard.c's block hook), where the CPU state is
  * consistent: take the vector there, sparing the stop and the restart of the engine
- * (half of a delivery's time). A RIP written from a hook makes Unicorn 2.0.1 leave the
- * block unrun and go on at the new RIP (it would also swallow a stop asked for after
- * it), so this is only for a plain delivery; whenever the run loop has something to do
- * first, false: the hook stops the run as before. */
+ * (half of a delivery's time). The delivery leaves the block unrun and goes on at the
+ * handler (redirect.h, or a RIP written through Unicorn, which would also swallow a
+ * stop asked for before it), so this is only for a plain delivery; whenever the run
+ * loop has something to do first, false: the hook stops the run as before. */
 bool irq_take_here(struct emu *e, uint64_t block)
 {
     /* A stop already asked for must hold. Everything that needs the run loop first (a

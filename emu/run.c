@@ -4,7 +4,7 @@
  * hook makes Unicorn 2.0.1 resume instead of stopping, which is how exceptions once got
  * lost); everything that changes where the guest runs happens here, between runs. The
  * one exception is an interrupt taken at a block start when nothing else is waiting for
- * this loop (irq_take_here), where resuming at the handler is the point. */
+ * this loop (irq_take_here), where going on at the handler is the point (redirect.h). */
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +16,7 @@
 void run_stop(struct emu *e)
 {
     e->stop_asked = true;
+    redirect_settle(&e->redirect);   /* a redirect's flag would cancel the stop */
     uc_emu_stop(e->uc);
 }
 
