@@ -131,10 +131,11 @@ void site_patch(struct emu *e, uint8_t *p, const struct site *s)
 
 void site_note_length(struct emu *e, const uint8_t *p, size_t n, uint64_t la, size_t len)
 {
-    size_t i = 0;
-    while (i < n && i < len && (x86_legacy_prefix(p[i]) || (p[i] & 0xf0) == 0x40))
-        i++;
-    if (i < n && (p[i] == 0xcc || p[i] == 0xcd || p[i] == 0xce || p[i] == 0xf1 || p[i] == 0xf4 ||
+    /* Prefixes as the block's mode reads them (40-4F are INC/DEC outside 64-bit code),
+     * and only the instruction's own bytes. */
+    bool opsize;
+    size_t i = skip_prefixes(p, n < len ? n : len, e->guard_mode, &opsize);
+    if (i < n && i < len && (p[i] == 0xcc || p[i] == 0xcd || p[i] == 0xce || p[i] == 0xf1 || p[i] == 0xf4 ||
                   (p[i] & 0xfc) == 0xec))
         icount_put(&e->int_len, la + len, (uint32_t)len);
 }
