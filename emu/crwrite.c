@@ -82,13 +82,11 @@ void crwrite_cr4(struct emu *e, uint64_t rip)
     uint64_t v = emu_reg(e, gpr_id((modrm & 7) | (rex & 1) << 3));
     if (!long_mode)
         v &= 0xffffffffu;
-    uint64_t old = emu_reg(e, UC_X86_REG_CR4);
     /* Reserved bits; and in long mode PAE may not be cleared (SDM "MOV to/from CR") */
     if ((v & ~valid_bits(e)) || (cpustate_long_mode(&e->cpu) && !(v & CR4_PAE))) {
         run_raise(e, 13, true, 0, rip, rip, EXC_CPU);
         return;
     }
-    (void)old;
     emu_set_reg(e, UC_X86_REG_CR4, v);
     emu_set_reg(e, UC_X86_REG_RIP, rip + i + 3);
 }
