@@ -347,11 +347,6 @@ void cpustate_set_rip(struct cpustate *cs, uint64_t rip)
     set64(cs, OFF_EIP, rip);
 }
 
-bool cpustate_is(const struct cpustate *cs, const void *state)
-{
-    return cs->loaded && !cs->prefix && memcmp(cs->data, state, CTX_STATE_SIZE) == 0;
-}
-
 uint64_t cpustate_gpr(const struct cpustate *cs, unsigned n)
 {
     return n < 16 ? get64(cs->data + OFF_REGS + 8 * n) : 0;

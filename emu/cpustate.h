@@ -120,9 +120,6 @@ void cpustate_set_gpr(struct cpustate *cs, unsigned n, uint64_t v);
 /* RIP in the saved state, for a write-back that redirect.h makes the engine go on at
  * (elsewhere RIP is the engine's call). */
 void cpustate_set_rip(struct cpustate *cs, uint64_t rip);
-/* Whether state (QEMU's CPU state in memory) holds what cs loaded whole: how
- * redirect.c knows it found the engine's own CPU. */
-bool cpustate_is(const struct cpustate *cs, const void *state);
 void cpustate_set_rflags(struct cpustate *cs, uint64_t flags);
 /* QEMU put the arithmetic flags, evaluated, in CC_SRC but left CC_OP as the operation
  * they came from (a fault inside RCL/RCR: site.c): the flags are CC_SRC's. */

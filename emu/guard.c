@@ -328,8 +328,10 @@ static void on_block_done(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *user)
 static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr, uint32_t size)
 {
     /* The block after a redirect (redirect.h): it happened, take its flag back, and ask
-     * again for a Ctrl-C stop that Unicorn's loop dropped in between. */
-    if (redirect_settle(&e->redirect) && (e->cancelled || (e->cfg.cancel && *e->cfg.cancel)))
+     * again for a stop Unicorn's loop dropped in between (one asked while the delivery
+     * ran, or Ctrl-C's). */
+    if (redirect_settle(&e->redirect) &&
+        (e->stop_asked || e->cancelled || (e->cfg.cancel && *e->cfg.cancel)))
         run_stop(e);
     if (e->cfg.budget) {
         uint32_t got = icount_get(&e->icount, icount_key(addr, size));
@@ -364,9 +366,9 @@ static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr
         run_stop(e);
     }
     /* Anything that makes the count alone wrong clears block_plain: a kick, a vector
-     * left waiting, a redirect's flag to take back, and every run's start (a vCPU switch, a restore, the budget). One
-     * vCPU has no slice: its count only passes the time, so that a guest that uses the
-     * APIC pays the fast path too. */
+     * left waiting, a redirect's flag, and every run's start (a vCPU switch, a restore,
+     * the budget). One vCPU has no slice: its count only passes the time, so that a
+     * guest that uses the APIC pays the fast path too. */
     e->block_plain = !e->cfg.budget && !e->irq.kick && !vcpu_cur(e)->waiting &&
                      !e->redirect.pending;
     if (!e->smp)

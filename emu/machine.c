@@ -138,9 +138,6 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "Unicorn refused a CPU context");
         return -1;
     }
-    /* Before the first run, as its check needs (redirect.c); without it deliveries from
-     * the block hook take Unicorn's stop and restart, slower and the same to the guest. */
-    redirect_open(&e->redirect, e->uc, &e->cpu);
     if (vcpu_setup(e, err, errlen))
         return -1;
     static const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
@@ -161,6 +158,9 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
         snprintf(err, errlen, "Unicorn did not run its first block");
         return -1;
     }
+    /* After a run, as its check needs (redirect.c); without it deliveries from the block
+     * hook take Unicorn's stop and restart, slower and the same to the guest. */
+    redirect_open(&e->redirect, e->uc, &e->cpu);
     /* Exits instead of uc_emu_start's `until`: at the end of every run Unicorn drops the
      * translation at until - 1, translating that address through the guest's page
      * tables, and a miss there leaves a page fault half-raised in the CPU (CR2, and the

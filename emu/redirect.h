@@ -26,8 +26,8 @@ struct redirect {
     bool pending;           /* requested, and the quit flag not yet taken back */
 };
 
-/* Find and check the flags on uc (initialised: after its first API call), whose state
- * cs can load. false (and r unusable) on any engine that does not keep them as 2.0.1. */
+/* Find and check the flags on uc, after its first run, whose state cs can load. false
+ * (and r unusable) on any engine that does not keep them as 2.0.1 does. */
 bool redirect_open(struct redirect *r, uc_engine *uc, struct cpustate *cs);
 
 static inline bool redirect_ready(const struct redirect *r)
@@ -44,10 +44,19 @@ static inline void redirect_request(struct redirect *r)
     r->pending = true;
 }
 
-/* Take the quit flag back once the redirect happened (the next block hook) and before
- * any stop: while it is set, Unicorn's loop would cancel a stop, and a block left by a
- * stop would keep a stale RIP. true when it was set: a stop from another thread or a
- * signal handler in between was lost, and must be asked again if one was. */
+/* Whether the block a pending redirect leaves has left: QEMU's loop clears the exit
+ * request when it takes it. Before that, taking the flag back would make QEMU put RIP
+ * back to that block's start. */
+static inline bool redirect_left(const struct redirect *r)
+{
+    return *r->exit_high >= 0;
+}
+
+/* Take the quit flag back once the redirect happened: at the next block hook, and before
+ * a stop asked after the block left (while the flag is set, Unicorn's loop drops a stop,
+ * and a block a stop leaves keeps a stale RIP). true when it was set: a stop asked in
+ * between (a signal handler's, or one asked before the block left) was dropped, and
+ * must be asked again. */
 static inline bool redirect_settle(struct redirect *r)
 {
     if (!r->pending)

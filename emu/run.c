@@ -16,7 +16,10 @@
 void run_stop(struct emu *e)
 {
     e->stop_asked = true;
-    redirect_settle(&e->redirect);   /* a redirect's flag would cancel the stop */
+    /* A redirect's flag would drop the stop (redirect.h); while the block it leaves has
+     * not left, the next block hook asks again instead. */
+    if (e->redirect.pending && redirect_left(&e->redirect))
+        redirect_settle(&e->redirect);
     uc_emu_stop(e->uc);
 }
 

@@ -153,7 +153,13 @@ static void went_up(struct emu *e, uint32_t id)
 }
 
 /* Build vCPU id's CPU: from power-on, changed by fn on the engine itself (so that
- * Unicorn's own setters keep QEMU's derived state right), then saved. */
+ * Unicorn's own setters keep QEMU's derived state right), then saved. This runs inside
+ * the running vCPU's run (a hypercall, an ICR write in the middle of a block), so fn
+ * sets RIP in the saved state: Unicorn's RIP call raises a flag of its own ("the PC was
+ * written") that outlives the running vCPU's state put back after it, so that QEMU left
+ * the next block without putting RIP back and Unicorn's loop dropped the stop a new
+ * vCPU asks for; the running vCPU went on from wherever RIP was last written
+ * (tests/images/sipi_midblock). */
 static void build(struct emu *e, uint32_t id, void (*fn)(struct emu *, const void *),
                   const void *arg)
 {
@@ -189,8 +195,8 @@ static void apply_hvm32(struct emu *e, const void *arg)
     for (int i = 0; i < 8; i++)
         emu_set_reg(e, gpr[i], w[i]);
     emu_set_reg(e, UC_X86_REG_EFLAGS, w[9] | 2);
-    emu_set_reg(e, UC_X86_REG_RIP, w[8]);
     cpustate_load(&e->cpu, e->uc);
+    cpustate_set_rip(&e->cpu, w[8]);   /* not Unicorn's call: build() says why */
     static const enum seg segs[4] = { SEG_CS, SEG_DS, SEG_SS, SEG_ES };
     for (int i = 0; i < 5; i++) {
         uint32_t base, limit;
@@ -230,8 +236,8 @@ static void apply_hvm64(struct emu *e, const void *arg)
     for (int i = 0; i < 8; i++)
         emu_set_reg(e, gpr[i], w[i]);
     emu_set_reg(e, UC_X86_REG_EFLAGS, w[9] | 2);
-    emu_set_reg(e, UC_X86_REG_RIP, w[8]);
     cpustate_load(&e->cpu, e->uc);
+    cpustate_set_rip(&e->cpu, w[8]);
     cpustate_set_seg(&e->cpu, SEG_CS, (struct segcache){ 0, 0, 0xffffffffu, 0x00a09b00 });
     static const enum seg data[5] = { SEG_DS, SEG_SS, SEG_ES, SEG_FS, SEG_GS };
     for (int i = 0; i < 5; i++)
@@ -276,8 +282,8 @@ static void apply_sipi(struct emu *e, const void *arg)
     cpustate_load(&e->cpu, e->uc);
     cpustate_set_seg(&e->cpu, SEG_CS, (struct segcache){ (uint16_t)(vector << 8),
                                                          (uint64_t)vector << 12, 0xffff, 0x9b00 });
+    cpustate_set_rip(&e->cpu, 0);
     cpustate_store(&e->cpu, e->uc);
-    emu_set_reg(e, UC_X86_REG_RIP, 0);
 }
 
 /* vlapic_init_sipi_one(): INIT resets an initialised vCPU (down, its APIC as after

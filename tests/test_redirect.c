@@ -57,7 +57,14 @@ static struct regs run(struct probe *p)
     cr_assert_eq(uc_mem_write(uc, 0x1010, code_b, sizeof code_b), UC_ERR_OK);
     cr_assert_eq(uc_mem_write(uc, 0x1020, code_c, sizeof code_c), UC_ERR_OK);
     cr_assert_eq(cpustate_open(&p->cs, uc), 0);
+    /* redirect_open checks the flags after a run, as vsbox does after its first block:
+     * a NOP elsewhere, up to the address after it */
+    static const uint8_t nop = 0x90;
+    cr_assert_eq(uc_mem_write(uc, 0x1030, &nop, 1), UC_ERR_OK);
+    cr_assert_eq(uc_emu_start(uc, 0x1030, 0x1031, 0, 0), UC_ERR_OK);
     cr_assert(redirect_open(&p->r, uc, &p->cs), "the flags of this Unicorn were not found");
+    uint64_t rax = 0;
+    uc_reg_write(uc, UC_X86_REG_RAX, &rax);
     uc_hook h;
     cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)on_block, p, 1, 0), UC_ERR_OK);
     cr_assert_eq(uc_emu_start(uc, 0x1000, 0, 0, 0), UC_ERR_OK);

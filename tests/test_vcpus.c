@@ -19,6 +19,18 @@ Test(vcpus, aps_start_by_vcpuop_and_each_takes_only_the_ipis_sent_to_it)
     run_result_free(&r);
 }
 
+/* A STARTUP IPI from an ICR write in the middle of a block whose chain QEMU entered at
+ * an indirect jump: the BSP goes on after the write, and the AP runs (exit 1 before
+ * vcpu.c stopped writing the new vCPU's RIP through Unicorn: the BSP went back to the
+ * indirect jump and counted twice). */
+Test(vcpus, a_startup_ipi_in_the_middle_of_a_block_runs_nothing_twice)
+{
+    const char *extra[] = { "--vcpus", "2", NULL };
+    struct run_result r = run_image("sipi_midblock.bin", extra);
+    cr_assert_eq(r.status, 0, "step %d failed\n%s", r.status, r.err);
+    run_result_free(&r);
+}
+
 Test(vcpus, vcpuop_for_a_vcpu_the_domain_lacks_is_enoent)
 {
     /* One vCPU: VCPUOP_initialise(1) fails, and the guest exits with step 1. */
