@@ -7,12 +7,6 @@ bits 32
 %include "sys32.inc"
 %define ESP0_TOP 0x700000
 %define USER_STACK 0x500000
-%macro exit_unless 1
-    j%1 %%ok
-    mov al, step
-    out 0xf4, al
-%%ok:
-%endmacro
 %macro gate32 3                         ; vector, handler, type/attr
     gate32_to %1, %2, KCODE, %3
 %endmacro

@@ -7,12 +7,6 @@
 ; that failed, 0 when both #NPs named the INT.
 bits 32
 %include "sys32.inc"
-%macro exit_unless 1
-    j%1 %%ok
-    mov al, step
-    out 0xf4, al
-%%ok:
-%endmacro
 %macro gate32 2                         ; vector, handler: a ring-0 interrupt gate
     gate32_to %1, %2, KCODE, 0x8e
 %endmacro
