@@ -44,19 +44,11 @@ static inline void redirect_request(struct redirect *r)
     r->pending = true;
 }
 
-/* Whether the block a pending redirect leaves has left: QEMU's loop clears the exit
- * request when it takes it. Before that, taking the flag back would make QEMU put RIP
- * back to that block's start. */
-static inline bool redirect_left(const struct redirect *r)
-{
-    return *r->exit_high >= 0;
-}
-
-/* Take the quit flag back once the redirect happened: at the next block hook, and before
- * a stop asked after the block left (while the flag is set, Unicorn's loop drops a stop,
- * and a block a stop leaves keeps a stale RIP). true when it was set: a stop asked in
- * between (a signal handler's, or one asked before the block left) was dropped, and
- * must be asked again. */
+/* Take the quit flag back once the block it leaves has left (before, QEMU would put RIP
+ * back to that block's start): at the next block hook, and before a stop asked outside
+ * the delivery (while the flag is set, Unicorn's loop drops a stop, and a block a stop
+ * leaves keeps a stale RIP). true when it was set: a stop asked in between (a signal
+ * handler's, or one asked during the delivery) was dropped, and must be asked again. */
 static inline bool redirect_settle(struct redirect *r)
 {
     if (!r->pending)

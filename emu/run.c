@@ -16,9 +16,9 @@
 void run_stop(struct emu *e)
 {
     e->stop_asked = true;
-    /* A redirect's flag would drop the stop (redirect.h); while the block it leaves has
-     * not left, the next block hook asks again instead. */
-    if (e->redirect.pending && redirect_left(&e->redirect))
+    /* A redirect's flag would drop the stop (redirect.h). Inside the delivery that asks
+     * for one, the block it leaves has not left yet: the next block hook asks again. */
+    if (!e->in_run)
         redirect_settle(&e->redirect);
     uc_emu_stop(e->uc);
 }
@@ -172,6 +172,7 @@ void emu_run(struct emu *e, struct emu_result *res)
         e->exc.pending = false;
         uint64_t rip = pc(e), ran_until = until;
         e->stop_asked = false;
+        redirect_settle(&e->redirect);   /* one a run ended with: Unicorn resets the flag */
         e->block_plain = false;   /* the first block start looks at everything */
         e->charged.at = UINT64_MAX;   /* no block charged in this run yet */
         e->charged.n = 0;
