@@ -330,8 +330,7 @@ static void __attribute__((noinline)) on_block_slow(struct emu *e, uint64_t addr
     /* The block after a redirect (redirect.h): it happened, take its flag back, and ask
      * again for a stop Unicorn's loop dropped in between (one asked while the delivery
      * ran, or Ctrl-C's). */
-    if (redirect_settle(&e->redirect) &&
-        (e->stop_asked || e->cancelled || (e->cfg.cancel && *e->cfg.cancel)))
+    if (redirect_settle(&e->redirect) && (e->stop_asked || run_cancelled(e)))
         run_stop(e);
     if (e->cfg.budget) {
         uint32_t got = icount_get(&e->icount, icount_key(addr, size));

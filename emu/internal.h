@@ -315,6 +315,11 @@ enum { COST_CPUID, COST_MSR, COST_TSC, COST_IO, COST_HYPERCALL, COST_EXCEPTION, 
 
 /* run.c */
 void run_stop(struct emu *e);                 /* ask Unicorn to stop: never uc_emu_stop */
+/* Ctrl-C: emu_cancel, or the caller's flag the signal handler sets. */
+static inline bool run_cancelled(const struct emu *e)
+{
+    return e->cancelled || (e->cfg.cancel && *e->cfg.cancel);
+}
 void run_finish(struct emu *e, enum emu_stop why);
 /* An exception for the run loop to deliver once Unicorn stops. */
 void run_raise(struct emu *e, unsigned vector, bool has_error, uint32_t error, uint64_t rip,

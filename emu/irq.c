@@ -282,8 +282,8 @@ bool irq_take_here(struct emu *e, uint64_t block)
      * from the signal handler only sets e->cancelled, and Unicorn's --timeout thread
      * stops the run behind vsbox's back, so with a timeout every vector takes the stop.
      * Translations to drop are data, not a stop: they wait for the run loop too. */
-    if (!e->irq.hooked || e->stop_asked || e->cancelled || (e->cfg.cancel && *e->cfg.cancel) ||
-        e->cfg.timeout_s || e->n_stale || e->stale_overflow)
+    if (!e->irq.hooked || e->stop_asked || run_cancelled(e) || e->cfg.timeout_s || e->n_stale ||
+        e->stale_overflow)
         return false;
     e->irq.kick = false;
     e->in_run = true;

@@ -160,7 +160,7 @@ int machine_setup(struct emu *e, char *err, size_t errlen)
     }
     /* After a run, as its check needs (redirect.c); without it deliveries from the block
      * hook take Unicorn's stop and restart, slower and the same to the guest. */
-    redirect_open(&e->redirect, e->uc, &e->cpu);
+    redirect_open(&e->redirect, e->uc);
     /* Exits instead of uc_emu_start's `until`: at the end of every run Unicorn drops the
      * translation at until - 1, translating that address through the guest's page
      * tables, and a miss there leaves a page fault half-raised in the CPU (CR2, and the

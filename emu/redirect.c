@@ -33,7 +33,7 @@ static uint8_t *pointer_at(const uint8_t *p)
     return v;
 }
 
-bool redirect_open(struct redirect *r, uc_engine *uc, struct cpustate *cs)
+bool redirect_open(struct redirect *r, uc_engine *uc)
 {
     *r = (struct redirect){ NULL, NULL, false };
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -48,8 +48,8 @@ bool redirect_open(struct redirect *r, uc_engine *uc, struct cpustate *cs)
     uint8_t *quit = u + UC_QUIT_REQUEST, *stop = u + UC_STOP_REQUEST;
     uint8_t was = *quit, stop_was = *stop;
     *quit = 0;
-    cpustate_load(cs, uc);
-    uint64_t rip = cpustate_rip(cs);
+    uint64_t rip = 0;
+    uc_reg_read(uc, UC_X86_REG_RIP, &rip);
     uc_reg_write(uc, UC_X86_REG_RIP, &rip);
     bool ok = *quit == 1 && *stop == stop_was;
     *quit = was;

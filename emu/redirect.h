@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <unicorn/unicorn.h>
-#include "emu/cpustate.h"
 
 struct redirect {
     uint8_t *quit;          /* uc_struct.quit_request: "the PC was written, keep it" */
@@ -26,9 +25,9 @@ struct redirect {
     bool pending;           /* requested, and the quit flag not yet taken back */
 };
 
-/* Find and check the flags on uc, after its first run, whose state cs can load. false
- * (and r unusable) on any engine that does not keep them as 2.0.1 does. */
-bool redirect_open(struct redirect *r, uc_engine *uc, struct cpustate *cs);
+/* Find and check the flags on uc, after its first run. false (and r unusable) on any
+ * engine that does not keep them as 2.0.1 does. */
+bool redirect_open(struct redirect *r, uc_engine *uc);
 
 static inline bool redirect_ready(const struct redirect *r)
 {

@@ -132,7 +132,7 @@ void emu_run(struct emu *e, struct emu_result *res)
     uint64_t until = UINT64_MAX, from = UINT64_MAX;
     unsigned spins = 0;
     for (;;) {
-        if (e->cancelled || (e->cfg.cancel && *e->cfg.cancel)) {
+        if (run_cancelled(e)) {
             run_finish(e, EMU_CANCELLED);
             break;
         }

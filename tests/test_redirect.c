@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
+#include "emu/cpustate.h"
 #include "emu/redirect.h"
 
 /* 0x1000: mov eax, 1; jmp 0x1010   0x1010: mov ebx, 2; hlt   0x1020: mov ecx, 3; hlt */
@@ -62,7 +63,7 @@ static struct regs run(struct probe *p)
     static const uint8_t nop = 0x90;
     cr_assert_eq(uc_mem_write(uc, 0x1030, &nop, 1), UC_ERR_OK);
     cr_assert_eq(uc_emu_start(uc, 0x1030, 0x1031, 0, 0), UC_ERR_OK);
-    cr_assert(redirect_open(&p->r, uc, &p->cs), "the flags of this Unicorn were not found");
+    cr_assert(redirect_open(&p->r, uc), "the flags of this Unicorn were not found");
     uint64_t rax = 0;
     uc_reg_write(uc, UC_X86_REG_RAX, &rax);
     uc_hook h;
